@@ -1,0 +1,33 @@
+// Model files: a safetensors file holding every parameter under its name ("0.weight", ...) and, in
+// the metadata, the architecture (the Sequential's config) and what prediction needs: the objective,
+// class names, the per-sample input shape and the standard scaler fitted on the training data.
+// Python's safetensors / numpy read the weights; adakit rebuilds the model from the file alone.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "adakit/core/tensor.hpp"
+#include "adakit/nn/sequential.hpp"
+
+namespace adakit::io {
+
+struct ModelInfo {
+  std::string objective;                 // "softmax_ce" | "binary_logistic" | "mse"
+  Shape input_shape;                     // per sample
+  std::vector<std::string> class_names;  // classification
+  std::vector<std::string> feature_names;
+  std::vector<float> scaler_mean, scaler_scale;  // empty: no scaling
+  std::string dataset;                   // where it was trained (informative)
+};
+
+void save_model(const std::filesystem::path& path, nn::Sequential& model, const ModelInfo& info);
+
+struct LoadedModel {
+  nn::Sequential model;
+  ModelInfo info;
+};
+// Error naming the file and entry on a missing tensor, a shape mismatch or a bad header.
+LoadedModel load_model(const std::filesystem::path& path);
+
+}  // namespace adakit::io

@@ -1,0 +1,169 @@
+// Optimizer: parameter groups with per-group options, per-parameter state keyed by parameter id,
+// step(), zero_grad(), and a state dict. The update math is never here: RuleOptimizer<Rule> calls
+// the rule's one kernel. A rule is a struct with
+//   Options (with validate()), name, supports_rows, fields(), state_names(o), initial_value(o, name),
+//   step(o, param, grad, state_buffers, t) and, when supports_rows, step_rows(...).
+#pragma once
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "adakit/core/error.hpp"
+#include "adakit/core/parameter.hpp"
+#include "adakit/core/tensor.hpp"
+#include "adakit/optim/clip.hpp"
+#include "adakit/optim/options.hpp"
+#include "adakit/optim/schedule.hpp"
+
+namespace adakit::optim {
+
+// Named tensors and counters: "<param>.<state>" (e.g. "fc1.weight.sum"), "<param>.step",
+// "optimizer.steps"; metadata holds the optimizer name and each group's options as text.
+struct StateDict {
+  std::map<std::string, Tensor> tensors;
+  std::map<std::string, std::int64_t> counters;
+  std::map<std::string, std::string> metadata;
+};
+
+// State of one parameter: its step count and its named buffers (PyTorch's names: sum, exp_avg, ...).
+struct ParamState {
+  std::int64_t step = 0;
+  std::map<std::string, Tensor, std::less<>> buffers;
+  const Tensor* buffer(std::string_view name) const {
+    auto it = buffers.find(name);
+    return it == buffers.end() ? nullptr : &it->second;
+  }
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string_view name() const = 0;
+
+  // Clips (when set), scales lr by the schedule, then applies the rule to every parameter that
+  // requires a gradient, dense or row-sparse.
+  void step();
+  void zero_grad();
+  // Forgets all state and the step count: the next step() behaves like the first.
+  void reset();
+  std::int64_t steps() const noexcept { return steps_; }
+
+  std::size_t num_groups() const noexcept { return groups_.size(); }
+  std::span<Parameter* const> group_params(std::size_t group) const { return groups_.at(group); }
+  std::vector<Parameter*> parameters() const;
+  virtual void add_param_group(std::vector<Parameter*> params, const OptionMap& overrides) = 0;
+  virtual OptionMap group_options(std::size_t group) const = 0;
+  virtual void set_group_options(std::size_t group, const OptionMap& changes) = 0;
+  virtual double lr(std::size_t group = 0) const = 0;
+  virtual void set_lr(double lr, std::size_t group = 0) = 0;
+  // lr actually used at the next step (schedule applied).
+  double scheduled_lr(std::size_t group = 0) const { return lr(group) * schedule_.factor(steps_ + 1); }
+
+  void set_schedule(const Schedule& schedule);
+  const Schedule& schedule() const noexcept { return schedule_; }
+  void set_clip(const ClipOptions& clip);
+  const ClipOptions& clip() const noexcept { return clip_; }
+
+  const ParamState* state(const Parameter& p) const;
+  StateDict state_dict() const;
+  // Restores state and group options saved by state_dict(); parameters are matched by name.
+  // Error (naming the entry) on another optimizer, a missing or extra parameter, a wrong shape.
+  void load_state_dict(const StateDict& dict);
+
+ protected:
+  void add_group_params(std::vector<Parameter*> params);
+  virtual void step_param(std::size_t group, Parameter& p, ParamState& st, double lr_factor) = 0;
+
+  std::vector<std::vector<Parameter*>> groups_;
+  std::unordered_map<std::uint64_t, ParamState> state_;
+  std::int64_t steps_ = 0;
+  Schedule schedule_;
+  ClipOptions clip_;
+};
+
+// Collects the state buffers a rule needs for `o`, creating missing ones at their initial value.
+std::vector<std::span<float>> prepare_buffers(ParamState& st, const Shape& shape,
+                                              const std::vector<std::string_view>& names,
+                                              const std::function<float(std::string_view)>& initial);
+[[noreturn]] void throw_no_sparse_support(std::string_view optimizer, const std::string& param);
+
+template <class Rule>
+class RuleOptimizer final : public Optimizer {
+ public:
+  using Options = typename Rule::Options;
+
+  explicit RuleOptimizer(std::vector<Parameter*> params, Options defaults = {}) : defaults_(defaults) {
+    defaults_.validate();
+    add_param_group(std::move(params), defaults_);
+  }
+  RuleOptimizer(std::vector<Parameter*> params, const OptionMap& options) : defaults_(options_from(options)) {
+    add_param_group(std::move(params), defaults_);
+  }
+
+  static Options options_from(const OptionMap& map, Options base = {}) {
+    apply_options<Options>(base, Rule::fields(), map, Rule::name);
+    base.validate();
+    return base;
+  }
+
+  std::string_view name() const override { return Rule::name; }
+
+  void add_param_group(std::vector<Parameter*> params, Options options) {
+    options.validate();
+    add_group_params(std::move(params));
+    options_.push_back(options);
+  }
+  void add_param_group(std::vector<Parameter*> params, const OptionMap& overrides) override {
+    add_param_group(std::move(params), options_from(overrides, defaults_));
+  }
+  OptionMap group_options(std::size_t group) const override {
+    return options_to_map<Options>(options_.at(group), Rule::fields());
+  }
+  void set_group_options(std::size_t group, const OptionMap& changes) override {
+    options_.at(group) = options_from(changes, options_.at(group));
+  }
+  double lr(std::size_t group = 0) const override { return options_.at(group).lr; }
+  void set_lr(double lr, std::size_t group = 0) override {
+    Options o = options_.at(group);
+    o.lr = lr;
+    o.validate();
+    options_.at(group) = o;
+  }
+  const Options& options(std::size_t group = 0) const { return options_.at(group); }
+  void set_options(const Options& o, std::size_t group = 0) {
+    o.validate();
+    options_.at(group) = o;
+  }
+
+ protected:
+  void step_param(std::size_t group, Parameter& p, ParamState& st, double lr_factor) override {
+    Options o = options_[group];
+    o.lr *= lr_factor;
+    const auto names = Rule::state_names(o);
+    auto buffers = prepare_buffers(st, p.shape(), names,
+                                   [&](std::string_view n) { return Rule::initial_value(o, n); });
+    if (p.has_sparse_grad()) {
+      if constexpr (Rule::supports_rows) {
+        const auto& sg = *p.sparse_grad();
+        Rule::step_rows(o, p.value().span(), p.row_dim(), sg.indices, sg.values, buffers, st.step);
+      } else {
+        throw_no_sparse_support(Rule::name, p.name());
+      }
+    } else {
+      Rule::step(o, p.value().span(), p.grad().span(), buffers, st.step);
+    }
+  }
+
+ private:
+  Options defaults_;
+  std::vector<Options> options_;
+};
+
+}  // namespace adakit::optim

@@ -1,0 +1,103 @@
+// The training loop: seeded minibatches, a loss chosen from the task, train/validation metrics per
+// epoch, early stopping on a patience, callbacks. Deterministic for a given seed and thread count.
+//
+//   auto model = nn::mlp(4, {5}, 1, "tanh", "", seed);
+//   optim::Adagrad opt(model.parameters(), {.lr = 0.01});
+//   auto result = train::fit(model, opt, split.train, &split.test, train::Objective::binary_logistic,
+//                            {.epochs = 100, .batch_size = 16, .seed = seed});
+//
+// Objectives (nn/loss.hpp has the formulas):
+//   softmax_ce       logits [B, C], integer labels            (multi-class)
+//   binary_logistic  one logit per sample, labels 0/1          (BCE with logits: the tutorial's
+//                    sigmoid output + log loss, computed stably)
+//   mse              outputs [B, k] against regression targets
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adakit/data/dataset.hpp"
+#include "adakit/nn/sequential.hpp"
+#include "adakit/optim/optimizer.hpp"
+
+namespace adakit::train {
+
+enum class Objective { softmax_ce, binary_logistic, mse };
+std::string_view to_string(Objective o);
+Objective objective_from_string(std::string_view s);
+// classification + one output → binary_logistic; classification + C outputs → softmax_ce;
+// regression → mse. UsageError when the output size does not fit the task.
+Objective pick_objective(const data::Dataset& d, std::int64_t model_outputs);
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+struct Metrics {
+  double loss = kNaN;
+  double accuracy = kNaN;  // classification
+  double mse = kNaN;       // regression (the loss itself)
+  std::int64_t samples = 0;
+};
+
+// Loss and accuracy (or mse) over a whole dataset, in evaluation mode (no dropout), by batches.
+Metrics evaluate(nn::Sequential& model, const data::Dataset& d, Objective objective, std::int64_t batch_size = 256);
+
+struct BatchReport {
+  std::int64_t epoch, epochs, batch, batches;
+  double loss;     // this batch
+  double seconds;  // since fit() started
+};
+struct EpochReport {
+  std::int64_t epoch, epochs;
+  Metrics train;       // running means over the epoch's batches (training mode)
+  Metrics validation;  // evaluate() on the validation set; NaN fields without one
+  double epoch_seconds, seconds;
+  std::int64_t skipped_steps;  // steps skipped because the loss or a gradient was not finite
+};
+
+// Hooks; implement only those you need. on_epoch_end returns true to stop training.
+struct Callback {
+  virtual ~Callback() = default;
+  virtual void on_train_begin(std::int64_t /*epochs*/, std::int64_t /*batches_per_epoch*/) {}
+  virtual void on_batch_end(const BatchReport&) {}
+  virtual bool on_epoch_end(const EpochReport&) { return false; }
+  virtual void on_train_end() {}
+};
+
+enum class NonFinite { error, skip };
+
+struct FitOptions {
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 32;
+  std::uint64_t seed = 0;
+  bool shuffle = true;
+  // Early stopping on the validation loss (training loss without a validation set): stop after
+  // `patience` epochs without an improvement of more than min_delta, and restore the best weights.
+  std::int64_t patience = 0;  // 0 = off
+  double min_delta = 0.0;
+  bool restore_best = true;
+  // A non-finite loss or gradient: error (throws adakit::Error) or skip the step, leaving
+  // parameters and optimizer state untouched.
+  NonFinite on_nonfinite = NonFinite::error;
+};
+
+struct FitResult {
+  std::vector<EpochReport> history;
+  std::int64_t epochs_run = 0;
+  std::int64_t best_epoch = 0;
+  bool stopped_early = false;
+  double seconds = 0.0;
+  std::int64_t skipped_steps = 0;
+};
+
+FitResult fit(nn::Sequential& model, optim::Optimizer& optimizer, const data::Dataset& train,
+              const data::Dataset* validation, Objective objective, const FitOptions& options,
+              std::span<Callback* const> callbacks = {});
+
+// Predicted classes (classification) for every sample, by batches in evaluation mode.
+std::vector<std::int32_t> predict(nn::Sequential& model, const data::Dataset& d, std::int64_t batch_size = 256);
+// Outputs (logits, or regression values) for every sample: [n, outputs].
+Tensor predict_outputs(nn::Sequential& model, const data::Dataset& d, std::int64_t batch_size = 256);
+
+}  // namespace adakit::train

@@ -1,0 +1,253 @@
+#include "adakit/train/fit.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "adakit/core/error.hpp"
+#include "adakit/core/rng.hpp"
+#include "adakit/nn/loss.hpp"
+#include "adakit/optim/clip.hpp"
+
+namespace adakit::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The batch buffers: features of the chosen rows, their labels, and float targets for BCE / MSE.
+struct Batch {
+  Tensor x, targets;
+  std::vector<std::int32_t> labels;
+  Tensor grad;  // d loss / d output
+};
+
+void gather(const data::Dataset& d, std::span<const std::int64_t> rows, Objective obj, const Shape& out_sample,
+            Batch& b) {
+  const auto B = static_cast<std::int64_t>(rows.size());
+  Shape xs{B};
+  for (auto s : d.sample_shape()) xs.push_back(s);
+  if (b.x.shape() != xs) b.x = Tensor(xs);
+  const std::int64_t row = d.sample_size();
+  const float* src = d.features.data();
+  float* dst = b.x.data();
+  for (std::int64_t i = 0; i < B; ++i)
+    std::copy_n(src + rows[static_cast<std::size_t>(i)] * row, row, dst + i * row);
+  if (obj == Objective::mse) {
+    Shape ts{B};
+    for (auto s : out_sample) ts.push_back(s);
+    if (b.targets.shape() != ts) b.targets = Tensor(ts);
+    const std::int64_t k = shape_numel(out_sample);
+    if (d.targets.numel() != d.size() * k)
+      throw UsageError("the model has " + std::to_string(k) + " outputs but the dataset has " +
+                       std::to_string(d.size() > 0 ? d.targets.numel() / d.size() : 0) + " targets per sample");
+    for (std::int64_t i = 0; i < B; ++i)
+      std::copy_n(d.targets.data() + rows[static_cast<std::size_t>(i)] * k, k, b.targets.data() + i * k);
+    return;
+  }
+  b.labels.resize(static_cast<std::size_t>(B));
+  for (std::int64_t i = 0; i < B; ++i) b.labels[static_cast<std::size_t>(i)] = d.labels[static_cast<std::size_t>(rows[static_cast<std::size_t>(i)])];
+  if (obj == Objective::binary_logistic) {
+    Shape ts{B};
+    for (auto s : out_sample) ts.push_back(s);
+    if (b.targets.shape() != ts) b.targets = Tensor(ts);
+    for (std::int64_t i = 0; i < B; ++i) b.targets[i] = static_cast<float>(b.labels[static_cast<std::size_t>(i)]);
+  }
+}
+
+// Loss of the batch and its gradient; `correct` gets the number of right predictions (classification).
+double batch_loss(const Tensor& out, Objective obj, Batch& b, std::int64_t& correct) {
+  switch (obj) {
+    case Objective::softmax_ce: {
+      const double l = nn::softmax_cross_entropy_loss(out, b.labels, b.grad);
+      correct = nn::count_correct(out, b.labels);
+      return l;
+    }
+    case Objective::binary_logistic: {
+      const double l = nn::bce_with_logits_loss(out, b.targets, b.grad);
+      correct = nn::count_correct(out, b.labels);
+      return l;
+    }
+    case Objective::mse: correct = 0; return nn::mse_loss(out, b.targets, b.grad);
+  }
+  return kNaN;
+}
+
+Shape output_sample_shape(const nn::Sequential& model, const data::Dataset& d) {
+  return model.output_shape(d.sample_shape());
+}
+
+bool grads_finite(std::span<Parameter* const> params) {
+  return std::isfinite(optim::global_grad_norm(params));
+}
+
+}  // namespace
+
+std::string_view to_string(Objective o) {
+  switch (o) {
+    case Objective::softmax_ce: return "softmax_ce";
+    case Objective::binary_logistic: return "binary_logistic";
+    case Objective::mse: return "mse";
+  }
+  return "";
+}
+
+Objective objective_from_string(std::string_view s) {
+  if (s == "softmax_ce") return Objective::softmax_ce;
+  if (s == "binary_logistic") return Objective::binary_logistic;
+  if (s == "mse") return Objective::mse;
+  throw UsageError("unknown objective '" + std::string(s) + "' (softmax_ce, binary_logistic, mse)", {"", 0, "objective"});
+}
+
+Objective pick_objective(const data::Dataset& d, std::int64_t outputs) {
+  if (!d.is_classification()) return Objective::mse;
+  const std::int64_t classes = d.num_classes();
+  if (outputs == 1 && classes <= 2) return Objective::binary_logistic;
+  if (outputs == classes && classes >= 2) return Objective::softmax_ce;
+  throw UsageError("the model has " + std::to_string(outputs) + " outputs but the data has " +
+                   std::to_string(classes) + " classes (use 1 output for 2 classes, or one per class)");
+}
+
+Metrics evaluate(nn::Sequential& model, const data::Dataset& d, Objective obj, std::int64_t batch_size) {
+  Metrics m;
+  if (d.size() == 0) return m;
+  const Shape out_sample = output_sample_shape(model, d);
+  Batch b;
+  std::vector<std::int64_t> rows;
+  double loss_sum = 0.0;
+  std::int64_t correct_sum = 0;
+  for (std::int64_t start = 0; start < d.size(); start += batch_size) {
+    const std::int64_t end = std::min(d.size(), start + batch_size);
+    rows.resize(static_cast<std::size_t>(end - start));
+    std::iota(rows.begin(), rows.end(), start);
+    gather(d, rows, obj, out_sample, b);
+    const Tensor& out = model.forward(b.x, false);
+    std::int64_t correct = 0;
+    loss_sum += batch_loss(out, obj, b, correct) * static_cast<double>(end - start);
+    correct_sum += correct;
+  }
+  m.samples = d.size();
+  m.loss = loss_sum / static_cast<double>(d.size());
+  if (obj == Objective::mse) m.mse = m.loss;
+  else m.accuracy = static_cast<double>(correct_sum) / static_cast<double>(d.size());
+  return m;
+}
+
+FitResult fit(nn::Sequential& model, optim::Optimizer& opt, const data::Dataset& train,
+              const data::Dataset* validation, Objective obj, const FitOptions& o,
+              std::span<Callback* const> callbacks) {
+  if (o.epochs < 0) throw UsageError("epochs must be >= 0", {"", 0, "epochs"});
+  if (o.batch_size < 1) throw UsageError("batch size must be >= 1", {"", 0, "batch_size"});
+  if (o.patience < 0) throw UsageError("patience must be >= 0", {"", 0, "patience"});
+  if (train.size() == 0) throw UsageError("the training set is empty");
+  const Shape out_sample = output_sample_shape(model, train);
+  const auto params = model.parameters();
+  const std::int64_t n = train.size();
+  const std::int64_t batches = (n + o.batch_size - 1) / o.batch_size;
+  Rng rng(o.seed);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  Batch b;
+  FitResult result;
+  double best = std::numeric_limits<double>::infinity();
+  std::int64_t since_best = 0;
+  std::vector<Tensor> best_weights;
+  const auto t0 = Clock::now();
+  for (auto* cb : callbacks) cb->on_train_begin(o.epochs, batches);
+  for (std::int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto te = Clock::now();
+    if (o.shuffle)
+      for (std::int64_t i = n - 1; i > 0; --i)
+        std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i + 1)))]);
+    double loss_sum = 0.0;
+    std::int64_t correct_sum = 0, seen = 0, skipped = 0;
+    for (std::int64_t bi = 0; bi < batches; ++bi) {
+      const std::int64_t start = bi * o.batch_size, end = std::min(n, start + o.batch_size);
+      gather(train, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)),
+             obj, out_sample, b);
+      const Tensor& out = model.forward(b.x, true);
+      std::int64_t correct = 0;
+      const double loss = batch_loss(out, obj, b, correct);
+      opt.zero_grad();
+      model.backward(b.grad);
+      if (!std::isfinite(loss) || !grads_finite(params)) {
+        if (o.on_nonfinite == NonFinite::error)
+          throw Error("non-finite " + std::string(std::isfinite(loss) ? "gradient" : "loss") + " at epoch " +
+                      std::to_string(epoch) + ", batch " + std::to_string(bi + 1) +
+                      " (lower the learning rate, clip gradients, or use --on-nonfinite skip)");
+        ++skipped;
+        continue;
+      }
+      opt.step();
+      const auto count = end - start;
+      loss_sum += loss * static_cast<double>(count);
+      correct_sum += correct;
+      seen += count;
+      const BatchReport br{epoch, o.epochs, bi + 1, batches, loss, since(t0)};
+      for (auto* cb : callbacks) cb->on_batch_end(br);
+    }
+    EpochReport er{epoch, o.epochs, {}, {}, 0.0, 0.0, skipped};
+    er.train.samples = seen;
+    if (seen > 0) {
+      er.train.loss = loss_sum / static_cast<double>(seen);
+      if (obj == Objective::mse) er.train.mse = er.train.loss;
+      else er.train.accuracy = static_cast<double>(correct_sum) / static_cast<double>(seen);
+    }
+    if (validation != nullptr && validation->size() > 0) er.validation = evaluate(model, *validation, obj);
+    er.epoch_seconds = since(te);
+    er.seconds = since(t0);
+    result.history.push_back(er);
+    result.epochs_run = epoch;
+    result.skipped_steps += skipped;
+    bool stop = false;
+    for (auto* cb : callbacks) stop = cb->on_epoch_end(er) || stop;
+    if (o.patience > 0) {
+      const double watched = std::isnan(er.validation.loss) ? er.train.loss : er.validation.loss;
+      if (watched < best - o.min_delta) {
+        best = watched;
+        since_best = 0;
+        result.best_epoch = epoch;
+        if (o.restore_best) {
+          best_weights.clear();
+          for (auto* p : params) best_weights.push_back(p->value());
+        }
+      } else if (++since_best >= o.patience) {
+        result.stopped_early = true;
+        stop = true;
+      }
+    } else {
+      result.best_epoch = epoch;
+    }
+    if (stop) break;
+  }
+  if (result.stopped_early && o.restore_best && !best_weights.empty())
+    for (std::size_t i = 0; i < params.size(); ++i) params[i]->value() = best_weights[i];
+  result.seconds = since(t0);
+  for (auto* cb : callbacks) cb->on_train_end();
+  return result;
+}
+
+Tensor predict_outputs(nn::Sequential& model, const data::Dataset& d, std::int64_t batch_size) {
+  const Shape out_sample = model.output_shape(d.sample_shape());
+  const std::int64_t k = shape_numel(out_sample);
+  Tensor out({d.size(), k});
+  Batch b;
+  for (std::int64_t start = 0; start < d.size(); start += batch_size) {
+    const std::int64_t end = std::min(d.size(), start + batch_size);
+    Shape xs{end - start};
+    for (auto s : d.sample_shape()) xs.push_back(s);
+    if (b.x.shape() != xs) b.x = Tensor(xs);
+    const std::int64_t row = d.sample_size();
+    std::copy_n(d.features.data() + start * row, (end - start) * row, b.x.data());
+    const Tensor& y = model.forward(b.x, false);
+    std::copy_n(y.data(), (end - start) * k, out.data() + start * k);
+  }
+  return out;
+}
+
+std::vector<std::int32_t> predict(nn::Sequential& model, const data::Dataset& d, std::int64_t batch_size) {
+  Tensor out = predict_outputs(model, d, batch_size);
+  return nn::predict_classes(out);
+}
+
+}  // namespace adakit::train

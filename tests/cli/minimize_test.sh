@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Drives `adakit minimize` as a user would: help, exit codes, --json, --trace, conventions.
+set -uo pipefail
+bin=$1
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+fails=0; passes=0
+check() { # name, condition result
+  if [ "$2" -eq 0 ]; then passes=$((passes+1)); else echo "FAIL: $1"; fails=$((fails+1)); fi
+}
+expect_code() { # name, expected code, command...
+  local name=$1 want=$2; shift 2
+  "$@" > "$work/out" 2> "$work/err"; local got=$?
+  [ "$got" -eq "$want" ]; local ok=$?
+  [ $ok -ne 0 ] && { echo "  expected exit $want, got $got: $*"; cat "$work/err"; }
+  check "$name" $ok
+}
+
+# --help lists every flag with its default.
+expect_code "help exits 0" 0 "$bin" minimize --help
+grep -q -- "--lr" "$work/out" && grep -q "adagrad 0.01" "$work/out" && grep -q "adam 0.001" "$work/out"
+check "help lists --lr with per-optimizer defaults" $?
+for flag in --function --steps --x0 --trace --json --threads --convention --lr-decay --schedule --clip-norm; do
+  grep -q -- "$flag" "$work/out"; check "help lists $flag" $?
+done
+
+# Usage errors: exit 2 with a message naming the problem, never a crash.
+expect_code "unknown flag" 2 "$bin" minimize --no-such-flag
+expect_code "negative lr" 2 "$bin" minimize --lr -1
+grep -q "lr" "$work/err"; check "negative lr names the field" $?
+expect_code "lr not a number" 2 "$bin" minimize --lr abc
+expect_code "unknown optimizer" 2 "$bin" minimize --optimizer nope
+grep -q "adagrad" "$work/err"; check "unknown optimizer lists the names" $?
+expect_code "option of another optimizer" 2 "$bin" minimize --optimizer adagrad --rho 0.9
+expect_code "unknown function" 2 "$bin" minimize --function nope
+expect_code "unknown convention" 2 "$bin" minimize --convention nope
+expect_code "bad x0" 2 "$bin" minimize --function quadratic --x0 1,2,3
+expect_code "bad schedule" 2 "$bin" minimize --schedule cosine:total=0
+expect_code "no subcommand" 2 "$bin"
+
+# AdaGrad on x² from x0 = 5, lr 1, 100 steps, state kept across steps: compare with the formula in awk.
+expect_code "json run" 0 "$bin" minimize --function quadratic --dim 1 --x0 5 --optimizer adagrad --lr 1 --steps 100 --json --threads 1
+got=$(sed -E 's/.*"x":\[([^]]*)\].*/\1/' "$work/out")
+want=$(awk 'BEGIN{x=5; s=0; for(t=1;t<=100;t++){g=2*x; s+=g*g; x-=1*g/(sqrt(s)+1e-10)}; printf "%.9g", x}')
+awk -v a="$got" -v b="$want" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= 1e-5*(b<0?-b:b) + 1e-7)}'
+check "adagrad trajectory matches the closed-form recurrence (got $got, want $want)" $?
+grep -q '"steps":100' "$work/out"; check "json has steps" $?
+grep -q '"loss":' "$work/out"; check "json has loss" $?
+
+# Keras convention: eps inside the root, s0 = 0.1.
+expect_code "keras run" 0 "$bin" minimize --function quadratic --dim 1 --x0 5 --convention keras --lr 1 --steps 50 --json
+got=$(sed -E 's/.*"x":\[([^]]*)\].*/\1/' "$work/out")
+want=$(awk 'BEGIN{x=5; s=0.1; for(t=1;t<=50;t++){g=2*x; s+=g*g; x-=1*g/sqrt(s+1e-7)}; printf "%.9g", x}')
+awk -v a="$got" -v b="$want" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= 1e-5*(b<0?-b:b) + 1e-7)}'
+check "keras convention matches its formula (got $got, want $want)" $?
+
+# --trace writes a header and one row per step.
+expect_code "trace run" 0 "$bin" minimize --function rosenbrock --optimizer adam --lr 0.01 --steps 30 --trace "$work/t.csv"
+head -1 "$work/t.csv" | grep -q "^step,loss,x0,x1,g0,g1,lr0,lr1$"; check "trace header" $?
+[ "$(wc -l < "$work/t.csv")" -eq 31 ]; check "trace has 30 rows" $?
+
+# Several functions and optimizers: a table, and --out files.
+expect_code "all x all" 0 "$bin" minimize --function all --optimizer all --steps 50 --out "$work/o" --threads 2
+[ -f "$work/o/summary.csv" ] && [ -f "$work/o/summary.json" ] && [ -f "$work/o/beale_adagrad.csv" ]
+check "--out writes summary and traces" $?
+[ "$(grep -c . "$work/o/summary.csv")" -eq 31 ]; check "summary has 5 x 6 runs" $?
+expect_code "trace with several runs is a usage error" 2 "$bin" minimize --function all --trace "$work/x.csv"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]

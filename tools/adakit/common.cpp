@@ -1,0 +1,117 @@
+#include "common.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "adakit/core/error.hpp"
+#include "adakit/core/parallel.hpp"
+#include "adakit/optim/registry.hpp"
+
+namespace adakit::cli {
+
+namespace {
+std::string flag_name(const std::string& key) {
+  std::string f = "--" + key;
+  for (auto& c : f)
+    if (c == '_') c = '-';
+  return f;
+}
+
+bool takes(const optim::OptimizerInfo& info, const std::string& key) {
+  for (const auto& o : info.options())
+    if (o.key == key) return true;
+  return false;
+}
+}  // namespace
+
+void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
+  std::string names;
+  for (const auto& info : optim::optimizers()) names += (names.empty() ? "" : ", ") + std::string(info.name);
+  app.add_option("--optimizer,-O", flags.optimizer,
+                 "optimizer: " + names + "; a comma list or 'all' runs several; NAME:key=value,... sets options")
+      ->capture_default_str();
+  // One flag per option key, in registry order; the help lists each optimizer's default.
+  std::vector<std::string> keys;
+  std::map<std::string, std::string> help, defaults;
+  for (const auto& info : optim::optimizers()) {
+    for (const auto& o : info.options()) {
+      if (!help.contains(o.key)) {
+        keys.push_back(o.key);
+        help[o.key] = o.help;
+      }
+      defaults[o.key] += (defaults[o.key].empty() ? "" : ", ") + std::string(info.name) + " " + o.default_value;
+    }
+  }
+  for (const auto& key : keys) {
+    app.add_option_function<std::string>(
+           flag_name(key), [&flags, key](const std::string& v) { flags.values[key] = v; },
+           help[key] + " (default: " + defaults[key] + ")")
+        ->type_name(key == "convention" || key == "eps_mode" ? "NAME" : "VALUE");
+  }
+  app.add_option("--schedule", flags.schedule,
+                 "lr schedule: constant | step:size=N,gamma=G | exponential:gamma=G | cosine:total=N,final=F | "
+                 "linear:total=N,final=F; add ,warmup=N to any")
+      ->capture_default_str();
+  app.add_option("--clip-norm", flags.clip_norm, "clip gradients to this global L2 norm (0 = off)")
+      ->capture_default_str();
+  app.add_option("--clip-value", flags.clip_value, "clip each gradient element to [-v, v] (0 = off)")
+      ->capture_default_str();
+}
+
+void add_threads_flag(CLI::App& app, int& threads) {
+  app.add_option("--threads,-j", threads, "threads for adakit's kernels (0 = OMP_NUM_THREADS or all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+}
+
+std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags) {
+  std::vector<std::string> specs;
+  if (flags.optimizer == "all") {
+    for (const auto& info : optim::optimizers()) specs.emplace_back(info.name);
+  } else {
+    // "adagrad,sgd:lr=0.1,momentum=0.9,adam": an item with '=' and no ':' continues the previous spec.
+    std::string item;
+    const std::string& s = flags.optimizer;
+    for (std::size_t i = 0; i <= s.size(); ++i) {
+      if (i < s.size() && s[i] != ',') {
+        item.push_back(s[i]);
+        continue;
+      }
+      if (item.find('=') != std::string::npos && item.find(':') == std::string::npos && !specs.empty())
+        specs.back() += "," + item;
+      else if (!item.empty())
+        specs.push_back(item);
+      item.clear();
+    }
+  }
+  if (specs.empty()) throw UsageError("no optimizer given", {"", 0, "optimizer"});
+  std::vector<OptimizerChoice> out;
+  std::set<std::string> used;
+  for (const auto& spec : specs) {
+    auto [name, opts] = optim::parse_optimizer_spec(spec);
+    const auto& info = optim::find_optimizer(name);
+    for (const auto& [k, v] : flags.values) {
+      if (takes(info, k)) {
+        if (!opts.contains(k)) opts[k] = v;
+        used.insert(k);
+      } else if (specs.size() == 1) {
+        throw UsageError(flag_name(k) + " does not apply to " + name, {"", 0, k});
+      }
+    }
+    out.push_back({name, opts});
+  }
+  for (const auto& [k, v] : flags.values)
+    if (!used.contains(k)) throw UsageError(flag_name(k) + " applies to none of the chosen optimizers", {"", 0, k});
+  return out;
+}
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace adakit::cli

@@ -1,0 +1,347 @@
+// adakit train / adakit predict: datasets by name or CSV path, models by a short spec, any optimizer.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "adakit/core/error.hpp"
+#include "adakit/data/builtin.hpp"
+#include "adakit/io/model.hpp"
+#include "adakit/nn/models.hpp"
+#include "adakit/nn/loss.hpp"
+#include "adakit/optim/registry.hpp"
+#include "adakit/train/fit.hpp"
+#include "adakit/train/progress.hpp"
+#include "common.hpp"
+#include "subcommands.hpp"
+
+namespace adakit::cli {
+namespace {
+
+struct DataFlags {
+  std::string data, data_dir, label_column;
+  std::string scale = "auto";
+};
+
+struct TrainFlags {
+  DataFlags data;
+  OptimizerFlags opt;
+  std::string test_data, model = "mlp:64", activation = "relu", save, on_nonfinite = "error";
+  double test_split = 0.2, validation_split = 0.0;
+  std::int64_t epochs = 10, batch_size = 32, patience = 0;
+  std::uint64_t seed = 0;
+  bool json = false, quiet = false;
+};
+
+data::CsvOptions csv_options(const DataFlags& f) {
+  data::CsvOptions o;
+  o.label_column = f.label_column;
+  return o;
+}
+
+// Relabels `d` so that its class ids follow `names` (a test file may hold fewer classes).
+void align_classes(data::Dataset& d, const std::vector<std::string>& names, const std::string& what) {
+  if (!d.is_classification() || d.class_names == names) return;
+  std::map<std::string, std::int32_t> id;
+  for (std::size_t i = 0; i < names.size(); ++i) id[names[i]] = static_cast<std::int32_t>(i);
+  for (auto& l : d.labels) {
+    const std::string& name = d.class_names.at(static_cast<std::size_t>(l));
+    auto it = id.find(name);
+    if (it == id.end()) throw Error("class '" + name + "' does not occur in the training data", {what, 0, "label"});
+    l = it->second;
+  }
+  d.class_names = names;
+}
+
+bool is_image(const data::Dataset& d) { return d.sample_shape().size() == 3; }
+
+std::vector<std::int64_t> parse_ints(const std::string& text, const std::string& field) {
+  std::vector<std::int64_t> v;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const double x = optim::parse_double(field, item);
+    if (x < 1 || x != std::floor(x) || x > 1e7) throw UsageError("'" + item + "' is not a positive integer", {"", 0, field});
+    v.push_back(static_cast<std::int64_t>(x));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return v;
+}
+
+// "mlp:5" | "mlp:256,128" | "logreg" | "softmax" | "linreg" | "cnn" | "cnn:32,64" | "cnn:32,64/128"
+nn::Sequential build_model(const std::string& spec, const std::string& activation, data::Dataset& train,
+                           data::Dataset& test, std::uint64_t seed) {
+  const auto colon = spec.find(':');
+  const std::string kind = spec.substr(0, colon);
+  const std::string args = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  const bool classification = train.is_classification();
+  const std::int64_t classes = train.num_classes();
+  const std::int64_t outputs = !classification ? std::max<std::int64_t>(1, train.targets.numel() / std::max<std::int64_t>(1, train.size()))
+                               : classes == 2 ? 1 : classes;
+  if (kind == "cnn") {
+    if (!is_image(train)) throw UsageError("cnn needs image data ([C, H, W] samples); this data has samples of shape " + shape_to_string(train.sample_shape()), {"", 0, "model"});
+    if (!classification) throw UsageError("cnn is for classification", {"", 0, "model"});
+    const std::int64_t out = classes;
+    if (args.empty()) {
+      const auto s = train.sample_shape();
+      return s[1] <= 8 ? nn::digits_cnn(s, out, seed) : nn::image_cnn(s, out, seed);
+    }
+    const auto slash = args.find('/');
+    const auto channels = parse_ints(args.substr(0, slash), "model");
+    const std::int64_t hidden = slash == std::string::npos ? 0 : parse_ints(args.substr(slash + 1), "model").at(0);
+    return nn::cnn(train.sample_shape(), out, channels, seed, hidden);
+  }
+  // Dense models take flat samples.
+  data::flatten_features(train);
+  if (test.size() > 0) data::flatten_features(test);
+  const std::int64_t in = train.sample_size();
+  if (kind == "mlp") {
+    if (args.empty()) throw UsageError("mlp needs hidden sizes, e.g. mlp:64 or mlp:256,128", {"", 0, "model"});
+    return nn::mlp(in, parse_ints(args, "model"), outputs, activation, "", seed);
+  }
+  if (kind == "logreg") {
+    if (!classification) throw UsageError("logreg is for classification; use linreg", {"", 0, "model"});
+    return nn::mlp(in, {}, outputs, activation, "", seed);
+  }
+  if (kind == "softmax") {
+    if (!classification) throw UsageError("softmax is for classification; use linreg", {"", 0, "model"});
+    return nn::mlp(in, {}, classes, activation, "", seed);
+  }
+  if (kind == "linreg") {
+    if (classification) throw UsageError("linreg is for regression targets; use logreg or softmax", {"", 0, "model"});
+    return nn::mlp(in, {}, outputs, activation, "", seed);
+  }
+  throw UsageError("unknown model '" + spec + "' (mlp:H[,H...], logreg, softmax, linreg, cnn, cnn:C[,C...][/H])",
+                   {"", 0, "model"});
+}
+
+nlohmann::json metric_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+int run_train(TrainFlags f) {
+  const auto choices = resolve_optimizers(f.opt);
+  if (choices.size() != 1) throw UsageError("train takes one optimizer (use 'adakit compare' for several)", {"", 0, "optimizer"});
+  if (f.test_split <= 0.0 || f.test_split >= 1.0) throw UsageError("--test-split must be in (0, 1)", {"", 0, "test-split"});
+  data::LoadedData loaded = data::load_data({f.data.data, f.data.data_dir, csv_options(f.data)});
+  data::Dataset train = std::move(loaded.train), test;
+  if (!f.test_data.empty()) {
+    test = data::load_data({f.test_data, f.data.data_dir, csv_options(f.data)}).train;
+    align_classes(test, train.class_names, f.test_data);
+  } else if (loaded.test) {
+    test = std::move(*loaded.test);
+  } else {
+    auto split = data::train_test_split(train, f.test_split, f.seed);
+    train = std::move(split.train);
+    test = std::move(split.test);
+  }
+  data::Dataset validation;
+  if (f.validation_split > 0.0) {
+    auto split = data::train_test_split(train, f.validation_split, f.seed + 1);
+    train = std::move(split.train);
+    validation = std::move(split.test);
+  }
+  const bool scale = f.data.scale == "on" || (f.data.scale == "auto" && !is_image(train));
+  if (f.data.scale != "on" && f.data.scale != "off" && f.data.scale != "auto")
+    throw UsageError("--scale must be auto, on or off", {"", 0, "scale"});
+  data::StandardScaler scaler;
+  if (scale) {
+    scaler.fit(train);  // the training split only
+    scaler.transform(train);
+    if (test.size() > 0) scaler.transform(test);
+    if (validation.size() > 0) scaler.transform(validation);
+  }
+  nn::Sequential model = build_model(f.model, f.activation, train, test, f.seed);
+  if (validation.size() > 0 && validation.sample_shape() != train.sample_shape()) data::flatten_features(validation);
+  const auto objective = train::pick_objective(train, shape_numel(model.output_shape(train.sample_shape())));
+  auto opt = optim::make_optimizer(choices[0].name, model.parameters(), choices[0].options);
+  opt->set_schedule(optim::Schedule::parse(f.opt.schedule));
+  opt->set_clip({f.opt.clip_norm, f.opt.clip_value});
+
+  train::FitOptions fo;
+  fo.epochs = f.epochs;
+  fo.batch_size = f.batch_size;
+  fo.seed = f.seed;
+  fo.patience = f.patience;
+  if (f.on_nonfinite == "skip") fo.on_nonfinite = train::NonFinite::skip;
+  else if (f.on_nonfinite != "error") throw UsageError("--on-nonfinite must be error or skip", {"", 0, "on-nonfinite"});
+  train::ProgressPrinter progress(stderr);
+  std::vector<train::Callback*> callbacks;
+  if (!f.quiet && !f.json) callbacks.push_back(&progress);
+  if (!f.quiet && !f.json)
+    std::fprintf(stderr, "train %s: %lld train / %lld test samples of shape %s, %s, %s\n%s", train.name.c_str(),
+                 static_cast<long long>(train.size()), static_cast<long long>(test.size()),
+                 shape_to_string(train.sample_shape()).c_str(), f.model.c_str(), choices[0].name.c_str(),
+                 model.summary(train.sample_shape()).c_str());
+  const auto result = train::fit(model, *opt, train, validation.size() > 0 ? &validation : nullptr, objective, fo, callbacks);
+  const auto tm = train::evaluate(model, train, objective);
+  const auto te = test.size() > 0 ? train::evaluate(model, test, objective) : train::Metrics{};
+
+  if (!f.save.empty()) {
+    io::ModelInfo info;
+    info.objective = std::string(train::to_string(objective));
+    info.input_shape = train.sample_shape();
+    info.class_names = train.class_names;
+    info.feature_names = train.feature_names;
+    info.scaler_mean = scaler.mean;
+    info.scaler_scale = scaler.scale;
+    info.dataset = f.data.data;
+    io::save_model(f.save, model, info);
+  }
+  nlohmann::json j = {{"data", f.data.data},       {"model", f.model},
+                      {"optimizer", choices[0].name}, {"options", opt->group_options(0)},
+                      {"epochs", result.epochs_run}, {"seconds", result.seconds},
+                      {"train_samples", train.size()}, {"test_samples", test.size()},
+                      {"stopped_early", result.stopped_early}, {"skipped_steps", result.skipped_steps},
+                      {"train_loss", metric_json(tm.loss)}, {"test_loss", metric_json(te.loss)}};
+  if (objective == train::Objective::mse) {
+    j["train_mse"] = metric_json(tm.mse);
+    j["test_mse"] = metric_json(te.mse);
+  } else {
+    j["train_accuracy"] = metric_json(tm.accuracy);
+    j["test_accuracy"] = metric_json(te.accuracy);
+  }
+  if (!f.save.empty()) j["saved"] = f.save;
+  if (f.json) {
+    std::cout << j.dump() << "\n";
+  } else if (!f.quiet) {
+    std::printf("epochs %lld in %.2fs%s\n", static_cast<long long>(result.epochs_run), result.seconds,
+                result.stopped_early ? " (stopped early)" : "");
+    if (objective == train::Objective::mse)
+      std::printf("train mse %.6g  test mse %.6g\n", tm.mse, te.mse);
+    else
+      std::printf("train loss %.4f acc %.4f  test loss %.4f acc %.4f\n", tm.loss, tm.accuracy, te.loss, te.accuracy);
+    if (!f.save.empty()) std::printf("saved %s\n", f.save.c_str());
+  }
+  return 0;
+}
+
+struct PredictFlags {
+  DataFlags data;
+  std::string model;
+  bool json = false, probabilities = false;
+};
+
+int run_predict(const PredictFlags& f) {
+  auto loaded_model = io::load_model(f.model);
+  auto& info = loaded_model.info;
+  auto loaded = data::load_data({f.data.data, f.data.data_dir, csv_options(f.data)});
+  data::Dataset d = loaded.test ? std::move(*loaded.test) : std::move(loaded.train);
+  if (d.sample_shape() != info.input_shape) {
+    if (d.sample_size() != shape_numel(info.input_shape))
+      throw UsageError("the data has samples of shape " + shape_to_string(d.sample_shape()) + ", the model takes " +
+                       shape_to_string(info.input_shape), {f.data.data, 0, "features"});
+    Shape s{d.size()};
+    for (auto v : info.input_shape) s.push_back(v);
+    d.features.reshape(s);
+  }
+  if (!info.scaler_mean.empty()) {
+    data::StandardScaler sc;
+    sc.mean = info.scaler_mean;
+    sc.scale = info.scaler_scale;
+    sc.transform(d);
+  }
+  if (d.is_classification() && !info.class_names.empty() && d.size() > 0) align_classes(d, info.class_names, f.data.data);
+  const Tensor out = train::predict_outputs(loaded_model.model, d);
+  const auto objective = train::objective_from_string(info.objective);
+  nlohmann::json rows = nlohmann::json::array();
+  std::int64_t correct = 0;
+  const std::int64_t k = out.numel() / std::max<std::int64_t>(1, d.size());
+  std::vector<std::int32_t> classes = objective == train::Objective::mse ? std::vector<std::int32_t>{} : nn::predict_classes(out);
+  Tensor probs;
+  if (objective == train::Objective::softmax_ce) nn::softmax(out, probs);
+  for (std::int64_t i = 0; i < d.size(); ++i) {
+    nlohmann::json r = {{"index", i}};
+    if (objective == train::Objective::mse) {
+      std::vector<float> v(out.data() + i * k, out.data() + (i + 1) * k);
+      r["prediction"] = v;
+    } else {
+      const auto c = classes[static_cast<std::size_t>(i)];
+      r["class"] = c;
+      if (static_cast<std::size_t>(c) < info.class_names.size()) r["label"] = info.class_names[static_cast<std::size_t>(c)];
+      if (f.probabilities) {
+        if (objective == train::Objective::binary_logistic) {
+          const double p1 = 1.0 / (1.0 + std::exp(-static_cast<double>(out[i])));
+          r["probabilities"] = {1.0 - p1, p1};
+        } else {
+          r["probabilities"] = std::vector<float>(probs.data() + i * k, probs.data() + (i + 1) * k);
+        }
+      }
+      if (d.is_classification() && static_cast<std::size_t>(i) < d.labels.size())
+        correct += d.labels[static_cast<std::size_t>(i)] == c ? 1 : 0;
+    }
+    rows.push_back(r);
+  }
+  if (f.json) {
+    nlohmann::json j = {{"predictions", rows}};
+    if (d.is_classification() && !d.labels.empty() && objective != train::Objective::mse)
+      j["accuracy"] = static_cast<double>(correct) / static_cast<double>(d.size());
+    std::cout << j.dump() << "\n";
+  } else {
+    for (const auto& r : rows) {
+      if (r.contains("label")) std::printf("%lld\t%s", static_cast<long long>(r["index"]), r["label"].get<std::string>().c_str());
+      else std::printf("%lld\t%s", static_cast<long long>(r["index"]), r.contains("prediction") ? r["prediction"].dump().c_str() : r["class"].dump().c_str());
+      if (r.contains("probabilities")) std::printf("\t%s", r["probabilities"].dump().c_str());
+      std::printf("\n");
+    }
+    if (d.is_classification() && !d.labels.empty() && objective != train::Objective::mse)
+      std::fprintf(stderr, "accuracy %.4f on %lld samples\n", static_cast<double>(correct) / static_cast<double>(d.size()),
+                   static_cast<long long>(d.size()));
+  }
+  return 0;
+}
+
+std::string dataset_names() {
+  std::string names;
+  for (const auto& b : data::builtin_datasets()) names += (names.empty() ? "" : ", ") + std::string(b.name);
+  return names;
+}
+
+void add_data_flags(CLI::App& app, DataFlags& f) {
+  app.add_option("--data,-d", f.data, "a built-in dataset (" + dataset_names() + ") or a CSV file")->required();
+  app.add_option("--data-dir", f.data_dir, "directory searched first for dataset files (also: $ADAKIT_DATA)");
+  app.add_option("--label-column", f.label_column, "CSV label column: header name or 0-based index (default: last)");
+  app.add_option("--scale", f.scale, "standard scaling fitted on the training split: auto (tabular data) | on | off")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void add_train(CLI::App& root, std::function<int()>& action) {
+  auto* app = root.add_subcommand("train", "train a model on a dataset with any optimizer");
+  auto f = std::make_shared<TrainFlags>();
+  add_data_flags(*app, f->data);
+  app->add_option("--test-data", f->test_data, "evaluate on this file instead of a split of --data");
+  app->add_option("--test-split", f->test_split, "fraction held out for testing (seeded, stratified)")->capture_default_str();
+  app->add_option("--validation-split", f->validation_split, "fraction of the training split for validation (0 = none)")
+      ->capture_default_str();
+  app->add_option("--model,-m", f->model, "mlp:H[,H...] | logreg | softmax | linreg | cnn | cnn:C[,C...][/H]")
+      ->capture_default_str();
+  app->add_option("--activation", f->activation, "hidden activation of mlp: relu | tanh | sigmoid")->capture_default_str();
+  app->add_option("--epochs,-e", f->epochs, "epochs")->capture_default_str()->check(CLI::Range(0, 1000000));
+  app->add_option("--batch-size,-b", f->batch_size, "minibatch size")->capture_default_str()->check(CLI::Range(1, 1 << 24));
+  app->add_option("--seed", f->seed, "seed: split, initial weights, shuffling")->capture_default_str();
+  app->add_option("--patience", f->patience, "early stopping after this many epochs without improvement (0 = off)")
+      ->capture_default_str();
+  app->add_option("--on-nonfinite", f->on_nonfinite, "a non-finite loss or gradient: error | skip the step")
+      ->capture_default_str();
+  add_optimizer_flags(*app, f->opt);
+  app->add_option("--save", f->save, "write the trained model (weights + architecture) to this file");
+  app->add_flag("--json", f->json, "print one JSON object of final metrics");
+  app->add_flag("--quiet,-q", f->quiet, "print nothing but errors");
+  action_for(app, action, [f] { return run_train(*f); });
+}
+
+void add_predict(CLI::App& root, std::function<int()>& action) {
+  auto* app = root.add_subcommand("predict", "predict with a saved model");
+  auto f = std::make_shared<PredictFlags>();
+  app->add_option("--model,-m", f->model, "a model file written by 'adakit train --save'")->required();
+  add_data_flags(*app, f->data);
+  app->add_flag("--probabilities", f->probabilities, "also print class probabilities");
+  app->add_flag("--json", f->json, "print one JSON object");
+  action_for(app, action, [f] { return run_predict(*f); });
+}
+
+}  // namespace adakit::cli
