@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/parallel.hpp"
 #include "adakit/data/builtin.hpp"
 #include "adakit/io/model.hpp"
 #include "adakit/nn/models.hpp"
@@ -203,6 +204,10 @@ int run_train(TrainFlags f) {
     j["train_accuracy"] = metric_json(tm.accuracy);
     j["test_accuracy"] = metric_json(te.accuracy);
   }
+  std::vector<double> epoch_seconds;
+  for (const auto& e : result.history) epoch_seconds.push_back(e.epoch_seconds);
+  j["epoch_seconds"] = epoch_seconds;
+  j["threads"] = num_threads();
   if (!f.save.empty()) j["saved"] = f.save;
   if (f.json) {
     std::cout << j.dump() << "\n";
