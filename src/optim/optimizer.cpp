@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "adakit/core/parallel.hpp"
+
 namespace adakit::optim {
 
 std::vector<std::span<float>> prepare_buffers(ParamState& st, const Shape& shape,
@@ -46,20 +48,36 @@ void Optimizer::step() {
   const auto params = parameters();
   if (clip_.enabled()) clip_gradients(params, clip_);
   const double factor = schedule_.factor(steps_ + 1);
-  for (std::size_t g = 0; g < groups_.size(); ++g) {
-    for (auto* p : groups_[g]) {
-      if (!p->requires_grad()) continue;
-      ParamState& st = state_[p->id()];
-      ++st.step;
-      try {
-        step_param(g, *p, st, factor);
-      } catch (...) {
-        --st.step;
-        throw;
-      }
+  for (std::size_t g = 0; g < groups_.size(); ++g) step_group(g, factor);
+  ++steps_;
+}
+
+void Optimizer::step_group(std::size_t g, double factor) {
+  for (auto* p : groups_[g]) {
+    if (!p->requires_grad()) continue;
+    ParamState& st = state_[p->id()];
+    ++st.step;
+    try {
+      step_param(g, *p, st, factor);
+    } catch (...) {
+      --st.step;
+      throw;
     }
   }
-  ++steps_;
+}
+
+void for_each_slice(std::span<const std::int64_t> sizes,
+                    const std::function<void(std::size_t, std::int64_t, std::int64_t)>& fn) {
+  std::vector<std::int64_t> start(sizes.size() + 1, 0);
+  for (std::size_t i = 0; i < sizes.size(); ++i) start[i + 1] = start[i] + sizes[i];
+  parallel_for(start.back(), 1 << 15, [&](std::int64_t b, std::int64_t e) {
+    // First tensor that ends after b.
+    auto i = static_cast<std::size_t>(std::upper_bound(start.begin(), start.end(), b) - start.begin()) - 1;
+    for (; i < sizes.size() && start[i] < e; ++i) {
+      const std::int64_t lo = std::max(b, start[i]), hi = std::min(e, start[i + 1]);
+      if (hi > lo) fn(i, lo - start[i], hi - lo);
+    }
+  });
 }
 
 void Optimizer::zero_grad() {

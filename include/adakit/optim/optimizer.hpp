@@ -4,6 +4,7 @@
 //   Options (with validate()), name, supports_rows, fields(), state_names(o), initial_value(o, name),
 //   step(o, param, grad, state_buffers, t) and, when supports_rows, step_rows(...).
 #pragma once
+#include <array>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -79,6 +80,8 @@ class Optimizer {
 
  protected:
   void add_group_params(std::vector<Parameter*> params);
+  // One group's step. The default applies step_param to each parameter in turn.
+  virtual void step_group(std::size_t group, double lr_factor);
   virtual void step_param(std::size_t group, Parameter& p, ParamState& st, double lr_factor) = 0;
 
   std::vector<std::vector<Parameter*>> groups_;
@@ -93,6 +96,11 @@ std::vector<std::span<float>> prepare_buffers(ParamState& st, const Shape& shape
                                               const std::vector<std::string_view>& names,
                                               const std::function<float(std::string_view)>& initial);
 [[noreturn]] void throw_no_sparse_support(std::string_view optimizer, const std::string& param);
+// Multi-tensor split: treats the tensors of `sizes` as one concatenated range, splits it into one
+// contiguous chunk per thread by element count (one parallel region for the whole group), and calls
+// fn(tensor index, offset, length) for every piece of a tensor inside a chunk.
+void for_each_slice(std::span<const std::int64_t> sizes,
+                    const std::function<void(std::size_t, std::int64_t, std::int64_t)>& fn);
 
 template <class Rule>
 class RuleOptimizer final : public Optimizer {
@@ -143,6 +151,45 @@ class RuleOptimizer final : public Optimizer {
   }
 
  protected:
+  // Elementwise rules update all dense parameters of a group in one parallel region, split by element
+  // counts, so a model of many small tensors pays one thread start per step, not one per tensor. The
+  // kernel is the same; it is called on slices (and runs inline inside the region).
+  void step_group(std::size_t group, double lr_factor) override {
+    const auto& params = groups_[group];
+    bool dense = true;
+    for (const auto* p : params) dense = dense && !p->has_sparse_grad();
+    if (!dense || params.size() < 2) {
+      Optimizer::step_group(group, lr_factor);
+      return;
+    }
+    Options o = options_[group];
+    o.lr *= lr_factor;
+    const auto names = Rule::state_names(o);
+    struct Segment {
+      Parameter* p;
+      std::vector<std::span<float>> buffers;
+      std::int64_t step;
+    };
+    std::vector<Segment> segs;
+    std::vector<std::int64_t> sizes;
+    for (auto* p : params) {
+      if (!p->requires_grad()) continue;
+      ParamState& st = state_[p->id()];
+      ++st.step;
+      segs.push_back({p, prepare_buffers(st, p->shape(), names, [&](std::string_view n) { return Rule::initial_value(o, n); }),
+                      st.step});
+      sizes.push_back(p->numel());
+    }
+    for_each_slice(sizes, [&](std::size_t i, std::int64_t off, std::int64_t len) {
+      const Segment& s = segs[i];
+      const auto u = static_cast<std::size_t>(off), n = static_cast<std::size_t>(len);
+      std::array<std::span<float>, 4> sub{};
+      for (std::size_t k = 0; k < s.buffers.size(); ++k) sub[k] = s.buffers[k].subspan(u, n);
+      Rule::step(o, s.p->value().span().subspan(u, n), std::span<const float>(s.p->grad().span()).subspan(u, n),
+                 std::span<const std::span<float>>(sub.data(), s.buffers.size()), s.step);
+    });
+  }
+
   void step_param(std::size_t group, Parameter& p, ParamState& st, double lr_factor) override {
     Options o = options_[group];
     o.lr *= lr_factor;
