@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parallel.hpp"
@@ -57,31 +59,49 @@ void sync_blas_threads() {
 
 namespace {
 
-// How gemm splits C: `blocks` pieces of `block` rows (split_rows) or columns, a function of the
-// sizes only. Each piece is one single-threaded cblas_sgemm call, so every element of C is computed
-// by the same call whatever the thread count: results are bitwise identical for any thread count.
-// (OpenBLAS's own threading blocks the K loop differently with one thread and with several.)
+// How gemm splits its work, a function of (M, N, K) only: `blocks` pieces of `block` rows or columns
+// of C, or of the inner dimension K (when C is too small to split and K is long, as a convolution's
+// weight gradient: each piece then fills its own partial product, summed in a fixed order). Each
+// piece is one single-threaded cblas_sgemm call, so results are bitwise identical for any thread
+// count. (OpenBLAS's own threading blocks the K loop differently with one thread and with several.)
 struct GemmPlan {
-  bool split_rows = false;
+  enum class Axis { rows, cols, depth } axis = Axis::cols;
   std::int64_t blocks = 1, block = 0;
 };
 
 constexpr std::int64_t kGemmMaxBlocks = 16;
-constexpr std::int64_t kGemmMinBlock = 32;          // rows or columns per piece
+constexpr std::int64_t kGemmMinBlock = 64;          // rows or columns of C per piece
+constexpr std::int64_t kGemmMinDepth = 2048;        // K per piece when splitting K
 constexpr double kGemmMinFlopsPerBlock = 1 << 20;   // ~10 µs of work: more than a thread hand-off
+
+std::int64_t power_of_two_at_most(std::int64_t limit) {
+  std::int64_t n = 1;
+  while (n * 2 <= limit) n *= 2;
+  return n;
+}
 
 GemmPlan gemm_plan(std::int64_t M, std::int64_t N, std::int64_t K) {
   GemmPlan plan;
-  plan.split_rows = M > N;
-  const std::int64_t dim = plan.split_rows ? M : N;
+  plan.axis = M > N ? GemmPlan::Axis::rows : GemmPlan::Axis::cols;
+  std::int64_t dim = std::max(M, N);
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   const auto by_flops = static_cast<std::int64_t>(std::min(flops / kGemmMinFlopsPerBlock, 1e6));
-  const std::int64_t limit = std::min({kGemmMaxBlocks, dim / kGemmMinBlock, by_flops});
-  while (plan.blocks * 2 <= limit) plan.blocks *= 2;
+  plan.blocks = power_of_two_at_most(std::min({kGemmMaxBlocks, dim / kGemmMinBlock, by_flops}));
+  if (plan.blocks == 1) {
+    const std::int64_t depth_blocks = power_of_two_at_most(std::min({kGemmMaxBlocks, K / kGemmMinDepth, by_flops}));
+    if (depth_blocks > 1) {
+      plan.axis = GemmPlan::Axis::depth;
+      plan.blocks = depth_blocks;
+      dim = K;
+    }
+  }
   plan.block = (dim + plan.blocks - 1) / plan.blocks;
   plan.blocks = (dim + plan.block - 1) / plan.block;
   return plan;
 }
+
+// Partial products of a depth split (grows, never shrinks; gemm runs on one thread at a time here).
+thread_local std::vector<float> g_partials;
 
 }  // namespace
 
@@ -114,26 +134,54 @@ void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64
   sync_blas_threads();
   const GemmPlan plan = gemm_plan(M, N, K);
   const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+  const auto m = static_cast<int>(M), n = static_cast<int>(N);
+  float* partials = nullptr;
+  if (plan.axis == GemmPlan::Axis::depth) {
+    const auto need = static_cast<std::size_t>(plan.blocks * M * N);
+    if (g_partials.size() < need) g_partials.resize(need);
+    partials = g_partials.data();
+  }
   auto piece = [&](std::int64_t k) {
     const std::int64_t begin = k * plan.block;
-    const std::int64_t size = std::min(plan.block, (plan.split_rows ? M : N) - begin);
-    if (plan.split_rows) {  // rows [begin, begin + size) of op(A) and C
-      const float* a = trans_a ? A + begin : A + begin * lda;
-      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(size), static_cast<int>(N), static_cast<int>(K), alpha, a,
-                  ia, B, ib, beta, C + begin * ldc, ic);
-    } else {  // columns [begin, begin + size) of op(B) and C
-      const float* b = trans_b ? B + begin * ldb : B + begin;
-      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(M), static_cast<int>(size), static_cast<int>(K), alpha, A,
-                  ia, b, ib, beta, C + begin, ic);
+    switch (plan.axis) {
+      case GemmPlan::Axis::rows: {  // rows [begin, begin + size) of op(A) and C
+        const auto size = static_cast<int>(std::min(plan.block, M - begin));
+        const float* a = trans_a ? A + begin : A + begin * lda;
+        cblas_sgemm(CblasRowMajor, ta, tb, size, n, static_cast<int>(K), alpha, a, ia, B, ib, beta, C + begin * ldc, ic);
+        break;
+      }
+      case GemmPlan::Axis::cols: {  // columns [begin, begin + size) of op(B) and C
+        const auto size = static_cast<int>(std::min(plan.block, N - begin));
+        const float* b = trans_b ? B + begin * ldb : B + begin;
+        cblas_sgemm(CblasRowMajor, ta, tb, m, size, static_cast<int>(K), alpha, A, ia, b, ib, beta, C + begin, ic);
+        break;
+      }
+      case GemmPlan::Axis::depth: {  // inner indices [begin, begin + size): partial k = op(A)[:, ..] op(B)[.., :]
+        const auto size = static_cast<int>(std::min(plan.block, K - begin));
+        const float* a = trans_a ? A + begin * lda : A + begin;
+        const float* b = trans_b ? B + begin : B + begin * ldb;
+        cblas_sgemm(CblasRowMajor, ta, tb, m, n, size, 1.0f, a, ia, b, ib, 0.0f, partials + k * M * N, n);
+        break;
+      }
     }
   };
   const int threads = static_cast<int>(std::min<std::int64_t>(num_threads(), plan.blocks));
   if (threads <= 1 || omp_in_parallel()) {
     for (std::int64_t k = 0; k < plan.blocks; ++k) piece(k);
-    return;
-  }
+  } else {
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::int64_t k = 0; k < plan.blocks; ++k) piece(k);
+    for (std::int64_t k = 0; k < plan.blocks; ++k) piece(k);
+  }
+  if (plan.axis != GemmPlan::Axis::depth) return;
+  // C = alpha * (partial 0 + partial 1 + ...) + beta * C, always summed in piece order.
+  for (std::int64_t i = 0; i < M; ++i) {
+    float* row = C + i * ldc;
+    for (std::int64_t j = 0; j < N; ++j) {
+      float sum = 0.0f;
+      for (std::int64_t k = 0; k < plan.blocks; ++k) sum += partials[(k * M + i) * N + j];
+      row[j] = alpha * sum + (beta == 0.0f ? 0.0f : beta * row[j]);
+    }
+  }
 }
 
 std::string blas_info() {
@@ -245,32 +293,52 @@ namespace {
 std::int64_t plane_grain(const Pool2dGeometry& g) { return min_items(g.plane()); }
 }  // namespace
 
+// Max pooling without data-dependent branches (random data mispredicts about half of them, which made
+// the branchy loop 3-5x slower): the maximum through std::max (a max instruction), the first position
+// equal to it through integer arithmetic on comparison results, NaN propagated through the bits.
 void max_pool2d_forward(const float* x, std::int64_t planes, const Pool2dGeometry& g, float* y, std::int32_t* argmax) {
   const std::int64_t OH = g.out_height(), OW = g.out_width(), W = g.width, k = g.kernel, s = g.stride;
+  const auto W32 = static_cast<std::int32_t>(W);
   parallel_items(planes, plane_grain(g), [&](std::int64_t p0, std::int64_t p1) {
     for (std::int64_t p = p0; p < p1; ++p) {
       const float* in = x + p * g.plane();
       for (std::int64_t oh = 0; oh < OH; ++oh) {
-        float* out = y + p * g.out_plane() + oh * OW;
-        std::int32_t* arg = argmax + p * g.out_plane() + oh * OW;
-        // Whole output rows at a time, window positions in row-major order: branch-free, vectorisable.
-        // A later element wins only when strictly greater (first maximum on ties) or NaN (propagates).
-        const std::int64_t first = oh * s * W;
-        for (std::int64_t ow = 0; ow < OW; ++ow) {
-          out[ow] = in[first + ow * s];
-          arg[ow] = static_cast<std::int32_t>(first + ow * s);
-        }
-        for (std::int64_t i = 0; i < k; ++i) {
-          for (std::int64_t j = i == 0 ? 1 : 0; j < k; ++j) {
-            const std::int64_t base = (oh * s + i) * W + j;
-            const float* r = in + base;
-            for (std::int64_t ow = 0; ow < OW; ++ow) {
-              const float v = r[ow * s];
-              const bool take = v > out[ow] || v != v;
-              out[ow] = take ? v : out[ow];
-              arg[ow] = take ? static_cast<std::int32_t>(base + ow * s) : arg[ow];
-            }
+        float* __restrict out = y + p * g.out_plane() + oh * OW;
+        std::int32_t* __restrict arg = argmax + p * g.out_plane() + oh * OW;
+        const auto origin = static_cast<std::int32_t>(oh * s * W);
+        if (k == 2 && s == 2) {
+          const float* __restrict r0 = in + oh * s * W;
+          const float* __restrict r1 = r0 + W;
+          for (std::int64_t ow = 0; ow < OW; ++ow) {
+            const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+            const float m = std::max(std::max(a, b), std::max(c, d));
+            const std::int32_t nan = (a != a) | (b != b) | (c != c) | (d != d);
+            const std::int32_t not_a = a != m, not_b = b != m, not_c = c != m;
+            const std::int32_t offset = not_a * (1 + not_b * (W32 - 1 + not_c));  // 0, 1, W or W + 1
+            out[ow] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(m) | (static_cast<std::uint32_t>(-nan) & 0x7FC00000u));
+            arg[ow] = origin + static_cast<std::int32_t>(2 * ow) + offset;
           }
+          continue;
+        }
+        for (std::int64_t ow = 0; ow < OW; ++ow) {
+          const float* w = in + oh * s * W + ow * s;
+          float m = w[0];
+          std::int32_t nan = 0;
+          for (std::int64_t i = 0; i < k; ++i)
+            for (std::int64_t j = 0; j < k; ++j) {
+              const float v = w[i * W + j];
+              m = std::max(m, v);
+              nan |= v != v;
+            }
+          std::int32_t found = 0, offset = 0;  // the first position holding m (ties: first wins, as PyTorch)
+          for (std::int64_t i = 0; i < k; ++i)
+            for (std::int64_t j = 0; j < k; ++j) {
+              const std::int32_t hit = (w[i * W + j] == m) & (1 - found);
+              offset += hit * static_cast<std::int32_t>(i * W + j);
+              found |= hit;
+            }
+          out[ow] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(m) | (static_cast<std::uint32_t>(-nan) & 0x7FC00000u));
+          arg[ow] = origin + static_cast<std::int32_t>(ow * s) + offset;
         }
       }
     }
@@ -434,17 +502,19 @@ void bias_add_planes(float* y, const float* bias, std::int64_t batch, std::int64
 }
 
 void bias_grad_planes(const float* dy, std::int64_t batch, std::int64_t channels, std::int64_t plane, float* dbias) {
-  for (std::int64_t c = 0; c < channels; ++c) {
-    double sum = 0.0;
-    for (std::int64_t b = 0; b < batch; ++b) {
-      const float* p = dy + (b * channels + c) * plane;
-      float s = 0.0f;
+  parallel_items(channels, min_items(batch * plane), [&](std::int64_t c0, std::int64_t c1) {
+    for (std::int64_t c = c0; c < c1; ++c) {
+      double sum = 0.0;
+      for (std::int64_t b = 0; b < batch; ++b) {
+        const float* p = dy + (b * channels + c) * plane;
+        float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-      for (std::int64_t i = 0; i < plane; ++i) s += p[i];
-      sum += s;
+        for (std::int64_t i = 0; i < plane; ++i) s += p[i];
+        sum += s;
+      }
+      dbias[c] += static_cast<float>(sum);
     }
-    dbias[c] += static_cast<float>(sum);
-  }
+  });
 }
 
 // ---------------------------------------------------------------- softmax

@@ -153,9 +153,10 @@ void Conv2d::forward(const Tensor& x, Tensor& y, bool) {
   // Columns of all images side by side, cols[r][b * P + p] (backward reads them as one matrix);
   // each sample's output y_b [O, P] = W [O, R] · cols_b [R, P] + bias, samples over threads.
   float* cols = scratch(cols_, R * N);
+  cols_valid_ = true;
   const float* w = weight_.value().data();
   const float* bias = bias_ ? bias_->value().data() : nullptr;
-  parallel_items(B, detail::min_items(R * P * (2 * out_ + 1)), [&](std::int64_t b0, std::int64_t b1) {
+  parallel_items(B, detail::min_items_for_flops(R * P * (2 * out_ + 1)), [&](std::int64_t b0, std::int64_t b1) {
     for (std::int64_t b = b0; b < b1; ++b) {
       im2col(x.data() + b * image, g, cols + b * P, N);
       float* yb = y.data() + b * out_ * P;
@@ -170,7 +171,8 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   const Conv2dGeometry g = geometry(x);
   const std::int64_t B = x.dim(0), P = g.out_plane(), N = B * P, R = g.col_rows();
   const std::int64_t image = g.channels * g.height * g.width;
-  if (cols_.numel() < R * N) throw UsageError("conv2d: backward() without the matching forward()");
+  if (!cols_valid_ || cols_.numel() < R * N)
+    throw UsageError("conv2d: backward() needs the matching forward() (once per backward())");
   float* cols = cols_.data();
   if (bias_ && bias_->requires_grad()) bias_grad_planes(dy.data(), B, out_, P, bias_->grad().data());
   if (weight_.requires_grad()) {
@@ -189,10 +191,11 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
     gemm(false, true, out_, R, N, 1.0f, gy, N, cols, N, 1.0f, weight_.grad().data(), R);
   }
   if (!input_grad()) return;
+  cols_valid_ = false;
   // Per sample: column gradient Wᵀ · dy_b (into the columns' own slot, no longer needed), folded into dx_b.
   ensure_shape(dx, x.shape());
   const float* w = weight_.value().data();
-  parallel_items(B, detail::min_items(R * P * (2 * out_ + 2)), [&](std::int64_t b0, std::int64_t b1) {
+  parallel_items(B, detail::min_items_for_flops(R * P * (2 * out_ + 2)), [&](std::int64_t b0, std::int64_t b1) {
     for (std::int64_t b = b0; b < b1; ++b) {
       detail::gemm_one_call(true, false, R, P, out_, 1.0f, w, R, dy.data() + b * out_ * P, P, 0.0f, cols + b * P, N);
       float* img = dx.data() + b * image;

@@ -33,15 +33,17 @@ const Tensor& Sequential::forward(const Tensor& x, bool training) {
   const std::size_t n = layers_.size();
   acts_.resize(n + 1);
   grads_.resize(n + 1);
-  detail::ensure_shape(acts_[0], x.shape());
-  if (x.numel() > 0) std::memcpy(acts_[0].data(), x.data(), static_cast<std::size_t>(x.numel()) * sizeof(float));
+  if (&x != &acts_[0]) {
+    detail::ensure_shape(acts_[0], x.shape());
+    if (x.numel() > 0) std::memcpy(acts_[0].data(), x.data(), static_cast<std::size_t>(x.numel()) * sizeof(float));
+  }
   for (std::size_t i = 0; i < n; ++i) layers_[i]->forward(acts_[i], acts_[i + 1], training);
   ready_ = true;
   return acts_[n];
 }
 
 void Sequential::backward(const Tensor& dloss) {
-  if (!ready_) throw UsageError("Sequential::backward: call forward() first");
+  if (!ready_) throw UsageError("Sequential::backward: call forward() first (once per backward())");
   const std::size_t n = layers_.size();
   if (dloss.shape() != acts_[n].shape())
     throw UsageError("Sequential::backward: loss gradient " + shape_to_string(dloss.shape()) +
@@ -51,6 +53,7 @@ void Sequential::backward(const Tensor& dloss) {
     if (input_grad_) grads_[0] = dloss;
     return;
   }
+  ready_ = false;  // layers reuse forward state (convolution columns) while going backward
   for (std::size_t i = n; i-- > 0;) {
     const Tensor& dy = i + 1 == n ? dloss : grads_[i + 1];
     layers_[i]->backward(acts_[i], acts_[i + 1], dy, grads_[i]);

@@ -17,6 +17,12 @@ inline std::int64_t min_items(std::int64_t work_per_item) {
   return work_per_item <= 0 ? kParallelGrain : (kParallelGrain + work_per_item - 1) / work_per_item;
 }
 
+// The same for GEMM-like work counted in flops: at least ~1 Mflop (~10-20 µs) per chunk.
+inline constexpr std::int64_t kParallelFlops = 1 << 20;
+inline std::int64_t min_items_for_flops(std::int64_t flops_per_item) {
+  return flops_per_item <= 0 ? kParallelFlops : (kParallelFlops + flops_per_item - 1) / flops_per_item;
+}
+
 // Gives t the shape, reallocating only when the element count changes.
 inline void ensure_shape(Tensor& t, const Shape& shape) {
   if (t.shape() == shape) return;

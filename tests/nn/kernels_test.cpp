@@ -50,6 +50,36 @@ TEST(NnKernels, GemmAllTransposesWithStrides) {
   EXPECT_EQ(C[3], 1.5f);
 }
 
+// Large enough for gemm to split rows, columns or the inner dimension over threads.
+TEST(NnKernels, GemmSplitsAreExactAndThreadIndependent) {
+  struct ThreadGuard {
+    ~ThreadGuard() { adakit::set_num_threads(0); }
+  } guard;
+  struct Case { bool ta, tb; std::int64_t M, N, K; };
+  for (const Case c : {Case{false, false, 700, 40, 300}, Case{true, true, 30, 900, 200}, Case{false, true, 12, 9, 40000},
+                       Case{true, false, 10, 7, 30000}}) {
+    const std::int64_t lda = c.ta ? c.M : c.K, ldb = c.tb ? c.K : c.N;
+    const Tensor A = random_tensor({c.M * c.K}, 1), B = random_tensor({c.K * c.N}, 2);
+    const Tensor C0 = random_tensor({c.M * c.N}, 3);
+    std::vector<Tensor> results;
+    for (int threads : {1, 2, 3}) {
+      adakit::set_num_threads(threads);
+      Tensor C = C0;
+      gemm(c.ta, c.tb, c.M, c.N, c.K, 1.5f, A.data(), lda, B.data(), ldb, -1.0f, C.data(), c.N);
+      results.push_back(C);
+    }
+    for (const Tensor& r : results) EXPECT_TRUE(std::equal(r.span().begin(), r.span().end(), results[0].span().begin()));
+    for (std::int64_t i = 0; i < c.M; i += 7)
+      for (std::int64_t j = 0; j < c.N; j += 5) {
+        double s = 0;
+        for (std::int64_t k = 0; k < c.K; ++k)
+          s += static_cast<double>(c.ta ? A[k * lda + i] : A[i * lda + k]) * (c.tb ? B[j * ldb + k] : B[k * ldb + j]);
+        const double expected = 1.5 * s - C0[i * c.N + j];
+        ASSERT_NEAR(results[0][i * c.N + j], expected, 1e-4 * std::sqrt(static_cast<double>(c.K))) << c.M << "x" << c.N << "x" << c.K;
+      }
+  }
+}
+
 TEST(NnKernels, BlasInfoAndThreads) {
   struct Guard {
     ~Guard() { adakit::set_num_threads(0); }

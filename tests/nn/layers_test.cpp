@@ -147,6 +147,12 @@ TEST(LayerConv2d, ShapeErrors) {
   EXPECT_THROW((void)conv.output_shape({3, 2, 5}), UsageError);             // smaller than the kernel
   EXPECT_THROW(Conv2d(3, 4, 3, 0), UsageError);
   EXPECT_EQ(conv.weight().shape(), (Shape{4, 3, 3, 3}));
+  const Tensor x = random_tensor({2, 3, 5, 5}, 1);
+  Tensor dx;
+  EXPECT_THROW(conv.backward(x, y, y, dx), UsageError);  // no forward yet
+  conv.forward(x, y, true);
+  conv.backward(x, y, y, dx);
+  EXPECT_THROW(conv.backward(x, y, y, dx), UsageError);  // its columns were used up
 }
 
 // ---------------------------------------------------------------- pooling
@@ -163,6 +169,28 @@ TEST(LayerMaxPool2d, ForwardPicksMaxima) {
   pool.backward(x, y, Tensor::from({1, 1, 1, 2}, {10, 20}), dx);
   const float expected[] = {0, 10, 0, 0, 0, 0, 20, 0};
   for (int i = 0; i < 8; ++i) EXPECT_EQ(dx[i], expected[i]);
+}
+
+TEST(LayerMaxPool2d, TiesPickTheFirstAndNaNPropagates) {
+  for (std::int64_t k : {2, 3}) {  // the 2x2 fast path and the general one
+    MaxPool2d pool(k);
+    Tensor x({1, 1, k, k}, 1.0f);
+    x[k * k - 1] = 1.0f;
+    Tensor y, dx;
+    pool.forward(x, y, true);
+    pool.backward(x, y, Tensor({1, 1, 1, 1}, 5.0f), dx);
+    EXPECT_EQ(dx[0], 5.0f) << k;  // all equal: the first element gets the gradient
+    for (std::int64_t i = 1; i < k * k; ++i) EXPECT_EQ(dx[i], 0.0f) << k;
+    x[1] = NAN;
+    pool.forward(x, y, false);
+    EXPECT_TRUE(std::isnan(y[0])) << k;
+    x[1] = -2.0f;
+    x[k * k - 1] = 3.0f;
+    pool.forward(x, y, true);
+    EXPECT_EQ(y[0], 3.0f);
+    pool.backward(x, y, Tensor({1, 1, 1, 1}, 5.0f), dx);
+    EXPECT_EQ(dx[k * k - 1], 5.0f);
+  }
 }
 
 TEST(GradMaxPool2d, TiesAvoided) {

@@ -57,6 +57,18 @@ TEST(GradSequential, SmallCnnWithEveryImageLayer) {
   nn_test::check_model(model, random_tensor({2, 2, 8, 7}, 4), o);
 }
 
+TEST(GradSequential, EmbeddingModelSparseAndDenseGradients) {
+  Sequential model;
+  model.emplace<Embedding>(10, 3, 1);
+  model.emplace<Flatten>();
+  model.emplace<Linear>(12, 2, true, 2);
+  GradCheck o;
+  o.check_input = false;  // ids have no gradient
+  nn_test::check_model(model, Tensor::from({3, 4}, {1, 4, 4, 9, 0, 2, 1, 7, 3, 3, 3, 8}), o);
+  EXPECT_TRUE(model.parameters()[0]->has_sparse_grad());
+  EXPECT_EQ(model.parameters()[0]->name(), "0.weight");
+}
+
 TEST(NnSequential, ParameterNamesFollowLayerIndex) {
   Sequential model = mlp(4, {8}, 3, "relu", "", 1);
   std::vector<std::string> names;
@@ -180,6 +192,8 @@ TEST(NnSequential, ErrorsAndSummary) {
   EXPECT_THROW(fresh.backward(Tensor({1, 2})), UsageError);  // no forward yet
   (void)fresh.forward(Tensor({4, 3}), false);
   EXPECT_THROW(fresh.backward(Tensor({4, 3})), UsageError);  // wrong shape
+  fresh.backward(Tensor({4, 2}));
+  EXPECT_THROW(fresh.backward(Tensor({4, 2})), UsageError);  // one backward per forward
   EXPECT_THROW((void)mlp(3, {4}, 2, "gelu"), UsageError);
   EXPECT_THROW((void)cnn({1, 2, 2}, 10, {8, 8}), UsageError);  // too small to pool twice
   EXPECT_EQ(mlp(3, {4}, 1, "relu", "sigmoid").layer(3).kind(), "sigmoid");

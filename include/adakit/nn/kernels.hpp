@@ -16,17 +16,21 @@ namespace adakit::nn {
 
 // C[M x N] = alpha * op(A) * op(B) + beta * C, row-major, op(X) = X or Xᵀ (cblas_sgemm underneath).
 // op(A) is M x K, op(B) is K x N; lda/ldb/ldc are the row strides of A, B, C as stored.
-// Threads: adakit splits C into row or column blocks chosen from (M, N, K) alone and runs one
-// single-threaded OpenBLAS call per block over num_threads() threads, so the result is bitwise the
-// same for any thread count. Inside a parallel region the blocks run on the calling thread.
+// Threads: adakit splits the product into blocks chosen from (M, N, K) alone (rows or columns of C;
+// or, for a small C with a long K such as a convolution's weight gradient, slices of K whose partial
+// products are summed in a fixed order) and runs one single-threaded OpenBLAS call per block over
+// num_threads() threads: the result is bitwise the same for any thread count (OpenBLAS's own
+// threading is not: it blocks K differently with 1 and with 2+ threads). Safe to call inside a
+// parallel region (the blocks then run on the calling thread).
 void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
           const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
           std::int64_t ldc);
 
 // "OpenBLAS 0.3.21 (pthread build, Haswell kernels; GEMM split by adakit over 2 threads)".
 std::string blas_info();
-// Puts OpenBLAS in single-threaded mode (adakit's own threads split GEMMs: one thread pool, no
-// OpenBLAS threads spinning against OpenMP ones). Cheap: acts only on the first call; gemm() calls it.
+// Makes OpenBLAS follow adakit's threading: OpenBLAS runs each call on the calling thread and
+// adakit::set_num_threads() decides how many threads share a GEMM (see gemm): one thread pool, no
+// OpenBLAS threads spinning against OpenMP ones. Cheap (acts once); gemm() and Sequential call it.
 void sync_blas_threads();
 
 // Calls fn(begin, end) over an even, contiguous split of [0, n) into at most num_threads() chunks of
@@ -70,7 +74,8 @@ struct Pool2dGeometry {
 };
 
 // y = max over each window, for `planes` consecutive planes; argmax[o] = the input index (within
-// its plane) of the maximum (the first one on ties, as PyTorch).
+// its plane) of the maximum (the first one on ties, as PyTorch). A NaN in a window makes its output
+// NaN (as PyTorch); its gradient then goes to the window's first element.
 void max_pool2d_forward(const float* x, std::int64_t planes, const Pool2dGeometry& g, float* y,
                         std::int32_t* argmax);
 // dx = 0, then dx[argmax[o]] += dy[o] in each plane.

@@ -12,6 +12,17 @@
 // embedding    [...] ids (stored as floats) -> [..., dim]   weight [num, dim], grad row-sparse
 //
 // Weights are initialised at construction from `seed` (default init: PyTorch's, see nn/init.hpp).
+//
+// Computation: Linear is one GEMM forward (y = x·Wᵀ), two backward (dW += dyᵀ·x, dx = dy·W, the
+// second skipped when input_grad() is off). Conv2d unfolds the batch into columns [C·k·k, B·H'·W']
+// (im2col), computes y_b = W·cols_b per sample (samples over threads), and backward does one GEMM
+// over the batch for dW += dY·colsᵀ and dx_b = col2im(Wᵀ·dy_b) per sample.
+//
+// Config keys (make_layer / config()): linear {in_features, out_features, bias, seed, init};
+// conv2d {in_channels, out_channels, kernel_size, stride, padding, bias, seed, init};
+// max_pool2d / avg_pool2d {kernel_size, stride}; dropout {p, seed}; embedding {num_embeddings,
+// embedding_dim, seed}; flatten, relu, tanh, sigmoid {}. Optional on input: bias (true), seed (0),
+// init ("torch_default"), stride (1 for conv2d, kernel_size for pools), padding (0).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -76,6 +87,7 @@ class Conv2d final : public Layer {
   // im2col of the whole batch, [C*k*k, B*H'*W'] (kept from forward for backward), and the output
   // gradient regrouped as [O, B*H'*W'] for the weight-gradient GEMM.
   Tensor cols_, grad_t_;
+  bool cols_valid_ = false;  // cols_ holds the last forward's columns (backward overwrites them)
 };
 
 class MaxPool2d final : public Layer {
