@@ -24,7 +24,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	$(ADAKIT) minimize --function all --optimizer all --steps 500 --out $(OUT)
+	$(ADAKIT) demo all --out $(OUT)
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

@@ -1,0 +1,72 @@
+// Training and using sparse linear models.
+//
+//   auto model = linear::LinearModel::for_dataset(train);           // logistic / softmax / squared
+//   auto opt = linear::make_linear_optimizer("ftrl", {{"l1", "1"}});
+//   auto result = linear::fit(model, *opt, train, {.epochs = 5, .batch_size = 1, .seed = 1});
+//   auto m = linear::evaluate(model, test);                         // loss, accuracy or mse
+//
+// fit() walks the rows in seeded-shuffled order (adakit::Rng, Fisher–Yates, one shuffle per epoch
+// continuing one stream), batch by batch (the last batch may be smaller): prepare, gradient (mean
+// over the batch), step. Per-epoch metrics are PROGRESSIVE: each batch's loss and accuracy measured
+// before its own step, averaged over the epoch's rows (as McMahan et al. 2013 report) — so an epoch
+// costs O(its nonzeros), never O(dim). fit() calls optimizer.sync(model) before each on_epoch call
+// and before returning, so the model is ready to predict and save.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "adakit/core/tensor.hpp"
+#include "adakit/data/sparse.hpp"
+#include "adakit/linear/model.hpp"
+#include "adakit/linear/optimizer.hpp"
+
+namespace adakit::linear {
+
+struct FitOptions {
+  std::int64_t epochs = 5;
+  std::int64_t batch_size = 1;
+  std::uint64_t seed = 0;
+  bool shuffle = true;
+  void validate() const;  // UsageError naming the field: epochs >= 0, batch_size >= 1
+};
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+struct Metrics {
+  double loss = kNaN;      // mean loss
+  double accuracy = kNaN;  // classification
+  double mse = kNaN;       // regression: mean (z − y)² (= 2 × the squared loss)
+  std::int64_t samples = 0;
+};
+
+struct EpochReport {
+  std::int64_t epoch = 0, epochs = 0;  // epoch counts from 1
+  Metrics train;                       // progressive (see above)
+  std::int64_t steps = 0;              // optimizer steps so far
+  double seconds = 0.0;                // since fit() started
+};
+
+struct FitResult {
+  std::vector<EpochReport> history;
+  std::int64_t steps = 0;
+  double seconds = 0.0;
+  bool stopped_early = false;
+};
+
+// Binds the optimizer to the model on first use (optimizer.bind), so calling fit() again continues
+// training. UsageError when the data do not fit the model (columns > dim, labels out of range, no
+// targets for regression). on_epoch returns true to stop.
+FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataset& train,
+              const FitOptions& options = {}, const std::function<bool(const EpochReport&)>& on_epoch = {});
+
+// Over the whole dataset, with the model's current weights.
+Metrics evaluate(const LinearModel& model, const data::SparseDataset& d);
+// Scores z = Wᵀx + b: [rows, outputs] (regression: the predictions).
+Tensor decision_function(const LinearModel& model, const data::CsrMatrix& x);
+// Classes (logistic: z > 0; softmax: first argmax). UsageError for a regression model.
+std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrMatrix& x);
+// Class probabilities [rows, classes] (logistic: (1 − σ(z), σ(z))). UsageError for regression.
+Tensor predict_proba(const LinearModel& model, const data::CsrMatrix& x);
+
+}  // namespace adakit::linear

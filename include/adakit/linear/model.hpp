@@ -1,0 +1,139 @@
+// Sparse linear models over CSR rows (LIBLINEAR-style): binary logistic regression, softmax
+// (multinomial) regression and linear regression.
+//
+// Parameters: a weight table W [dim x outputs], row-major BY FEATURE (one feature's outputs are
+// contiguous, so a feature is one "row" for optim::adagrad_step_rows), and a bias b [outputs].
+// outputs = 1 for logistic and squared, = classes for softmax. Scores of a row x: z = Wᵀx + b.
+//
+// Losses of one row (linear_loss), with their gradients dL/dz:
+//   logistic  y ∈ {0, 1}, s = 2y − 1:  L = log(1 + exp(−s z)) = max(−s z, 0) + log1p(exp(−|s z|))
+//             dL/dz = σ(z) − y
+//   softmax   y ∈ [0, C):  L = log Σ_c exp(z_c) − z_y, computed with max_c z_c subtracted first
+//             dL/dz_c = p_c − [c = y],  p = softmax(z)
+//   squared   y real:  L = ½ (z − y)²,  dL/dz = z − y
+//
+// Minibatch gradient = the MEAN over the batch's B rows:
+//   ∂L/∂W_jc = (1/B) Σ_r x_rj · dL_r/dz_c      ∂L/∂b_c = (1/B) Σ_r dL_r/dz_c
+// gradient() reads only the weights of the features present in the batch (and the bias) and writes a
+// SparseGradient over exactly those features: a batch costs O(nonzeros · outputs), never O(dim).
+//
+// Weights and optimizers: some optimizers (adagrad-l1, sgd with l1/l2, adagrad-rda) bring a feature's
+// weights up to date only when it is next seen. After training by hand, call the optimizer's sync()
+// before predicting or saving; linear::fit() does so on return.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "adakit/core/tensor.hpp"
+#include "adakit/data/sparse.hpp"
+
+namespace adakit::linear {
+
+enum class LinearTask { logistic, softmax, squared };
+std::string_view to_string(LinearTask task);
+LinearTask linear_task_from_string(std::string_view text);  // "logistic" | "softmax" | "squared"
+
+// Loss of one row from its scores z (outputs values): `label` for logistic/softmax, `target` for
+// squared. Writes dL/dz into dz (z.size() values). UsageError on a label out of range.
+double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label, float target,
+                   std::span<float> dz);
+
+// The nonzeros of a batch grouped by feature: the batch's unique features (ascending) and, for each,
+// its entries (row within the batch, value). Buffers are reused: no allocation once warm.
+struct BatchFeatures {
+  std::vector<std::int64_t> features;   // unique feature ids, ascending
+  std::vector<std::int64_t> offsets;    // features.size() + 1: entries of features[i] are [offsets[i], offsets[i+1])
+  std::vector<std::int32_t> positions;  // each entry's row within the batch, 0 .. B-1
+  std::vector<float> values;            // each entry's value x
+
+  // UsageError when a row is outside x or a feature id is outside [0, dim).
+  void build(const data::CsrMatrix& x, std::span<const std::int64_t> rows, std::int64_t dim);
+
+ private:
+  struct Entry {
+    std::int32_t feature, position;
+    float value;
+  };
+  std::vector<Entry> scratch_;
+};
+
+// Gradient of a batch: rows of W for `features` only, plus the bias.
+struct SparseGradient {
+  std::int64_t outputs = 1;
+  std::vector<std::int64_t> features;  // unique feature ids (those of the batch), ascending
+  std::vector<float> values;           // features.size() x outputs, row-major
+  std::vector<float> bias;             // outputs (zeros when the model fits no bias)
+  std::vector<float> dz;               // scratch: the batch's dL/dz / B, B x outputs
+  std::vector<float> z;                // scratch: one row's scores
+};
+
+// What one batch's forward pass saw (before the step): summed loss, correct predictions
+// (classification) and summed squared error (regression).
+struct BatchStats {
+  double loss_sum = 0.0;
+  std::int64_t correct = 0;
+  double squared_error_sum = 0.0;
+  std::int64_t count = 0;
+};
+
+class LinearModel {
+ public:
+  // classes: 2 for logistic (one output), >= 2 for softmax (one output per class); ignored for
+  // squared. Weights and bias start at zero. UsageError on dim < 1 or a bad class count.
+  LinearModel(LinearTask task, std::int64_t dim, std::int64_t classes = 2, bool fit_bias = true);
+  // Task chosen from the data: regression → squared, 2 classes → logistic, more → softmax.
+  // dim 0 means the dataset's column count. Takes the class names.
+  static LinearModel for_dataset(const data::SparseDataset& d, std::int64_t dim = 0);
+
+  LinearTask task() const noexcept { return task_; }
+  std::int64_t dim() const noexcept { return dim_; }
+  std::int64_t outputs() const noexcept { return outputs_; }
+  std::int64_t classes() const noexcept { return classes_; }  // 0 for squared
+  bool fit_bias() const noexcept { return fit_bias_; }
+  const std::vector<std::string>& class_names() const noexcept { return class_names_; }
+  void set_class_names(std::vector<std::string> names);  // empty, or one per class
+
+  std::span<float> weights() noexcept { return weights_; }  // dim x outputs, row-major by feature
+  std::span<const float> weights() const noexcept { return weights_; }
+  std::span<float> weight_row(std::int64_t feature);
+  std::span<const float> weight_row(std::int64_t feature) const;
+  std::span<float> bias() noexcept { return bias_; }
+  std::span<const float> bias() const noexcept { return bias_; }
+
+  // Exact zeros are what L1 produces: count the weights (not the bias) that are not 0. O(dim).
+  std::int64_t count_nonzero_weights() const;
+  // Features with at least one nonzero weight. O(dim).
+  std::int64_t count_nonzero_features() const;
+
+  // z = Wᵀx_row + b (outputs values). Reads only the row's features.
+  void scores(const data::CsrMatrix& x, std::int64_t row, std::span<float> z) const;
+  // Mean gradient over `rows` of d (see the top of this file). `batch` must have been built from the
+  // same rows. Returns what the forward pass saw.
+  BatchStats gradient(const data::SparseDataset& d, std::span<const std::int64_t> rows, const BatchFeatures& batch,
+                      SparseGradient& out) const;
+
+  // Saving: config() + tensors() for a safetensors file ("weight" [dim, outputs], "bias" [outputs]),
+  // or one JSON document holding only the features with a nonzero weight (sparse models stay small):
+  //   {"format": "adakit.linear", ...config..., "bias": [...], "rows": [feature ids], "values": [rows x outputs]}
+  nlohmann::json config() const;  // {"task", "dim", "classes", "fit_bias", "class_names"}
+  std::map<std::string, Tensor> tensors() const;
+  static LinearModel from_tensors(const nlohmann::json& config, const std::map<std::string, Tensor>& tensors);
+  nlohmann::json to_json() const;
+  // adakit::Error naming the field on a malformed document.
+  static LinearModel from_json(const nlohmann::json& j);
+
+ private:
+  LinearTask task_;
+  std::int64_t dim_, outputs_, classes_;
+  bool fit_bias_;
+  std::vector<std::string> class_names_;
+  std::vector<float> weights_, bias_;
+};
+
+}  // namespace adakit::linear

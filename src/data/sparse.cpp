@@ -1,0 +1,164 @@
+// CsrMatrix and SparseDataset: building rows, canonical form, row selection.
+#include "adakit/data/sparse.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "adakit/core/error.hpp"
+
+namespace adakit::data {
+namespace {
+
+std::size_t z(std::int64_t i) { return static_cast<std::size_t>(i); }
+
+// Sorts the entries [begin, end) of indices/values by index (stable) and sums runs of equal indices,
+// writing the result from `out` on (out <= begin). Drops a sum of zero when `drop_zeros`.
+// Returns the new end.
+std::int64_t sort_and_sum(std::vector<std::int32_t>& indices, std::vector<float>& values, std::int64_t begin,
+                          std::int64_t end, std::int64_t out, bool drop_zeros) {
+  const std::int64_t n = end - begin;
+  std::vector<std::int64_t> order(z(n));
+  std::iota(order.begin(), order.end(), begin);
+  bool sorted = true;
+  for (std::int64_t i = begin + 1; i < end && sorted; ++i) sorted = indices[z(i - 1)] < indices[z(i)];
+  if (!sorted)
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::int64_t a, std::int64_t b) { return indices[z(a)] < indices[z(b)]; });
+  std::vector<std::int32_t> idx(z(n));
+  std::vector<float> val(z(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    idx[z(i)] = indices[z(order[z(i)])];
+    val[z(i)] = values[z(order[z(i)])];
+  }
+  for (std::int64_t i = 0; i < n;) {
+    std::int64_t j = i;
+    double sum = 0.0;
+    for (; j < n && idx[z(j)] == idx[z(i)]; ++j) sum += val[z(j)];
+    const bool keep = !drop_zeros || sum != 0.0;
+    if (keep) {
+      indices[z(out)] = idx[z(i)];
+      // A single entry keeps its exact value (including -0.0 and NaN); sums go through double.
+      values[z(out)] = j - i == 1 ? val[z(i)] : static_cast<float>(sum);
+      ++out;
+    }
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+void CsrMatrix::add_row(std::span<const std::int32_t> idx, std::span<const float> val) {
+  if (idx.size() != val.size())
+    throw UsageError("add_row: " + std::to_string(idx.size()) + " indices but " + std::to_string(val.size()) +
+                     " values");
+  for (auto i : idx)
+    if (i < 0 || i >= cols)
+      throw UsageError("add_row: column " + std::to_string(i) + " outside [0, " + std::to_string(cols) + ")");
+  if (indptr.empty()) indptr.push_back(0);
+  const auto begin = static_cast<std::int64_t>(indices.size());
+  indices.insert(indices.end(), idx.begin(), idx.end());
+  values.insert(values.end(), val.begin(), val.end());
+  const std::int64_t end = sort_and_sum(indices, values, begin, begin + static_cast<std::int64_t>(idx.size()), begin,
+                                        /*drop_zeros=*/true);
+  indices.resize(z(end));
+  values.resize(z(end));
+  indptr.push_back(end);
+  ++rows;
+}
+
+void CsrMatrix::canonicalize() {
+  validate();
+  std::int64_t out = 0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t begin = indptr[z(r)], end = indptr[z(r) + 1];
+    indptr[z(r)] = out;
+    out = sort_and_sum(indices, values, begin, end, out, /*drop_zeros=*/false);
+  }
+  indptr[z(rows)] = out;
+  indices.resize(z(out));
+  values.resize(z(out));
+}
+
+bool CsrMatrix::is_canonical() const {
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t k = indptr[z(r)] + 1; k < indptr[z(r) + 1]; ++k)
+      if (indices[z(k - 1)] >= indices[z(k)]) return false;
+  return true;
+}
+
+CsrMatrix CsrMatrix::select_rows(std::span<const std::int64_t> which) const {
+  validate();
+  for (auto r : which)
+    if (r < 0 || r >= rows)
+      throw UsageError("select_rows: row " + std::to_string(r) + " outside [0, " + std::to_string(rows) + ")");
+  CsrMatrix out;
+  out.rows = static_cast<std::int64_t>(which.size());
+  out.cols = cols;
+  out.indptr.reserve(which.size() + 1);
+  std::int64_t total = 0;
+  for (auto r : which) total += indptr[z(r) + 1] - indptr[z(r)];
+  out.indices.reserve(z(total));
+  out.values.reserve(z(total));
+  for (auto r : which) {
+    const auto b = static_cast<std::ptrdiff_t>(indptr[z(r)]), e = static_cast<std::ptrdiff_t>(indptr[z(r) + 1]);
+    out.indices.insert(out.indices.end(), indices.begin() + b, indices.begin() + e);
+    out.values.insert(out.values.end(), values.begin() + b, values.begin() + e);
+    out.indptr.push_back(static_cast<std::int64_t>(out.indices.size()));
+  }
+  return out;
+}
+
+void CsrMatrix::validate() const {
+  if (rows < 0 || cols < 0)
+    throw UsageError("CsrMatrix: negative shape " + std::to_string(rows) + " x " + std::to_string(cols));
+  if (indptr.size() != z(rows) + 1)
+    throw UsageError("CsrMatrix: indptr has " + std::to_string(indptr.size()) +
+                     " entries, expected rows + 1 = " + std::to_string(rows + 1));
+  if (indices.size() != values.size())
+    throw UsageError("CsrMatrix: " + std::to_string(indices.size()) + " indices but " + std::to_string(values.size()) +
+                     " values");
+  if (indptr.front() != 0) throw UsageError("CsrMatrix: indptr[0] is " + std::to_string(indptr.front()) + ", not 0");
+  for (std::int64_t r = 0; r < rows; ++r)
+    if (indptr[z(r) + 1] < indptr[z(r)]) throw UsageError("CsrMatrix: indptr decreases at row " + std::to_string(r));
+  if (indptr.back() != nnz())
+    throw UsageError("CsrMatrix: indptr ends at " + std::to_string(indptr.back()) + " but there are " +
+                     std::to_string(nnz()) + " entries");
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t k = indptr[z(r)]; k < indptr[z(r) + 1]; ++k)
+      if (indices[z(k)] < 0 || indices[z(k)] >= cols)
+        throw UsageError("CsrMatrix: row " + std::to_string(r) + " has column " + std::to_string(indices[z(k)]) +
+                         " outside [0, " + std::to_string(cols) + ")");
+}
+
+Tensor CsrMatrix::to_dense() const {
+  validate();
+  Tensor out({rows, cols});
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t k = indptr[z(r)]; k < indptr[z(r) + 1]; ++k) out[r * cols + indices[z(k)]] += values[z(k)];
+  return out;
+}
+
+SparseDataset SparseDataset::subset(std::span<const std::int64_t> which) const {
+  const std::int64_t n = size();
+  if (is_classification() ? static_cast<std::int64_t>(labels.size()) != n
+                          : static_cast<std::int64_t>(targets.size()) != n)
+    throw UsageError("subset: dataset '" + name + "' has " + std::to_string(n) + " rows but " +
+                     std::to_string(is_classification() ? labels.size() : targets.size()) +
+                     (is_classification() ? " labels" : " targets"));
+  SparseDataset out;
+  out.name = name;
+  out.class_names = class_names;
+  out.features = features.select_rows(which);
+  if (is_classification()) {
+    out.labels.reserve(which.size());
+    for (auto r : which) out.labels.push_back(labels[z(r)]);
+  } else {
+    out.targets.reserve(which.size());
+    for (auto r : which) out.targets.push_back(targets[z(r)]);
+  }
+  return out;
+}
+
+}  // namespace adakit::data

@@ -1,0 +1,116 @@
+// Labelled texts: the `label<TAB>text` reader and the bundled text datasets.
+#include <algorithm>
+#include <array>
+#include <map>
+#include <string>
+#include <system_error>
+
+#include "adakit/core/error.hpp"
+#include "adakit/data/builtin.hpp"
+#include "adakit/data/readers.hpp"
+#include "adakit/data/text.hpp"
+#include "input_file.hpp"
+
+namespace adakit::data {
+namespace fs = std::filesystem;
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string stem(const fs::path& path) {
+  std::string name = path.filename().string();
+  for (const char* ext : {".gz", ".tsv", ".txt"})
+    if (name.size() > std::string_view(ext).size() && name.ends_with(ext))
+      name.resize(name.size() - std::string_view(ext).size());
+  return name;
+}
+
+struct TextBuiltin {
+  std::string_view name;
+  std::string_view file;
+};
+constexpr std::array kTextBuiltins = {TextBuiltin{"sentiment-tiny", "sentiment-tiny.tsv"}};
+constexpr std::array<std::string_view, kTextBuiltins.size()> kTextBuiltinNames = {"sentiment-tiny"};
+
+constexpr bool names_match() {
+  for (std::size_t i = 0; i < kTextBuiltins.size(); ++i)
+    if (kTextBuiltins[i].name != kTextBuiltinNames[i]) return false;
+  return true;
+}
+static_assert(names_match(), "kTextBuiltinNames lists kTextBuiltins' names, in order");
+
+}  // namespace
+
+TextDataset parse_text_tsv(std::string_view text, const std::string& source) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte-order mark
+  std::vector<std::string> raw_labels;
+  TextDataset d;
+  std::int64_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (trim(line).empty()) continue;
+    const std::size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) throw Error("no tab: expected 'label<TAB>text'", {source, line_no, "column 1"});
+    const std::string_view label = trim(line.substr(0, tab));
+    if (label.empty()) throw Error("empty label before the tab", {source, line_no, "column 1"});
+    raw_labels.emplace_back(label);
+    d.texts.emplace_back(line.substr(tab + 1));
+  }
+  if (d.texts.empty()) throw Error("no 'label<TAB>text' line", {source, 0, ""});
+  std::map<std::string, std::int32_t> classes;
+  for (const auto& l : raw_labels) classes.emplace(l, 0);
+  for (auto& [name, id] : classes) {
+    id = static_cast<std::int32_t>(d.class_names.size());
+    d.class_names.push_back(name);
+  }
+  d.labels.reserve(raw_labels.size());
+  for (const auto& l : raw_labels) d.labels.push_back(classes.at(l));
+  return d;
+}
+
+TextDataset read_text_tsv(const fs::path& path) {
+  std::vector<unsigned char> bytes;
+  {
+    detail::InputFile in(path);
+    bytes = in.read_rest();
+  }
+  TextDataset d =
+      parse_text_tsv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string());
+  d.name = stem(path);
+  return d;
+}
+
+std::span<const std::string_view> text_builtin_names() { return kTextBuiltinNames; }
+
+TextDataset load_text_builtin(std::string_view name, const fs::path& data_dir) {
+  for (const auto& b : kTextBuiltins) {
+    if (b.name != name) continue;
+    const auto dirs = data_search_path(data_dir);
+    for (const auto& dir : dirs) {
+      std::error_code ec;
+      if (!fs::is_regular_file(dir / b.file, ec)) continue;
+      TextDataset d = read_text_tsv(dir / b.file);
+      d.name = std::string(b.name);
+      return d;
+    }
+    std::string looked;
+    for (const auto& dir : dirs) looked += (looked.empty() ? "" : ", ") + dir.string();
+    throw MissingDataError(std::string(name) + ": " + std::string(b.file) + " not found (looked in: " + looked +
+                           "). It is bundled with adakit (data/" + std::string(b.file) +
+                           "); or set ADAKIT_DATA to a directory holding it");
+  }
+  std::string names;
+  for (auto n : kTextBuiltinNames) names += (names.empty() ? "" : ", ") + std::string(n);
+  throw UsageError("unknown text dataset '" + std::string(name) + "' (built-in text datasets: " + names + ")",
+                   {"", 0, "dataset"});
+}
+
+}  // namespace adakit::data

@@ -1,0 +1,173 @@
+#include "adakit/linear/fit.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "adakit/core/error.hpp"
+#include "adakit/core/rng.hpp"
+
+namespace adakit::linear {
+namespace {
+
+std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
+
+// O(rows): the data fit the model (columns, labels or targets). Feature ids are checked as read.
+void check_data(const LinearModel& model, const data::SparseDataset& d) {
+  if (d.features.cols > model.dim())
+    throw UsageError("dataset '" + d.name + "' has " + std::to_string(d.features.cols) +
+                         " feature columns, the model's dim is " + std::to_string(model.dim()),
+                     {"", 0, "dim"});
+  if (model.task() == LinearTask::squared) {
+    if (d.targets.size() != sz(d.size()))
+      throw UsageError("linear regression needs one target per row: dataset '" + d.name + "' has " +
+                           std::to_string(d.targets.size()) + " for " + std::to_string(d.size()) + " rows",
+                       {"", 0, "targets"});
+    return;
+  }
+  if (d.labels.size() != sz(d.size()))
+    throw UsageError("classification needs one label per row: dataset '" + d.name + "' has " +
+                         std::to_string(d.labels.size()) + " for " + std::to_string(d.size()) + " rows",
+                     {"", 0, "labels"});
+  for (std::size_t r = 0; r < d.labels.size(); ++r)
+    if (d.labels[r] < 0 || d.labels[r] >= model.classes())
+      throw UsageError("row " + std::to_string(r) + " of '" + d.name + "' has label " + std::to_string(d.labels[r]) +
+                           ", the model has " + std::to_string(model.classes()) + " classes",
+                       {"", static_cast<std::int64_t>(r) + 1, "labels"});
+}
+
+Metrics to_metrics(const LinearModel& model, const BatchStats& st) {
+  Metrics m;
+  m.samples = st.count;
+  if (st.count == 0) return m;
+  const auto n = static_cast<double>(st.count);
+  m.loss = st.loss_sum / n;
+  if (model.task() == LinearTask::squared) m.mse = st.squared_error_sum / n;
+  else m.accuracy = static_cast<double>(st.correct) / n;
+  return m;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void FitOptions::validate() const {
+  if (epochs < 0) throw UsageError("fit: epochs must be >= 0, got " + std::to_string(epochs), {"", 0, "epochs"});
+  if (batch_size < 1)
+    throw UsageError("fit: batch_size must be >= 1, got " + std::to_string(batch_size), {"", 0, "batch_size"});
+}
+
+FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataset& train,
+              const FitOptions& options, const std::function<bool(const EpochReport&)>& on_epoch) {
+  options.validate();
+  check_data(model, train);
+  optimizer.bind(model);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t n = train.size();
+  std::vector<std::int64_t> order(sz(n));
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  Rng rng(options.seed);
+  BatchFeatures batch;
+  SparseGradient grad;
+  FitResult result;
+  for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    if (options.shuffle)
+      for (std::int64_t i = n - 1; i > 0; --i)
+        std::swap(order[sz(i)], order[sz(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(i + 1))))]);
+    BatchStats total;
+    for (std::int64_t b = 0; b < n; b += options.batch_size) {
+      const std::span<const std::int64_t> rows(order.data() + b, sz(std::min(options.batch_size, n - b)));
+      batch.build(train.features, rows, model.dim());
+      optimizer.prepare(model, batch.features);
+      const BatchStats st = model.gradient(train, rows, batch, grad);
+      optimizer.step(model, grad);
+      total.loss_sum += st.loss_sum;
+      total.correct += st.correct;
+      total.squared_error_sum += st.squared_error_sum;
+      total.count += st.count;
+    }
+    EpochReport report{epoch, options.epochs, to_metrics(model, total), optimizer.steps(), seconds_since(t0)};
+    result.history.push_back(report);
+    if (on_epoch) {
+      optimizer.sync(model);
+      if (on_epoch(report)) {
+        result.stopped_early = epoch < options.epochs;
+        break;
+      }
+    }
+  }
+  optimizer.sync(model);
+  result.steps = optimizer.steps();
+  result.seconds = seconds_since(t0);
+  return result;
+}
+
+Metrics evaluate(const LinearModel& model, const data::SparseDataset& d) {
+  check_data(model, d);
+  BatchStats st;
+  std::vector<float> z(sz(model.outputs())), dz(sz(model.outputs()));
+  const bool regression = model.task() == LinearTask::squared;
+  for (std::int64_t r = 0; r < d.size(); ++r) {
+    model.scores(d.features, r, z);
+    const std::int32_t label = regression ? 0 : d.labels[sz(r)];
+    st.loss_sum += linear_loss(model.task(), z, label, regression ? d.targets[sz(r)] : 0.0f, dz);
+    if (model.task() == LinearTask::logistic) st.correct += (z[0] > 0.0f) == (label == 1) ? 1 : 0;
+    else if (model.task() == LinearTask::softmax) st.correct += std::max_element(z.begin(), z.end()) - z.begin() == label ? 1 : 0;
+    else st.squared_error_sum += static_cast<double>(dz[0]) * dz[0];
+  }
+  st.count = d.size();
+  return to_metrics(model, st);
+}
+
+Tensor decision_function(const LinearModel& model, const data::CsrMatrix& x) {
+  if (x.cols > model.dim())
+    throw UsageError("data have " + std::to_string(x.cols) + " feature columns, the model's dim is " +
+                         std::to_string(model.dim()),
+                     {"", 0, "dim"});
+  Tensor out({x.rows, model.outputs()});
+  for (std::int64_t r = 0; r < x.rows; ++r)
+    model.scores(x, r, std::span<float>(out.data() + r * model.outputs(), sz(model.outputs())));
+  return out;
+}
+
+std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrMatrix& x) {
+  if (model.task() == LinearTask::squared)
+    throw UsageError("predict: a regression model has no classes; use decision_function", {"", 0, "task"});
+  const Tensor z = decision_function(model, x);
+  const std::int64_t k = model.outputs();
+  std::vector<std::int32_t> out(sz(x.rows));
+  for (std::int64_t r = 0; r < x.rows; ++r) {
+    const float* zr = z.data() + r * k;
+    out[sz(r)] = model.task() == LinearTask::logistic ? (zr[0] > 0.0f ? 1 : 0)
+                                                      : static_cast<std::int32_t>(std::max_element(zr, zr + k) - zr);
+  }
+  return out;
+}
+
+Tensor predict_proba(const LinearModel& model, const data::CsrMatrix& x) {
+  if (model.task() == LinearTask::squared)
+    throw UsageError("predict_proba: a regression model has no classes; use decision_function", {"", 0, "task"});
+  const Tensor z = decision_function(model, x);
+  const std::int64_t k = model.outputs(), c = model.classes();
+  Tensor out({x.rows, c});
+  for (std::int64_t r = 0; r < x.rows; ++r) {
+    const float* zr = z.data() + r * k;
+    float* p = out.data() + r * c;
+    if (model.task() == LinearTask::logistic) {
+      const double zz = zr[0];
+      const double p1 = zz >= 0.0 ? 1.0 / (1.0 + std::exp(-zz)) : std::exp(zz) / (1.0 + std::exp(zz));
+      p[0] = static_cast<float>(1.0 - p1);
+      p[1] = static_cast<float>(p1);
+    } else {
+      const double mx = *std::max_element(zr, zr + k);
+      double sum = 0.0;
+      for (std::int64_t i = 0; i < k; ++i) sum += std::exp(zr[i] - mx);
+      for (std::int64_t i = 0; i < k; ++i) p[i] = static_cast<float>(std::exp(zr[i] - mx) / sum);
+    }
+  }
+  return out;
+}
+
+}  // namespace adakit::linear

@@ -1,0 +1,346 @@
+#include "adakit/linear/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "adakit/core/error.hpp"
+
+namespace adakit::linear {
+namespace {
+
+std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
+
+double sigmoid(double z) {
+  if (z >= 0.0) return 1.0 / (1.0 + std::exp(-z));
+  const double e = std::exp(z);
+  return e / (1.0 + e);
+}
+
+[[noreturn]] void bad_field(const std::string& field, const std::string& what) {
+  throw Error("linear model: " + field + ": " + what, {"", 0, field});
+}
+
+}  // namespace
+
+std::string_view to_string(LinearTask task) {
+  switch (task) {
+    case LinearTask::logistic: return "logistic";
+    case LinearTask::softmax: return "softmax";
+    case LinearTask::squared: return "squared";
+  }
+  return "?";
+}
+
+LinearTask linear_task_from_string(std::string_view text) {
+  if (text == "logistic") return LinearTask::logistic;
+  if (text == "softmax") return LinearTask::softmax;
+  if (text == "squared") return LinearTask::squared;
+  throw UsageError("unknown linear task '" + std::string(text) + "' (logistic, softmax, squared)", {"", 0, "task"});
+}
+
+double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label, float target, std::span<float> dz) {
+  switch (task) {
+    case LinearTask::logistic: {
+      if (label != 0 && label != 1)
+        throw UsageError("logistic regression: label " + std::to_string(label) + " is not 0 or 1", {"", 0, "label"});
+      const double zz = z[0], m = label == 1 ? zz : -zz;  // m = s z
+      dz[0] = static_cast<float>(sigmoid(zz) - label);
+      return std::max(-m, 0.0) + std::log1p(std::exp(-std::abs(m)));
+    }
+    case LinearTask::softmax: {
+      const auto c = static_cast<std::int64_t>(z.size());
+      if (label < 0 || label >= c)
+        throw UsageError("softmax regression: label " + std::to_string(label) + " is outside [0, " +
+                             std::to_string(c) + ")",
+                         {"", 0, "label"});
+      double mx = z[0];
+      for (float v : z) mx = std::max(mx, static_cast<double>(v));
+      double sum = 0.0;
+      for (float v : z) sum += std::exp(v - mx);
+      for (std::size_t k = 0; k < z.size(); ++k)
+        dz[k] = static_cast<float>(std::exp(z[k] - mx) / sum - (static_cast<std::int64_t>(k) == label ? 1.0 : 0.0));
+      return mx + std::log(sum) - z[sz(label)];
+    }
+    case LinearTask::squared: {
+      const double r = static_cast<double>(z[0]) - target;
+      dz[0] = static_cast<float>(r);
+      return 0.5 * r * r;
+    }
+  }
+  return 0.0;
+}
+
+// ---- BatchFeatures ----
+
+void BatchFeatures::build(const data::CsrMatrix& x, std::span<const std::int64_t> rows, std::int64_t dim) {
+  scratch_.clear();
+  for (std::size_t p = 0; p < rows.size(); ++p) {
+    const std::int64_t r = rows[p];
+    if (r < 0 || r >= x.rows)
+      throw UsageError("batch row " + std::to_string(r) + " is outside [0, " + std::to_string(x.rows) + ")");
+    const auto idx = x.row_indices(r);
+    const auto val = x.row_values(r);
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+      if (idx[k] < 0 || idx[k] >= dim)
+        throw UsageError("feature " + std::to_string(idx[k]) + " of row " + std::to_string(r) +
+                             " is outside the model's dim " + std::to_string(dim),
+                         {"", r + 1, "features"});
+      scratch_.push_back({idx[k], static_cast<std::int32_t>(p), val[k]});
+    }
+  }
+  std::sort(scratch_.begin(), scratch_.end(), [](const Entry& a, const Entry& b) {
+    return a.feature != b.feature ? a.feature < b.feature : a.position < b.position;
+  });
+  features.clear();
+  offsets.clear();
+  positions.clear();
+  values.clear();
+  for (const Entry& e : scratch_) {
+    if (features.empty() || features.back() != e.feature) {
+      features.push_back(e.feature);
+      offsets.push_back(static_cast<std::int64_t>(positions.size()));
+    }
+    positions.push_back(e.position);
+    values.push_back(e.value);
+  }
+  offsets.push_back(static_cast<std::int64_t>(positions.size()));
+}
+
+// ---- LinearModel ----
+
+LinearModel::LinearModel(LinearTask task, std::int64_t dim, std::int64_t classes, bool fit_bias)
+    : task_(task), dim_(dim), outputs_(1), classes_(classes), fit_bias_(fit_bias) {
+  if (dim < 1) throw UsageError("linear model: dim must be >= 1, got " + std::to_string(dim), {"", 0, "dim"});
+  switch (task) {
+    case LinearTask::logistic:
+      if (classes != 2)
+        throw UsageError("logistic regression has 2 classes, got " + std::to_string(classes), {"", 0, "classes"});
+      break;
+    case LinearTask::softmax:
+      if (classes < 2)
+        throw UsageError("softmax regression needs >= 2 classes, got " + std::to_string(classes), {"", 0, "classes"});
+      outputs_ = classes;
+      break;
+    case LinearTask::squared: classes_ = 0; break;
+  }
+  weights_.assign(sz(dim_ * outputs_), 0.0f);
+  bias_.assign(sz(outputs_), 0.0f);
+}
+
+LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t dim) {
+  const std::int64_t n = dim > 0 ? dim : d.features.cols;
+  if (!d.is_classification()) return LinearModel(LinearTask::squared, n);
+  std::int64_t classes = d.num_classes();
+  if (classes == 0)  // no names: one past the largest label
+    for (auto l : d.labels) classes = std::max<std::int64_t>(classes, l + 1);
+  LinearModel m(classes <= 2 ? LinearTask::logistic : LinearTask::softmax, n, std::max<std::int64_t>(classes, 2));
+  if (d.num_classes() == m.classes()) m.set_class_names(d.class_names);
+  return m;
+}
+
+void LinearModel::set_class_names(std::vector<std::string> names) {
+  if (!names.empty() && static_cast<std::int64_t>(names.size()) != classes_)
+    throw UsageError("linear model: " + std::to_string(names.size()) + " class names for " +
+                         std::to_string(classes_) + " classes",
+                     {"", 0, "class_names"});
+  class_names_ = std::move(names);
+}
+
+std::span<float> LinearModel::weight_row(std::int64_t feature) {
+  if (feature < 0 || feature >= dim_) throw UsageError("feature " + std::to_string(feature) + " is outside dim");
+  return {weights_.data() + feature * outputs_, sz(outputs_)};
+}
+
+std::span<const float> LinearModel::weight_row(std::int64_t feature) const {
+  if (feature < 0 || feature >= dim_) throw UsageError("feature " + std::to_string(feature) + " is outside dim");
+  return {weights_.data() + feature * outputs_, sz(outputs_)};
+}
+
+std::int64_t LinearModel::count_nonzero_weights() const {
+  return static_cast<std::int64_t>(std::count_if(weights_.begin(), weights_.end(), [](float w) { return w != 0.0f; }));
+}
+
+std::int64_t LinearModel::count_nonzero_features() const {
+  std::int64_t n = 0;
+  for (std::int64_t j = 0; j < dim_; ++j) {
+    const float* w = weights_.data() + j * outputs_;
+    n += std::any_of(w, w + outputs_, [](float v) { return v != 0.0f; }) ? 1 : 0;
+  }
+  return n;
+}
+
+void LinearModel::scores(const data::CsrMatrix& x, std::int64_t row, std::span<float> z) const {
+  const auto idx = x.row_indices(row);
+  const auto val = x.row_values(row);
+  std::copy(bias_.begin(), bias_.end(), z.begin());
+  const std::int64_t k = outputs_;
+  for (std::size_t e = 0; e < idx.size(); ++e) {
+    const std::int64_t j = idx[e];
+    if (j < 0 || j >= dim_)
+      throw UsageError("feature " + std::to_string(j) + " of row " + std::to_string(row) +
+                           " is outside the model's dim " + std::to_string(dim_),
+                       {"", row + 1, "features"});
+    const float* w = weights_.data() + j * k;
+    const float v = val[e];
+    for (std::int64_t c = 0; c < k; ++c) z[sz(c)] += v * w[c];
+  }
+}
+
+BatchStats LinearModel::gradient(const data::SparseDataset& d, std::span<const std::int64_t> rows,
+                                 const BatchFeatures& batch, SparseGradient& out) const {
+  const std::int64_t k = outputs_;
+  const auto b = static_cast<std::int64_t>(rows.size());
+  if (batch.offsets.size() != batch.features.size() + 1)
+    throw UsageError("linear gradient: the batch's features were not built (BatchFeatures::build)");
+  const bool regression = task_ == LinearTask::squared;
+  if (regression ? d.targets.size() != sz(d.size()) : d.labels.size() != sz(d.size()))
+    throw UsageError(std::string("linear gradient: the dataset has ") +
+                         (regression ? std::to_string(d.targets.size()) + " targets" : std::to_string(d.labels.size()) + " labels") +
+                         " for " + std::to_string(d.size()) + " rows",
+                     {"", 0, regression ? "targets" : "labels"});
+  out.outputs = k;
+  out.dz.assign(sz(b * k), 0.0f);
+  out.z.resize(sz(k));
+  BatchStats st;
+  st.count = b;
+  for (std::int64_t p = 0; p < b; ++p) {
+    const std::int64_t r = rows[sz(p)];
+    scores(d.features, r, out.z);
+    const std::int32_t label = regression ? 0 : d.labels[sz(r)];
+    const float target = regression ? d.targets[sz(r)] : 0.0f;
+    std::span<float> dz(out.dz.data() + p * k, sz(k));
+    st.loss_sum += linear_loss(task_, out.z, label, target, dz);
+    if (task_ == LinearTask::logistic) {
+      st.correct += (out.z[0] > 0.0f) == (label == 1) ? 1 : 0;
+    } else if (task_ == LinearTask::softmax) {
+      st.correct += std::max_element(out.z.begin(), out.z.end()) - out.z.begin() == label ? 1 : 0;
+    } else {
+      st.squared_error_sum += static_cast<double>(dz[0]) * dz[0];
+    }
+  }
+  const float inv_b = b > 0 ? 1.0f / static_cast<float>(b) : 0.0f;
+  for (float& v : out.dz) v *= inv_b;
+
+  const auto nf = static_cast<std::int64_t>(batch.features.size());
+  out.features.assign(batch.features.begin(), batch.features.end());
+  out.values.assign(sz(nf * k), 0.0f);
+  for (std::int64_t i = 0; i < nf; ++i) {
+    float* g = out.values.data() + i * k;
+    for (std::int64_t e = batch.offsets[sz(i)]; e < batch.offsets[sz(i) + 1]; ++e) {
+      const std::int32_t p = batch.positions[sz(e)];
+      if (p < 0 || p >= b) throw UsageError("linear gradient: the batch's features come from another batch");
+      const float x = batch.values[sz(e)];
+      const float* dz = out.dz.data() + p * k;
+      for (std::int64_t c = 0; c < k; ++c) g[c] += x * dz[c];
+    }
+  }
+  out.bias.assign(sz(k), 0.0f);
+  if (fit_bias_)
+    for (std::int64_t p = 0; p < b; ++p)
+      for (std::int64_t c = 0; c < k; ++c) out.bias[sz(c)] += out.dz[sz(p * k + c)];
+  return st;
+}
+
+// ---- saving ----
+
+nlohmann::json LinearModel::config() const {
+  return {{"task", std::string(to_string(task_))},
+          {"dim", dim_},
+          {"classes", classes_},
+          {"fit_bias", fit_bias_},
+          {"class_names", class_names_}};
+}
+
+std::map<std::string, Tensor> LinearModel::tensors() const {
+  std::map<std::string, Tensor> out;
+  out.emplace("weight", Tensor({dim_, outputs_}, std::span<const float>(weights_)));
+  out.emplace("bias", Tensor({outputs_}, std::span<const float>(bias_)));
+  return out;
+}
+
+namespace {
+
+LinearModel model_from_config(const nlohmann::json& c) {
+  if (!c.is_object()) bad_field("config", "is not an object");
+  for (const char* key : {"task", "dim", "classes", "fit_bias"})
+    if (!c.contains(key)) bad_field(key, "is missing");
+  if (!c["task"].is_string()) bad_field("task", "is not a string");
+  if (!c["dim"].is_number_integer()) bad_field("dim", "is not an integer");
+  if (!c["classes"].is_number_integer()) bad_field("classes", "is not an integer");
+  if (!c["fit_bias"].is_boolean()) bad_field("fit_bias", "is not a boolean");
+  const auto task = linear_task_from_string(c["task"].get<std::string>());
+  const auto classes = c["classes"].get<std::int64_t>();
+  LinearModel m(task, c["dim"].get<std::int64_t>(), task == LinearTask::squared ? 2 : classes,
+                c["fit_bias"].get<bool>());
+  if (c.contains("class_names")) {
+    if (!c["class_names"].is_array()) bad_field("class_names", "is not an array");
+    m.set_class_names(c["class_names"].get<std::vector<std::string>>());
+  }
+  return m;
+}
+
+}  // namespace
+
+LinearModel LinearModel::from_tensors(const nlohmann::json& config, const std::map<std::string, Tensor>& tensors) {
+  LinearModel m = model_from_config(config);
+  auto take = [&](const std::string& name, const Shape& shape, std::span<float> into) {
+    const auto it = tensors.find(name);
+    if (it == tensors.end()) bad_field(name, "tensor is missing");
+    if (it->second.shape() != shape)
+      bad_field(name, "has shape " + shape_to_string(it->second.shape()) + ", expected " + shape_to_string(shape));
+    std::copy(it->second.span().begin(), it->second.span().end(), into.begin());
+  };
+  take("weight", {m.dim(), m.outputs()}, m.weights());
+  take("bias", {m.outputs()}, m.bias());
+  return m;
+}
+
+nlohmann::json LinearModel::to_json() const {
+  nlohmann::json j = config();
+  j["format"] = "adakit.linear";
+  j["bias"] = bias_;
+  std::vector<std::int64_t> rows;
+  std::vector<float> values;
+  for (std::int64_t f = 0; f < dim_; ++f) {
+    const float* w = weights_.data() + f * outputs_;
+    if (std::none_of(w, w + outputs_, [](float v) { return v != 0.0f; })) continue;
+    rows.push_back(f);
+    values.insert(values.end(), w, w + outputs_);
+  }
+  j["rows"] = rows;
+  j["values"] = values;
+  return j;
+}
+
+LinearModel LinearModel::from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("format") || j["format"] != "adakit.linear")
+    bad_field("format", "is not \"adakit.linear\"");
+  LinearModel m = model_from_config(j);
+  for (const char* key : {"bias", "rows", "values"})
+    if (!j.contains(key) || !j[key].is_array()) bad_field(key, "is missing or not an array");
+  std::vector<float> bias, values;
+  std::vector<std::int64_t> rows;
+  try {
+    bias = j["bias"].get<std::vector<float>>();
+    rows = j["rows"].get<std::vector<std::int64_t>>();
+    values = j["values"].get<std::vector<float>>();
+  } catch (const nlohmann::json::exception& e) {
+    bad_field("bias/rows/values", e.what());
+  }
+  if (static_cast<std::int64_t>(bias.size()) != m.outputs())
+    bad_field("bias", "has " + std::to_string(bias.size()) + " values, expected " + std::to_string(m.outputs()));
+  if (values.size() != rows.size() * sz(m.outputs()))
+    bad_field("values", "has " + std::to_string(values.size()) + " values for " + std::to_string(rows.size()) +
+                            " rows of " + std::to_string(m.outputs()));
+  std::copy(bias.begin(), bias.end(), m.bias().begin());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= m.dim())
+      bad_field("rows", "feature " + std::to_string(rows[i]) + " is outside [0, " + std::to_string(m.dim()) + ")");
+    std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(i * sz(m.outputs())), m.outputs(),
+                m.weight_row(rows[i]).begin());
+  }
+  return m;
+}
+
+}  // namespace adakit::linear
