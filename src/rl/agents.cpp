@@ -19,9 +19,12 @@ Method method_from_string(std::string_view text) {
 
 std::string_view to_string(GradientMode m) {
   switch (m) {
-    case GradientMode::sparse: return "sparse";
-    case GradientMode::dense: return "dense";
-    default: return "auto";
+    case GradientMode::sparse:
+      return "sparse";
+    case GradientMode::dense:
+      return "dense";
+    default:
+      return "auto";
   }
 }
 
@@ -60,13 +63,18 @@ LinearAgent::LinearAgent(std::unique_ptr<FeatureMap> features, std::int64_t num_
   if (num_actions_ < 1) throw UsageError("agent: num_actions must be >= 1", {"", 0, "num_actions"});
   options_.validate();
   const auto n = features_->num_features();
-  weights_.value() = Tensor({n, num_actions_},
-                            static_cast<float>(options_.initial_q / static_cast<double>(features_->num_active())));
+  weights_.value() =
+      Tensor({n, num_actions_}, static_cast<float>(options_.initial_q / static_cast<double>(features_->num_active())));
   weights_.grad() = Tensor({n, num_actions_});
   switch (options_.gradients) {
-    case GradientMode::sparse: sparse_ = true; break;
-    case GradientMode::dense: sparse_ = false; break;
-    default: sparse_ = optimizer_takes_sparse_rows(options_.optimizer, options_.optimizer_options);
+    case GradientMode::sparse:
+      sparse_ = true;
+      break;
+    case GradientMode::dense:
+      sparse_ = false;
+      break;
+    default:
+      sparse_ = optimizer_takes_sparse_rows(options_.optimizer, options_.optimizer_options);
   }
   optimizer_ = optim::make_optimizer(options_.optimizer, {&weights_}, options_.optimizer_options);
   phi_.resize(static_cast<std::size_t>(features_->num_active()));
@@ -82,7 +90,8 @@ double LinearAgent::q_of(std::span<const std::int64_t> active, std::int64_t acti
 }
 
 void LinearAgent::q_values(std::span<const double> obs, std::span<double> out) const {
-  if (out.size() != static_cast<std::size_t>(num_actions_)) throw UsageError("agent: q_values needs one slot per action");
+  if (out.size() != static_cast<std::size_t>(num_actions_))
+    throw UsageError("agent: q_values needs one slot per action");
   std::vector<std::int64_t> active(static_cast<std::size_t>(features_->num_active()));
   features_->active(obs, active);
   for (std::int64_t a = 0; a < num_actions_; ++a) out[static_cast<std::size_t>(a)] = q_of(active, a);
@@ -115,7 +124,8 @@ std::int64_t LinearAgent::greedy(std::span<const double> obs) {
 }
 
 std::int64_t LinearAgent::act(std::span<const double> obs, double epsilon) {
-  if (epsilon > 0.0 && rng_.uniform() < epsilon) return static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(num_actions_)));
+  if (epsilon > 0.0 && rng_.uniform() < epsilon)
+    return static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(num_actions_)));
   return greedy(obs);
 }
 
@@ -143,7 +153,8 @@ double LinearAgent::update(std::span<const double> obs, std::int64_t action, dou
     RowSparseGrad sg;
     sg.indices.assign(phi_.begin(), phi_.end());
     sg.values.assign(phi_.size() * static_cast<std::size_t>(num_actions_), 0.0f);
-    for (std::size_t k = 0; k < phi_.size(); ++k) sg.values[k * static_cast<std::size_t>(num_actions_) + static_cast<std::size_t>(action)] = g;
+    for (std::size_t k = 0; k < phi_.size(); ++k)
+      sg.values[k * static_cast<std::size_t>(num_actions_) + static_cast<std::size_t>(action)] = g;
     weights_.sparse_grad() = std::move(sg);
     optimizer_->step();
     weights_.sparse_grad().reset();

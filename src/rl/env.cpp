@@ -17,11 +17,15 @@ std::unique_ptr<Env> make(std::int64_t max_steps) {
 const std::array<EnvInfo, 2>& table() {
   // CartPole's velocities are unbounded; the feature box clips them to ranges a balancing policy stays in.
   static const std::array<EnvInfo, 2> envs{{
-      {"cartpole", "CartPole-v1: balance a pole on a cart (2 actions, 500 steps)", 475.0,
+      {"cartpole",
+       "CartPole-v1: balance a pole on a cart (2 actions, 500 steps)",
+       475.0,
        {-2.4, -3.0, -CartPole::theta_threshold, -3.5},
        {2.4, 3.0, CartPole::theta_threshold, 3.5},
        &make<CartPole>},
-      {"mountaincar", "MountainCar-v0: drive an underpowered car up a hill (3 actions, 200 steps)", -110.0,
+      {"mountaincar",
+       "MountainCar-v0: drive an underpowered car up a hill (3 actions, 200 steps)",
+       -110.0,
        {MountainCar::min_position, -MountainCar::max_speed},
        {MountainCar::max_position, MountainCar::max_speed},
        &make<MountainCar>},

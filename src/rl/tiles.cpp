@@ -15,9 +15,9 @@ constexpr std::int64_t kMaxFeatures = std::int64_t{1} << 28;
 void check_box(const std::vector<double>& low, const std::vector<double>& high, const char* who) {
   if (low.empty()) throw UsageError(std::string(who) + ": the box has no dimensions", {"", 0, "low"});
   if (low.size() != high.size())
-    throw UsageError(std::string(who) + ": low has " + std::to_string(low.size()) + " values, high " +
-                         std::to_string(high.size()),
-                     {"", 0, "high"});
+    throw UsageError(
+        std::string(who) + ": low has " + std::to_string(low.size()) + " values, high " + std::to_string(high.size()),
+        {"", 0, "high"});
   for (std::size_t d = 0; d < low.size(); ++d)
     if (!std::isfinite(low[d]) || !std::isfinite(high[d]) || !(low[d] < high[d]))
       throw UsageError(std::string(who) + ": dimension " + std::to_string(d) + " needs finite low < high",
@@ -71,8 +71,10 @@ TileCoder::TileCoder(TileCoderOptions options) : options_(std::move(options)) {
   std::int64_t cells = 1;
   bool too_many = false;
   for (std::size_t d = 0; d < dims && !too_many; ++d) {
-    if (cells > kMaxFeatures / side) too_many = true;
-    else cells *= side;
+    if (cells > kMaxFeatures / side)
+      too_many = true;
+    else
+      cells *= side;
   }
   if (!too_many && cells > kMaxFeatures / options_.tilings) too_many = true;
   const std::int64_t full = too_many ? kMaxFeatures + 1 : cells * options_.tilings;
@@ -112,8 +114,9 @@ void TileCoder::active(std::span<const double> obs, std::span<std::int64_t> out)
       stride *= hashed_ ? 1 : side;
       h = mix(h, static_cast<std::uint64_t>(c));
     }
-    out[static_cast<std::size_t>(t)] =
-        hashed_ ? static_cast<std::int64_t>(h % static_cast<std::uint64_t>(num_features_)) : t * cells_per_tiling_ + index;
+    out[static_cast<std::size_t>(t)] = hashed_
+                                           ? static_cast<std::int64_t>(h % static_cast<std::uint64_t>(num_features_))
+                                           : t * cells_per_tiling_ + index;
   }
 }
 
@@ -143,8 +146,9 @@ void UniformBins::active(std::span<const double> obs, std::span<std::int64_t> ou
   std::int64_t index = 0, stride = 1;
   for (std::size_t d = 0; d < dims; ++d) {
     const auto b = options_.bins[d];
-    index += cell(obs[d], options_.low[d], options_.high[d], static_cast<double>(b) / (options_.high[d] - options_.low[d]),
-                  0.0, b) * stride;
+    index += cell(obs[d], options_.low[d], options_.high[d],
+                  static_cast<double>(b) / (options_.high[d] - options_.low[d]), 0.0, b) *
+             stride;
     stride *= b;
   }
   out[0] = index;

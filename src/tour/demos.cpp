@@ -12,11 +12,19 @@
 #include "adakit/core/parameter.hpp"
 #include "adakit/core/rng.hpp"
 #include "adakit/data/builtin.hpp"
+#include "adakit/data/text.hpp"
+#include "adakit/linear/fit.hpp"
+#include "adakit/linear/registry.hpp"
 #include "adakit/io/safetensors.hpp"
 #include "adakit/nn/models.hpp"
 #include "adakit/optim/adagrad.hpp"
 #include "adakit/optim/registry.hpp"
 #include "adakit/report/plot.hpp"
+#include "adakit/rl/agents.hpp"
+#include "adakit/rl/env.hpp"
+#include "adakit/rl/loop.hpp"
+#include "adakit/rl/recipes.hpp"
+#include "adakit/rl/tiles.hpp"
 #include "adakit/train/fit.hpp"
 
 namespace adakit::tour {
@@ -260,6 +268,47 @@ DemoResult demo_sgd_vs_adagrad(const DemoOptions& o) {
   return r;
 }
 
+// 6. Bag-of-words logistic regression on the tutorial's six sentences, then a new sentence.
+DemoResult demo_sentiment(const DemoOptions& o) {
+  auto r = start("sentiment", "6. Bag-of-words sentiment with logistic regression");
+  const auto text = data::load_text_builtin("sentiment-tiny", o.data_dir);
+  data::TextVectorizer vec;  // counts of lower-cased words of 2+ characters (scikit-learn's CountVectorizer)
+  data::SparseDataset d;
+  d.name = text.name;
+  d.features = vec.fit_transform(text.texts);
+  d.labels = text.labels;
+  d.class_names = text.class_names;
+  auto model = linear::LinearModel::for_dataset(d);
+  auto opt = linear::make_linear_optimizer("adagrad", {{"lr", "0.5"}});
+  std::vector<double> epochs, losses;
+  linear::fit(model, *opt, d, {.epochs = 50, .batch_size = 1, .seed = o.seed + 6}, [&](const linear::EpochReport& e) {
+    epochs.push_back(static_cast<double>(e.epoch));
+    losses.push_back(e.train.loss);
+    return false;
+  });
+  plot(r, o, "sentiment", "loss", {"log loss on the six sentences (AdaGrad lr 0.5, one sentence a step)", "epoch", "loss",
+                                   false, true, {{"train", epochs, losses}}});
+  const auto train = linear::evaluate(model, d);
+  const std::vector<std::string> fresh{"This movie was great, I love it", "What a terrible, awful film"};
+  const auto x = vec.transform(fresh);
+  const auto proba = linear::predict_proba(model, x);
+  const auto labels = linear::predict(model, x);
+  std::size_t pos = 0;
+  for (std::size_t c = 0; c < d.class_names.size(); ++c) if (d.class_names[c] == "positive") pos = c;
+  metric(r, "train_accuracy", train.accuracy);
+  metric(r, "vocabulary", static_cast<double>(vec.num_features()), "%.0f");
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    const std::string key = i == 0 ? "new_positive_sentence" : "new_negative_sentence";
+    r.section.metrics.emplace_back(key, "\"" + fresh[i] + "\" -> " + d.class_names[static_cast<std::size_t>(labels[i])] +
+                                             " (p(positive) = " + fmt(proba[static_cast<std::int64_t>(i * d.class_names.size() + pos)]) + ")");
+    r.summary[key] = d.class_names[static_cast<std::size_t>(labels[i])];
+  }
+  r.section.summary = "Six labelled sentences, a " + std::to_string(vec.num_features()) + "-word vocabulary, logistic "
+                      "regression trained with lazy sparse AdaGrad (only the words of each sentence are touched). "
+                      "Two sentences it never saw are classified from their words.";
+  return r;
+}
+
 // 7. The ConvNet on the 8x8 digits.
 DemoResult demo_digits_cnn(const DemoOptions& o) {
   auto r = start("digits-cnn", "7. ConvNet on the 8x8 digits");
@@ -376,6 +425,49 @@ DemoResult demo_image_cnn(const DemoOptions& o) {
   return r;
 }
 
+// 11. Q-learning on CartPole: linear Q over tile-coded features, AdaGrad per feature.
+DemoResult demo_cartpole(const DemoOptions& o) {
+  auto r = start("cartpole", "11. Q-learning on CartPole with AdaGrad");
+  const auto& info = rl::find_env("cartpole");
+  const auto& recipe = rl::recipe_for("cartpole");
+  auto env = rl::make_env("cartpole");
+  rl::TileCoderOptions tc;
+  tc.low = info.feature_low;
+  tc.high = info.feature_high;
+  tc.tilings = recipe.tilings;
+  tc.tiles = recipe.tiles;
+  rl::AgentOptions ao;
+  ao.gamma = recipe.gamma;
+  ao.optimizer = "adagrad";
+  ao.optimizer_options = {{"lr", optim::format_double(recipe.adagrad_lr)}};
+  ao.seed = o.seed;
+  rl::LinearAgent agent(std::make_unique<rl::TileCoder>(tc), env->num_actions(), ao);
+  rl::TrainOptions to;
+  to.episodes = recipe.episodes;
+  to.seed = o.seed;
+  to.epsilon = recipe.epsilon;
+  to.solved_return = info.solved_return;
+  const auto tr = rl::train(*env, agent, to);
+  const auto ev = rl::evaluate(*env, agent, o.quick ? 20 : 100, o.seed + 1000);
+  std::vector<double> ep, ret, mean;
+  for (const auto& e : tr.episodes) {
+    ep.push_back(static_cast<double>(e.episode));
+    ret.push_back(e.ret);
+    mean.push_back(e.mean_window);
+  }
+  plot(r, o, "cartpole", "learning_curve", {"CartPole-v1: return per training episode", "episode", "return", false, false,
+                                            {{"return", ep, ret}, {"mean of the last 100", ep, mean}}});
+  metric(r, "eval_mean_return", ev.mean);
+  metric(r, "eval_episodes", static_cast<double>(ev.returns.size()), "%.0f");
+  metric(r, "episodes_to_solve", tr.episodes_to_solve ? static_cast<double>(*tr.episodes_to_solve) : NAN, "%.0f");
+  metric(r, "seconds", tr.seconds);
+  r.section.summary = "The tutorial's table indexed by a continuous state cannot exist; here " + std::to_string(recipe.tilings) +
+                      " offset tilings turn the state into sparse binary features, and AdaGrad adapts each feature's step "
+                      "on the TD error. Greedy evaluation: mean return " + fmt(ev.mean) + " of 500 over " +
+                      std::to_string(ev.returns.size()) + " fresh episodes.";
+  return r;
+}
+
 // 13. Trajectories and effective learning rates under noisy gradients.
 DemoResult demo_behaviour(const DemoOptions& o) {
   auto r = start("behaviour", "13. Behaviour under noisy gradients");
@@ -412,16 +504,18 @@ DemoResult demo_behaviour(const DemoOptions& o) {
   return r;
 }
 
-constexpr std::array<DemoInfo, 10> kDemos{{
+constexpr std::array<DemoInfo, 12> kDemos{{
     {"basics", "AdaGrad on x^2, state kept", &demo_basics},
     {"multi-param", "one optimizer, several tensors", &demo_multi_param},
     {"lr-adaptation", "per-coordinate effective learning rate", &demo_lr_adaptation},
     {"iris-mlp", "4-5-1 MLP on two iris classes", &demo_iris_mlp},
     {"sgd-vs-adagrad", "linear regression, SGD vs AdaGrad", &demo_sgd_vs_adagrad},
+    {"sentiment", "bag-of-words logistic regression on six sentences", &demo_sentiment},
     {"digits-cnn", "ConvNet on the 8x8 digits", &demo_digits_cnn},
     {"optimizers", "SGD, AdaGrad, Adam, RMSProp, Adadelta on regression", &demo_optimizers},
     {"lr-decay", "AdaGrad's decaying step vs RMSProp / Adadelta", &demo_lr_decay},
     {"image-cnn", "CNN on Fashion-MNIST", &demo_image_cnn},
+    {"cartpole", "Q-learning with AdaGrad on CartPole", &demo_cartpole},
     {"behaviour", "trajectories under noisy gradients", &demo_behaviour},
 }};
 

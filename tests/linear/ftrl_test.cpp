@@ -94,7 +94,6 @@ TEST(FtrlProximal, StrongL1GivesExactZerosAndKeepsAccuracy) {
   const double fraction = static_cast<double>(zero) / static_cast<double>(present.size());
   EXPECT_GE(fraction, 0.8);
   EXPECT_GE(evaluate(m, test).accuracy, 0.9);
-  std::printf("ftrl: %.3f zero of %zu present, test acc %.3f\n", fraction, present.size(), evaluate(m, test).accuracy);
 }
 
 TEST(FtrlProximal, OptionsValidateNamingTheField) {

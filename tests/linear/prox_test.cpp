@@ -108,7 +108,6 @@ TEST(ProxAdagradL1, StrongL1GivesExactZerosAndKeepsAccuracy) {
     EXPECT_GE(fraction, 0.8) << name;
     EXPECT_EQ(m.count_nonzero_weights(), static_cast<std::int64_t>(present.size()) - zero) << name;
     EXPECT_GE(evaluate(m, test).accuracy, 0.9) << name;
-    std::printf("%s: %.3f zero of %zu present, test acc %.3f\n", name, fraction, present.size(), evaluate(m, test).accuracy);
   }
 }
 

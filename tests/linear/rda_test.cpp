@@ -101,7 +101,6 @@ TEST(RdaLazy, L1GivesExactZerosAndKeepsAccuracy) {
   const double fraction = static_cast<double>(zero) / static_cast<double>(present.size());
   EXPECT_GE(fraction, 0.8);
   EXPECT_GE(evaluate(m, test).accuracy, 0.9);
-  std::printf("rda: %.3f zero of %zu present, test acc %.3f\n", fraction, present.size(), evaluate(m, test).accuracy);
 }
 
 }  // namespace

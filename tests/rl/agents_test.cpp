@@ -1,5 +1,7 @@
 // Linear Q-learning / SARSA through adakit optimizers: the TD update by hand, sparse vs dense
 // gradients, exploration, and short training runs on CartPole and MountainCar.
+#include "adakit/rl/agents.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -7,7 +9,6 @@
 #include <memory>
 
 #include "adakit/core/error.hpp"
-#include "adakit/rl/agents.hpp"
 #include "adakit/rl/cartpole.hpp"
 #include "adakit/rl/env.hpp"
 #include "adakit/rl/loop.hpp"
@@ -78,7 +79,8 @@ TEST(RlAgent, SarsaBootstrapsFromTheActionTaken) {
 }
 
 TEST(RlAgent, AdagradStepsEachWeightByItsOwnHistory) {
-  // AdaGrad (PyTorch's, eps 1e-10): the first step of a weight is lr * g / |g| = -lr * sign(g): Q moves by tilings * lr.
+  // AdaGrad (PyTorch's, eps 1e-10): the first step of a weight is lr * g / |g| = -lr * sign(g): Q moves by tilings *
+  // lr.
   LinearAgent agent(cartpole_tiles(), 2, options("adagrad", 0.5));
   EXPECT_TRUE(agent.sparse_gradients());
   const std::vector<double> s{0.0, 0.1, 0.02, -0.1}, s2{0.01, 0.2, 0.03, -0.2};
@@ -214,7 +216,8 @@ TEST(MountainCar, QLearningWithAdagradReachesTheGoal) {
   const auto& recipe = recipe_for("mountaincar");
   auto o = options("adagrad", recipe.adagrad_lr);
   o.gamma = recipe.gamma;
-  LinearAgent agent(std::make_unique<TileCoder>(TileCoderOptions{info.feature_low, info.feature_high, 8, 8, 0, 0}), 3, o);
+  LinearAgent agent(std::make_unique<TileCoder>(TileCoderOptions{info.feature_low, info.feature_high, 8, 8, 0, 0}), 3,
+                    o);
   TrainOptions to;
   to.episodes = 200;
   to.epsilon = recipe.epsilon;

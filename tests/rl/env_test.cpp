@@ -1,5 +1,7 @@
 // CartPole-v1 and MountainCar-v0: single steps against the equations written out here in double,
 // termination, truncation, seeded resets.
+#include "adakit/rl/env.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 #include "adakit/core/error.hpp"
 #include "adakit/core/rng.hpp"
 #include "adakit/rl/cartpole.hpp"
-#include "adakit/rl/env.hpp"
 #include "adakit/rl/mountain_car.hpp"
 
 namespace {
@@ -23,7 +24,8 @@ std::array<double, 4> cartpole_by_hand(std::array<double, 4> s, int action) {
   const double force = action == 1 ? fmag : -fmag;
   const double x = s[0], xd = s[1], th = s[2], thd = s[3];
   const double temp = (force + pml * thd * thd * std::sin(th)) / total;
-  const double thacc = (g * std::sin(th) - std::cos(th) * temp) / (l * (4.0 / 3.0 - mp * std::cos(th) * std::cos(th) / total));
+  const double thacc =
+      (g * std::sin(th) - std::cos(th) * temp) / (l * (4.0 / 3.0 - mp * std::cos(th) * std::cos(th) / total));
   const double xacc = temp - pml * thacc * std::cos(th) / total;
   return {x + tau * xd, xd + tau * xacc, th + tau * thd, thd + tau * thacc};
 }
@@ -58,7 +60,8 @@ TEST(CartPole, SingleStepsMatchTheEquations) {
       const auto r = env.step(a);
       const auto want = cartpole_by_hand(s, a);
       ASSERT_EQ(r.observation.size(), 4u);
-      for (std::size_t i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(r.observation[i], want[i]) << "component " << i << " action " << a;
+      for (std::size_t i = 0; i < 4; ++i)
+        EXPECT_DOUBLE_EQ(r.observation[i], want[i]) << "component " << i << " action " << a;
       EXPECT_EQ(r.reward, 1.0);
       EXPECT_FALSE(r.terminated);
       EXPECT_FALSE(r.truncated);

@@ -1,4 +1,6 @@
 // Tile coder and uniform bins: counts, ranges, sharing between near and far points, hashing, clipping.
+#include "adakit/rl/tiles.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/rng.hpp"
-#include "adakit/rl/tiles.hpp"
 
 namespace {
 
@@ -33,7 +34,8 @@ TEST(TileCoder, OneActiveFeaturePerTilingInRange) {
   EXPECT_EQ(coder.num_features(), 8 * 9 * 9 * 9 * 9);  // tiles + 1 cells per dimension cover a shifted grid
   adakit::Rng rng(1);
   for (int i = 0; i < 200; ++i) {
-    const std::vector<double> x{rng.uniform(-2.4, 2.4), rng.uniform(-3, 3), rng.uniform(-0.21, 0.21), rng.uniform(-3.5, 3.5)};
+    const std::vector<double> x{rng.uniform(-2.4, 2.4), rng.uniform(-3, 3), rng.uniform(-0.21, 0.21),
+                                rng.uniform(-3.5, 3.5)};
     const auto idx = coder.active(x);
     ASSERT_EQ(idx.size(), 8u);
     for (std::size_t t = 0; t < idx.size(); ++t) {
@@ -78,7 +80,8 @@ TEST(TileCoder, HashedIndicesStayInTheTable) {
   adakit::Rng rng(3);
   std::set<std::int64_t> seen;
   for (int i = 0; i < 500; ++i) {
-    const std::vector<double> x{rng.uniform(-2.4, 2.4), rng.uniform(-3, 3), rng.uniform(-0.21, 0.21), rng.uniform(-3.5, 3.5)};
+    const std::vector<double> x{rng.uniform(-2.4, 2.4), rng.uniform(-3, 3), rng.uniform(-0.21, 0.21),
+                                rng.uniform(-3.5, 3.5)};
     const auto idx = coder.active(x);
     ASSERT_EQ(idx.size(), 8u);
     for (auto v : idx) {
@@ -101,11 +104,11 @@ TEST(TileCoder, HashedIndicesStayInTheTable) {
 }
 
 TEST(TileCoder, RejectsBadOptionsAndObservations) {
-  EXPECT_THROW(TileCoder({{0.0}, {0.0}, 8, 8, 0, 0}), adakit::UsageError);        // low == high
-  EXPECT_THROW(TileCoder({{0.0, 1.0}, {1.0}, 8, 8, 0, 0}), adakit::UsageError);   // sizes differ
-  EXPECT_THROW(TileCoder({{0.0}, {1.0}, 0, 8, 0, 0}), adakit::UsageError);        // no tiling
-  EXPECT_THROW(TileCoder({{0.0}, {1.0}, 8, 0, 0, 0}), adakit::UsageError);        // no tile
-  EXPECT_THROW(TileCoder({{0.0}, {1.0}, 8, 8, -1, 0}), adakit::UsageError);       // negative table
+  EXPECT_THROW(TileCoder({{0.0}, {0.0}, 8, 8, 0, 0}), adakit::UsageError);       // low == high
+  EXPECT_THROW(TileCoder({{0.0, 1.0}, {1.0}, 8, 8, 0, 0}), adakit::UsageError);  // sizes differ
+  EXPECT_THROW(TileCoder({{0.0}, {1.0}, 0, 8, 0, 0}), adakit::UsageError);       // no tiling
+  EXPECT_THROW(TileCoder({{0.0}, {1.0}, 8, 0, 0, 0}), adakit::UsageError);       // no tile
+  EXPECT_THROW(TileCoder({{0.0}, {1.0}, 8, 8, -1, 0}), adakit::UsageError);      // negative table
   // 8 tilings of 1000^4 tiles need hashing.
   EXPECT_THROW(TileCoder(box4(8, 1000, 0)), adakit::UsageError);
   EXPECT_NO_THROW(TileCoder(box4(8, 1000, 1 << 16)));

@@ -68,6 +68,12 @@ TEST_F(Tour, AdagradBeatsSgdOnBadlyScaledRegression) {
   EXPECT_LT(num("sgd-vs-adagrad", "adagrad_final_mse"), num("sgd-vs-adagrad", "sgd_final_mse"));
 }
 
+TEST_F(Tour, SentimentClassifiesNewSentencesAsExpected) {
+  EXPECT_EQ(num("sentiment", "train_accuracy"), 1.0);
+  EXPECT_EQ(summary.at("sentiment").at("new_positive_sentence").get<std::string>(), "positive");
+  EXPECT_EQ(summary.at("sentiment").at("new_negative_sentence").get<std::string>(), "negative");
+}
+
 TEST_F(Tour, DigitsCnnLearns) { EXPECT_GE(num("digits-cnn", "test_accuracy"), 0.95); }
 
 TEST_F(Tour, EveryOptimizerFitsTheRegression) {
@@ -91,6 +97,8 @@ TEST_F(Tour, ImageCnnLearnsOrIsSkippedWithInstructions) {
   }
   EXPECT_GE(num("image-cnn", "test_accuracy"), 0.6);
 }
+
+TEST_F(Tour, CartpoleAgentBalancesThePole) { EXPECT_GE(num("cartpole", "eval_mean_return"), 400.0); }
 
 TEST_F(Tour, AdagradAveragesNoiseAway) {
   EXPECT_LT(num("behaviour", "adagrad_mean_abs_theta_last100"), num("behaviour", "sgd_mean_abs_theta_last100"));

@@ -64,7 +64,8 @@ std::vector<std::int64_t> parse_bins(const std::string& text) {
   std::vector<std::int64_t> out;
   for (const auto& item : split(text, ',')) {
     const double v = optim::parse_double("bins", item);
-    if (v < 1 || v != std::floor(v) || v > 1 << 20) throw UsageError("--bins: '" + item + "' is not a positive integer", {"", 0, "bins"});
+    if (v < 1 || v != std::floor(v) || v > 1 << 20)
+      throw UsageError("--bins: '" + item + "' is not a positive integer", {"", 0, "bins"});
     out.push_back(static_cast<std::int64_t>(v));
   }
   return out;
@@ -73,7 +74,8 @@ std::vector<std::int64_t> parse_bins(const std::string& text) {
 // An option whose default depends on the environment: unset unless given.
 template <class T>
 CLI::Option* add_optional(CLI::App& app, const std::string& name, std::optional<T>& target, const std::string& help) {
-  return app.add_option_function<T>(name, [&target](const T& v) { target = v; }, help);
+  return app.add_option_function<T>(
+      name, [&target](const T& v) { target = v; }, help);
 }
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -95,14 +97,15 @@ int run_rl(const RlFlags& f) {
   std::string features_text;
   if (tabular) {
     if (f.tilings || f.tiles || f.table_size != 0)
-      throw UsageError("--tilings, --tiles and --table-size are for the linear agents; q-tabular takes --bins", {"", 0, "agent"});
+      throw UsageError("--tilings, --tiles and --table-size are for the linear agents; q-tabular takes --bins",
+                       {"", 0, "agent"});
     const auto bins = f.bins.empty() ? recipe.bins : parse_bins(f.bins);
     features = std::make_unique<rl::UniformBins>(rl::BinsOptions{low, high, bins});
     for (auto b : bins) features_text += (features_text.empty() ? "" : "x") + std::to_string(b);
     features_text = "bins " + features_text;
   } else {
     if (!f.bins.empty()) throw UsageError("--bins is for q-tabular", {"", 0, "bins"});
-    rl::TileCoderOptions to{low, high, f.tilings.value_or(recipe.tilings), f.tiles.value_or(recipe.tiles),
+    rl::TileCoderOptions to{low,          high, f.tilings.value_or(recipe.tilings), f.tiles.value_or(recipe.tiles),
                             f.table_size, 0};
     auto coder = std::make_unique<rl::TileCoder>(to);
     features_text = std::to_string(to.tilings) + " tilings of " + std::to_string(to.tiles) + "^" +
@@ -148,8 +151,8 @@ int run_rl(const RlFlags& f) {
       curve << s.episode << ',' << format_number(s.ret) << ',' << format_number(s.epsilon) << ','
             << format_number(s.mean_window) << ',' << s.steps << '\n';
     if (talk && f.progress > 0 && s.episode % f.progress == 0)
-      std::fprintf(stderr, "episode %6lld  return %6.1f  mean100 %7.2f  epsilon %.3f\n", static_cast<long long>(s.episode),
-                   s.ret, s.mean_window, s.epsilon);
+      std::fprintf(stderr, "episode %6lld  return %6.1f  mean100 %7.2f  epsilon %.3f\n",
+                   static_cast<long long>(s.episode), s.ret, s.mean_window, s.epsilon);
     return false;
   });
   if (!f.curve.empty()) io::write_file_atomic(f.curve, curve.str());
@@ -171,7 +174,8 @@ int run_rl(const RlFlags& f) {
                       {"total_steps", result.total_steps},
                       {"final_mean100", number_or_null(final_mean)},
                       {"solve_threshold", info.solved_return},
-                      {"episodes_to_solve", result.episodes_to_solve ? nlohmann::json(*result.episodes_to_solve) : nlohmann::json(nullptr)},
+                      {"episodes_to_solve",
+                       result.episodes_to_solve ? nlohmann::json(*result.episodes_to_solve) : nlohmann::json(nullptr)},
                       {"eval_episodes", f.eval},
                       {"eval_mean_return", ev.returns.empty() ? nlohmann::json(nullptr) : nlohmann::json(ev.mean)},
                       {"eval_std_return", ev.returns.empty() ? nlohmann::json(nullptr) : nlohmann::json(ev.stddev)},
@@ -188,8 +192,8 @@ int run_rl(const RlFlags& f) {
                 static_cast<long long>(result.episodes.size()), static_cast<long long>(result.total_steps),
                 result.seconds, final_mean);
     if (result.episodes_to_solve)
-      std::printf("solved at episode %lld (mean of the last 100 >= %g)\n", static_cast<long long>(*result.episodes_to_solve),
-                  info.solved_return);
+      std::printf("solved at episode %lld (mean of the last 100 >= %g)\n",
+                  static_cast<long long>(*result.episodes_to_solve), info.solved_return);
     else
       std::printf("not solved in training (mean of the last 100 never reached %g)\n", info.solved_return);
     if (!ev.returns.empty())
@@ -210,6 +214,17 @@ std::string env_names() {
   std::string names;
   for (const auto& e : rl::environments()) names += (names.empty() ? "" : ", ") + std::string(e.name);
   return names;
+}
+
+std::string default_bounds() {
+  std::string s;
+  for (const auto& e : rl::environments()) {
+    std::string box;
+    for (std::size_t d = 0; d < e.feature_low.size(); ++d)
+      box += (box.empty() ? "" : ",") + format_number(e.feature_low[d]) + ":" + format_number(e.feature_high[d]);
+    s += (s.empty() ? "" : "; ") + std::string(e.name) + " " + box;
+  }
+  return s;
 }
 
 // "cartpole 2000, mountaincar 1000" for one field of the recipes.
@@ -234,45 +249,57 @@ void add_rl(CLI::App& root, std::function<int()>& action) {
                   "q-tabular (Q-learning over uniform bins)")
       ->capture_default_str()
       ->check(CLI::IsMember({"q-linear", "sarsa-linear", "q-tabular"}));
-  add_optional(*app, "--episodes,-n", f->episodes,
-                  "training episodes (default: " + per_env([](const rl::Recipe& r) { return std::to_string(r.episodes); }) + ")")
+  add_optional(*app, "--episodes,-n", f->episodes, "training episodes (default: " + per_env([](const rl::Recipe& r) {
+                                                     return std::to_string(r.episodes);
+                                                   }) + ")")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000000}));
   app->add_option("--seed", f->seed, "seed: start states, exploration, tie-breaking")->capture_default_str();
   app->add_option("--eval", f->eval, "greedy evaluation episodes after training, on seeds training never used")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1000000}));
   add_optional(*app, "--gamma", f->gamma,
-                  "discount (default: " + per_env([](const rl::Recipe& r) { return format_number(r.gamma); }) + ")")
+               "discount (default: " + per_env([](const rl::Recipe& r) { return format_number(r.gamma); }) + ")")
       ->check(CLI::Range(0.0, 1.0));
   add_optional(*app, "--epsilon-start", f->eps_start,
-                  "exploration at episode 0 (default: " + per_env([](const rl::Recipe& r) { return format_number(r.epsilon.start); }) + ")")
+               "exploration at episode 0 (default: " + per_env([](const rl::Recipe& r) {
+                 return format_number(r.epsilon.start);
+               }) + ")")
       ->check(CLI::Range(0.0, 1.0));
   add_optional(*app, "--epsilon-end", f->eps_end,
-                  "exploration after the decay (default: " + per_env([](const rl::Recipe& r) { return format_number(r.epsilon.end); }) + ")")
+               "exploration after the decay (default: " + per_env([](const rl::Recipe& r) {
+                 return format_number(r.epsilon.end);
+               }) + ")")
       ->check(CLI::Range(0.0, 1.0));
   add_optional(*app, "--epsilon-decay", f->eps_decay,
-                  "episodes of the linear decay from start to end (default: " +
-                      per_env([](const rl::Recipe& r) { return std::to_string(r.epsilon.decay_episodes); }) + ")")
+               "episodes of the linear decay from start to end (default: " + per_env([](const rl::Recipe& r) {
+                 return std::to_string(r.epsilon.decay_episodes);
+               }) + ")")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000000}));
   app->add_option("--initial-q", f->initial_q, "initial value of every Q(s, a)")->capture_default_str();
   add_optional(*app, "--tilings", f->tilings,
-                  "tile coder: offset tilings (default: " + per_env([](const rl::Recipe& r) { return std::to_string(r.tilings); }) + ")")
+               "tile coder: offset tilings (default: " + per_env([](const rl::Recipe& r) {
+                 return std::to_string(r.tilings);
+               }) + ")")
       ->check(CLI::Range(1, 1024));
   add_optional(*app, "--tiles", f->tiles,
-                  "tile coder: tiles per dimension (default: " + per_env([](const rl::Recipe& r) { return std::to_string(r.tiles); }) + ")")
+               "tile coder: tiles per dimension (default: " + per_env([](const rl::Recipe& r) {
+                 return std::to_string(r.tiles);
+               }) + ")")
       ->check(CLI::Range(1, 1 << 20));
   app->add_option("--table-size", f->table_size, "tile coder: hash the tiles into this many features (0 = no hashing)")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 28));
-  app->add_option("--bins", f->bins,
-                  "q-tabular: bins per dimension, one value or a comma list (default: " + per_env([](const rl::Recipe& r) {
-                    std::string s;
-                    for (auto b : r.bins) s += (s.empty() ? "" : ",") + std::to_string(b);
-                    return s;
-                  }) + ")");
+  app->add_option(
+      "--bins", f->bins,
+      "q-tabular: bins per dimension, one value or a comma list (default: " + per_env([](const rl::Recipe& r) {
+        std::string s;
+        for (auto b : r.bins) s += (s.empty() ? "" : ",") + std::to_string(b);
+        return s;
+      }) + ")");
   app->add_option("--bounds", f->bounds,
                   "box the features span, lo:hi per dimension, comma-separated; observations are clipped to it "
-                  "(default: cartpole -2.4:2.4,-3:3,-0.2094:0.2094,-3.5:3.5; mountaincar the observation box)");
+                  "(default: " +
+                      default_bounds() + ")");
   app->add_option("--gradients", f->gradients,
                   "auto (row-sparse when the optimizer takes it, else dense) | sparse | dense")
       ->capture_default_str()
@@ -281,10 +308,10 @@ void add_rl(CLI::App& root, std::function<int()>& action) {
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000000}));
   add_optimizer_flags(*app, f->opt);
-  app->get_option("--lr")->description(app->get_option("--lr")->get_description() +
-                                       "; in rl adagrad defaults to " +
+  app->get_option("--lr")->description(app->get_option("--lr")->get_description() + "; in rl adagrad defaults to " +
                                        per_env([](const rl::Recipe& r) { return format_number(r.adagrad_lr); }));
-  app->add_flag("--stop-when-solved", f->stop_when_solved, "stop training once the mean of the last 100 reaches the threshold");
+  app->add_flag("--stop-when-solved", f->stop_when_solved,
+                "stop training once the mean of the last 100 reaches the threshold");
   app->add_option("--curve", f->curve, "write the learning curve CSV: episode, return, epsilon, mean100, steps");
   app->add_option("--progress", f->progress, "print a progress line every N episodes (0 = never)")
       ->capture_default_str()

@@ -47,12 +47,12 @@ GradientMode gradient_mode_from_string(std::string_view text);  // "auto" | "spa
 struct AgentOptions {
   Method method = Method::q_learning;
   double gamma = 0.99;
-  double initial_q = 0.0;                // every Q(s, a) starts here: W = initial_q / num_active
-  std::string optimizer = "adagrad";     // a name of optim::optimizers()
-  optim::OptionMap optimizer_options;    // {"lr": "0.1"}; the optimizer's defaults for the rest
+  double initial_q = 0.0;              // every Q(s, a) starts here: W = initial_q / num_active
+  std::string optimizer = "adagrad";   // a name of optim::optimizers()
+  optim::OptionMap optimizer_options;  // {"lr": "0.1"}; the optimizer's defaults for the rest
   GradientMode gradients = GradientMode::automatic;
-  std::uint64_t seed = 0;                // exploration and tie-breaking
-  void validate() const;                 // UsageError naming the field
+  std::uint64_t seed = 0;  // exploration and tie-breaking
+  void validate() const;   // UsageError naming the field
 };
 
 class LinearAgent {

@@ -52,7 +52,7 @@ class Env {
 struct EnvInfo {
   std::string_view name;
   std::string_view summary;
-  double solved_return;        // Gymnasium's reward_threshold: mean of 100 episodes at or above it
+  double solved_return;  // Gymnasium's reward_threshold: mean of 100 episodes at or above it
   // Suggested bounds for tile coding: the box the feature grid spans (observations are clipped to it).
   std::vector<double> feature_low, feature_high;
   std::unique_ptr<Env> (*make)(std::int64_t max_episode_steps);  // 0 = the environment's default

@@ -29,7 +29,7 @@ struct TrainOptions {
   std::uint64_t seed = 0;  // episode e starts with env.reset(episode_seed(seed, 0, e))
   EpsilonSchedule epsilon;
   double solved_return = std::numeric_limits<double>::infinity();  // threshold on the window mean
-  std::int64_t window = 100;                                        // episodes in the running mean
+  std::int64_t window = 100;                                       // episodes in the running mean
   bool stop_when_solved = false;
   void validate() const;
 };

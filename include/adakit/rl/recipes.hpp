@@ -1,5 +1,9 @@
-// Measured settings per environment: the defaults of `adakit rl ENV` and of the tests. Each one solves
-// its environment with linear Q-learning + AdaGrad over a tile coder (figures in docs/rl.md).
+// Measured settings per environment: the defaults of `adakit rl ENV` and of the tests. Measured with
+// `adakit rl ENV --seed S --json` for seeds 0-4 (Release, one thread):
+//   cartpole, q-linear + adagrad lr 3: greedy evaluation 500.0 on all 5 seeds, solved (mean of the last
+//     100 training episodes >= 475) at episodes 1012-1039, about 0.8 s a run; q-tabular (bins 1,1,6,12)
+//     + adagrad lr 3: 500.0 on all 5; sarsa-linear: 497.1-500.0.
+//   mountaincar, q-linear + adagrad lr 1: greedy evaluation -98.7 to -110.0 (the time limit gives -200).
 #pragma once
 #include <cstdint>
 #include <span>
@@ -15,9 +19,9 @@ struct Recipe {
   std::int64_t episodes;
   double gamma;
   EpsilonSchedule epsilon;
-  double adagrad_lr;                 // other optimizers keep their own default lr unless one is given
-  std::int64_t tilings, tiles;       // tile coder over EnvInfo's feature box, unhashed
-  std::vector<std::int64_t> bins;    // tabular Q-learning: bins per dimension
+  double adagrad_lr;               // other optimizers keep their own default lr unless one is given
+  std::int64_t tilings, tiles;     // tile coder over EnvInfo's feature box, unhashed
+  std::vector<std::int64_t> bins;  // tabular Q-learning: bins per dimension
 };
 
 std::span<const Recipe> recipes();

@@ -24,7 +24,7 @@ struct TileCoderOptions {
   std::int64_t tiles = 8;         // tiles per dimension of one grid spanning [low, high]
   std::int64_t table_size = 0;    // 0: one feature per tile of every tiling; else tiles hashed into this many
   std::uint64_t hash_seed = 0;
-  void validate() const;          // UsageError naming the field
+  void validate() const;  // UsageError naming the field
 };
 
 // `tilings` grids of tiles^D equal tiles, each grid shifted by a fraction of a tile: tiling t is shifted by
