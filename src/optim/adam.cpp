@@ -42,7 +42,8 @@ void adam_block(float* __restrict p, const float* __restrict g, float* __restric
     v[i] = vi;
     float vh = vi;
     if constexpr (kAmsgrad) {
-      vh = std::max(vmax[i], vi);
+      const float vm = vmax[i];  // a plain select, so GCC vectorises it (std::max on references did not)
+      vh = vm < vi ? vi : vm;
       vmax[i] = vh;
     }
     const float d = std::sqrt(vh) / bc2_sqrt + eps;
