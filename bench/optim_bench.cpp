@@ -181,13 +181,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::map<std::string, double> ref;  // "size/threads" -> bytes/s
-    for (const auto& [name, v] : rates_)
-      if (name.rfind("reference/", 0) == 0) ref[name.substr(10)] = v;
+    // Each step is compared with the reference of the same size and threads measured just before it.
+    std::map<std::string, double> ref;  // "size/threads/..." -> bytes/s
     std::printf("\n%-44s %10s %10s\n", "step (elements/threads)", "GB/s", "of ref");
     for (const auto& [name, v] : rates_) {
       const auto slash = name.find('/');
       const std::string key = name.substr(slash + 1);
+      if (name.rfind("reference/", 0) == 0) ref[key] = v;
       auto it = ref.find(key);
       if (name.rfind("sparse", 0) == 0) continue;
       std::printf("%-44s %10.2f %9.0f%%\n", name.c_str(), v / 1e9, it == ref.end() ? NAN : 100.0 * v / it->second);
