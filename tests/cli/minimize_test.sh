@@ -2,18 +2,7 @@
 # Drives `adakit minimize` as a user would: help, exit codes, --json, --trace, conventions.
 set -uo pipefail
 bin=$1
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-fails=0; passes=0
-check() { # name, condition result
-  if [ "$2" -eq 0 ]; then passes=$((passes+1)); else echo "FAIL: $1"; fails=$((fails+1)); fi
-}
-expect_code() { # name, expected code, command...
-  local name=$1 want=$2; shift 2
-  "$@" > "$work/out" 2> "$work/err"; local got=$?
-  [ "$got" -eq "$want" ]; local ok=$?
-  [ $ok -ne 0 ] && { echo "  expected exit $want, got $got: $*"; cat "$work/err"; }
-  check "$name" $ok
-}
+source "$(dirname "$0")/harness.sh"
 
 # --help lists every flag with its default.
 expect_code "help exits 0" 0 "$bin" minimize --help
@@ -65,5 +54,4 @@ check "--out writes summary and traces" $?
 [ "$(grep -c . "$work/o/summary.csv")" -eq 31 ]; check "summary has 5 x 6 runs" $?
 expect_code "trace with several runs is a usage error" 2 "$bin" minimize --function all --trace "$work/x.csv"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -2,16 +2,7 @@
 # Drives `adakit rl` as a user would: help, a short training run with --json and --curve, usage errors.
 set -uo pipefail
 bin=$1
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-fails=0; passes=0
-check() { if [ "$2" -eq 0 ]; then passes=$((passes+1)); else echo "FAIL: $1"; fails=$((fails+1)); fi; }
-expect_code() {
-  local name=$1 want=$2; shift 2
-  "$@" > "$work/out" 2> "$work/err"; local got=$?
-  [ "$got" -eq "$want" ]; local ok=$?
-  [ $ok -ne 0 ] && { echo "  expected exit $want, got $got: $*"; tail -5 "$work/err"; }
-  check "$name" $ok
-}
+source "$(dirname "$0")/harness.sh"
 json_val() { sed -E "s/.*\"$1\":(\"[^\"]*\"|[-0-9.eE+]+|null|true|false).*/\1/" "$work/out"; }
 
 expect_code "help" 0 "$bin" rl --help
@@ -75,5 +66,4 @@ expect_code "sparse rows with sgd" 2 "$bin" rl cartpole --optimizer sgd --gradie
 expect_code "diverged" 1 "$bin" rl cartpole --optimizer sgd --lr 1e30 --table-size 64 --episodes 50 --eval 1 --quiet
 grep -q "non-finite" "$work/err"; check "divergence message" $?
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -2,16 +2,7 @@
 # Drives `adakit train` and `adakit predict` as a user would.
 set -uo pipefail
 bin=$1
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-fails=0; passes=0
-check() { if [ "$2" -eq 0 ]; then passes=$((passes+1)); else echo "FAIL: $1"; fails=$((fails+1)); fi; }
-expect_code() {
-  local name=$1 want=$2; shift 2
-  "$@" > "$work/out" 2> "$work/err"; local got=$?
-  [ "$got" -eq "$want" ]; local ok=$?
-  [ $ok -ne 0 ] && { echo "  expected exit $want, got $got: $*"; tail -5 "$work/err"; }
-  check "$name" $ok
-}
+source "$(dirname "$0")/harness.sh"
 json_num() { sed -E "s/.*\"$1\":([-0-9.eE+]+|null).*/\1/" "$work/out"; }
 
 expect_code "help" 0 "$bin" train --help
@@ -50,5 +41,4 @@ expect_code "unknown dataset" 2 "$bin" train --data no-such-data
 ADAKIT_DATA="$work" expect_code "cifar10 missing" 1 "$bin" train --data cifar10 --data-dir "$work"
 grep -qi "cifar" "$work/err"; check "missing cifar10 says how to get it" $?
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish
