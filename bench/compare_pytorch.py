@@ -11,14 +11,17 @@ Cases (every dense step: parameter 0.5, gradient 1e-3 held fixed, float32):
   elements; a 200-tensor "model" of 16M elements (AdaGrad and Adam; sizes drawn here, the same list
   given to both sides); row-sparse AdaGrad on a 1,000,000 x 64 table, batches of 4096 indices,
   uniform and Zipf s = 1 (with duplicates): PyTorch gets the sparse_coo gradient nn.Embedding(sparse=True)
-  makes, adakit the same index batches (adagrad_step_rows); the metric is unique rows per second.
+  makes, adakit the same index batches (adagrad_step_rows), 64 batches used in turn; the metric is
+  unique rows per second (mean unique rows of a batch / median step time).
 
 Sides, all timed per step with a monotonic clock:
   adakit      build/bench/adakit-step-timer (a fresh process per run, timing each thread count of
               --threads in turn): 2 warm-up steps, then --repeats timed Optimizer::step() calls.
   torch       a PyTorch worker process (this script, --torch-worker), torch.optim with foreach=False
               and with foreach=True, torch.set_num_threads(T). Each case's tensors and optimizers
-              are built once (2 warm-up steps each), then every run times up to --repeats steps.
+              are built once (2 warm-up steps each); every run then times up to --repeats steps (as
+              many as fit in --max-seconds, at least one), after 2 more warm-up steps when a step
+              takes under 50 ms (the caches are cold after the other side ran).
   torch+heap  the same worker, started with GLIBC_TUNABLES=glibc.malloc.mmap_max=0:
               glibc.malloc.trim_threshold=<huge>, so that freed memory stays in the heap: torch.optim's
               per-step temporaries (torch.sqrt(...), foreach lists) then reuse resident pages instead
@@ -29,9 +32,13 @@ Sides, all timed per step with a monotonic clock:
 Each run alternates the sides (torch, torch+heap, adakit, torch, ...) so that drifts in machine load
 hit all of them; a side's figure for a case is the median over runs of the per-run median step.
 The table prints G elements/s (sparse: unique rows/s) and adakit / best torch path.
-`--quick`: 1M and 16M only, 3 runs of 3 steps, no 200-tensor Adam; about two minutes on an idle
-two-core machine (the full run: about ten to fifteen minutes, mostly PyTorch's 64M steps).
-`--json FILE` writes every raw time. See docs/performance.md.
+Sparse cases time at least 20 steps a run (a step takes about a millisecond).
+`--quick`: 1M and 16M only, 3 runs of 3 steps, no 200-tensor Adam: about two minutes on an idle
+two-core machine. The full run takes about fifteen minutes there, mostly PyTorch's 64M steps on its
+default allocator (every temporary is fresh memory, and first touches are slow in a VM).
+`--json FILE` writes every raw time. `--bandwidth` runs no PyTorch: it prints adakit-bench's metric
+(each dense step's bandwidth as a fraction of a reference loop) measured with adakit-step-timer
+--reference, which alternates the two on the same memory. See docs/performance.md.
 """
 
 import argparse
@@ -61,7 +68,10 @@ DENSE = {
     "adadelta": ("adadelta", "", "Adadelta", {}),
 }
 SIZES = {"1M": 1 << 20, "16M": 16 << 20, "64M": 64 << 20}
-SPARSE_ROWS, SPARSE_DIM, SPARSE_BATCH, SPARSE_BATCHES = 1_000_000, 64, 4096, 16
+# 64 different index batches, used in turn: a row is seldom revisited while still in cache (as in
+# training over a large table), on both sides.
+SPARSE_ROWS, SPARSE_DIM, SPARSE_BATCH, SPARSE_BATCHES = 1_000_000, 64, 4096, 64
+SPARSE_REPEATS = 20  # sparse steps take about a millisecond: at least this many timed steps per run
 MODEL_TENSORS, MODEL_TOTAL = 200, 16 << 20
 
 
@@ -236,8 +246,8 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def run_adakit(exe, case, threads, repeats):
-    cmd = [exe, "--optimizer", case["adakit_optimizer"], "--repeats", str(repeats)]
+def run_adakit(exe, case, threads, repeats, extra=()):
+    cmd = [exe, "--optimizer", case["adakit_optimizer"], "--repeats", str(repeats), *extra]
     if case["adakit_options"]:
         cmd += ["--options", case["adakit_options"]]
     if case["kind"] == "dense":
@@ -328,12 +338,15 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--runs", type=int, help="alternations per case (default 5, --quick 3)")
     ap.add_argument("--repeats", type=int, help="timed steps per run and side (default 5, --quick 3)")
-    ap.add_argument("--max-seconds", type=float, help="cap on one torch timing (steps beyond one), "
-                    "default 1.0 (--quick 0.4)")
+    ap.add_argument("--max-seconds", type=float, help="torch times as many of --repeats steps as fit "
+                    "in this many seconds, at least one (default 1.0, --quick 0.4)")
     ap.add_argument("--sizes", help="dense sizes, of 1M,16M,64M (default all; --quick 1M,16M)")
     ap.add_argument("--cases", help="comma list of case names (adagrad, sgd, ..., model200, sparse_zipf, ...)")
     ap.add_argument("--torch-heaps", default="default,retained", help="torch workers: default,retained")
     ap.add_argument("--adakit", default=os.path.join(ROOT, "build", "bench", "adakit-step-timer"))
+    ap.add_argument("--bandwidth", action="store_true",
+                    help="no PyTorch: adakit's dense steps as a fraction of the reference loop on the same memory "
+                         "(adakit-step-timer --reference), median over --runs processes")
     ap.add_argument("--json", help="write all raw times here")
     ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -348,6 +361,9 @@ def main():
     if not os.access(args.adakit, os.X_OK):
         sys.exit(f"compare_pytorch: {args.adakit} not found; build it with\n  cmake --build build --target adakit-step-timer")
 
+    if args.bandwidth:
+        bandwidth_table(args, threads)
+        return
     heaps = args.torch_heaps.split(",")
     workers = []
     if "default" in heaps:
@@ -358,8 +374,8 @@ def main():
     t_begin = time.time()
     print_environment(workers, args.adakit)
     print(f"== {args.runs} alternating runs per case; per run and side: {WARMUP} warm-up steps then up to "
-          f"{args.repeats} timed steps (torch: at least 1, at most {args.max_seconds:g} s beyond the first; its "
-          f"warm-up of steps >= 50 ms is done once per case)\n", flush=True)
+          f"{args.repeats} timed steps, sparse {max(args.repeats, SPARSE_REPEATS)} (torch: as many as fit in "
+          f"{args.max_seconds:g} s, at least 1; its warm-up of steps >= 50 ms is done once per case)\n", flush=True)
 
     raw = []
     with tempfile.TemporaryDirectory(prefix="adakit-cmp-") as tmp:
@@ -377,17 +393,18 @@ def main():
             tthreads = {}
             load_before = load()
             t_case = time.time()
+            repeats = max(args.repeats, SPARSE_REPEATS) if case["kind"] == "sparse" else args.repeats
             for _run in range(args.runs):
                 for t in threads:
                     for w in workers:
                         for fe in foreach:
-                            r = w.call(cmd="time", foreach=fe, threads=t, repeats=args.repeats,
+                            r = w.call(cmd="time", foreach=fe, threads=t, repeats=repeats,
                                        max_seconds=args.max_seconds)
                             res[(w.name, fe, t)].append(r["times"])
                             tthreads[t] = r["threads"]
                 # One adakit process per run times every thread count in turn (page-faulting in
                 # a fresh 64M case costs seconds on some virtual machines).
-                for entry in run_adakit(args.adakit, case, threads, args.repeats)["per_threads"]:
+                for entry in run_adakit(args.adakit, case, threads, repeats)["per_threads"]:
                     res[("adakit", None, entry["threads"])].append(entry["times"])
             for w in workers:
                 w.call(cmd="free")
@@ -415,6 +432,39 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "rows": raw}, f, indent=1)
+
+
+def bandwidth_table(args, threads):
+    """adakit-bench's metric, measured so that allocation-to-allocation differences cancel: each run is
+    a fresh adakit-step-timer --reference process that alternates the reference loop and the step on
+    the same buffers; the table gives the median over runs of each run's fraction."""
+    print(f"== adakit steps as a fraction of the reference loop (read 3 arrays, write 2) on the same memory; "
+          f"{args.runs} processes per case, {args.repeats} alternating pairs each; load average {load():.2f}")
+    print(f"{'case':<17} {'elements':>9} {'thr':>3} {'bytes/elem':>10} {'ref GB/s':>9} {'step GB/s':>9} "
+          f"{'of ref':>7} {'min-max over runs':>18}")
+    raw = []
+    with tempfile.TemporaryDirectory(prefix="adakit-bw-") as tmp:
+        cases = [c for c in build_cases(args, tmp) if c["kind"] != "sparse"]
+        for case in cases:
+            per = {t: [] for t in threads}
+            for _ in range(args.runs):
+                out = run_adakit(args.adakit, case, threads, args.repeats, ["--reference"])
+                for e in out["per_threads"]:
+                    per[e["threads"]].append(e)
+            for t in threads:
+                fr = [e["fraction_of_reference"] for e in per[t]]
+                row = dict(case=case["name"], size=case["size_label"], threads=t, fractions=fr,
+                           bytes_per_element=per[t][0]["bytes_per_element"],
+                           reference_gb_per_s=median([e["reference_gb_per_s"] for e in per[t]]),
+                           step_gb_per_s=median([e["step_gb_per_s"] for e in per[t]]))
+                raw.append(row)
+                print(f"{row['case']:<17} {row['size']:>9} {t:>3} {row['bytes_per_element']:>10g} "
+                      f"{row['reference_gb_per_s']:9.1f} {row['step_gb_per_s']:9.1f} {100 * median(fr):6.0f}% "
+                      f"{100 * min(fr):8.0f}%-{100 * max(fr):.0f}%", flush=True)
+    print(f"load average at the end {load():.2f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": vars(args), "bandwidth": raw}, f, indent=1)
 
 
 def fmt(v, scale=1e9, width=8, digits=3):

@@ -12,6 +12,10 @@
 // --threads takes a list (1,2): the same parameters and optimizer are then timed at each count in turn
 // (adakit::set_num_threads, 2 warm-up steps again, R timed steps); "per_threads" holds one entry per
 // count, and the top-level "threads", "times", "median" repeat the first.
+// --reference (dense only): afterwards, at each thread count, alternates R times adakit-bench's reference
+// loop (read three arrays, write two) and a step, on the step's own memory (several tensors: three
+// contiguous arrays of the same total size), and prints the step's bandwidth as a fraction of the
+// reference's: (bytes the step moves / step time) / (20 bytes / reference time), medians of the pairs.
 //
 // Sparse: AdaGrad on a --rows x --dim table (default 1,000,000 x 64) with adagrad_step_rows; each step
 // takes the next of the index batches (--batch indices each, gradient rows 1e-3), cycling. The batches
@@ -50,6 +54,7 @@ struct Args {
   std::uint64_t seed = 7;
   std::vector<int> threads{0};  // 0: the default (OpenMP's maximum)
   int repeats = 5;
+  bool reference = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -57,7 +62,7 @@ struct Args {
                "adakit-step-timer: %s\n"
                "usage: adakit-step-timer --optimizer NAME [--options k=v,...] (--elements N | --tensor-sizes FILE |\n"
                "       --sparse uniform|zipf [--indices FILE] [--rows R] [--dim D] [--batch B] [--batches K] [--seed S])\n"
-               "       [--threads T[,T2...]] [--repeats R]\n",
+               "       [--threads T[,T2...]] [--repeats R] [--reference]\n",
                why.c_str());
   std::exit(2);
 }
@@ -78,6 +83,10 @@ Args parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") usage("help");
+    if (flag == "--reference") {
+      a.reference = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(flag + " needs a value");
     const std::string v = argv[++i];
     if (flag == "--optimizer") a.optimizer = v;
@@ -107,6 +116,7 @@ Args parse(int argc, char** argv) {
   if (modes != 1) usage("give exactly one of --elements, --tensor-sizes, --sparse");
   if (!a.sparse.empty() && a.sparse != "uniform" && a.sparse != "zipf") usage("--sparse is uniform or zipf");
   if (a.repeats < 1) usage("--repeats must be at least 1");
+  if (a.reference && !a.sparse.empty()) usage("--reference applies to dense steps only");
   if (a.rows < 1 || a.dim < 1 || a.batch < 1 || a.batches < 1) usage("--rows, --dim, --batch, --batches must be positive");
   return a;
 }
@@ -208,19 +218,37 @@ std::vector<std::vector<std::int64_t>> make_batches(const Args& a) {
 struct Timing {
   int threads;
   std::vector<double> times, unique_rows;
+  std::vector<double> ref_times, ref_step_times;  // --reference: alternating pairs
 };
+
+// adakit-bench's reference: read three arrays, write two (20 bytes an element), same threading as the
+// kernels (parallel_for, grain 2^15), vectorised.
+void reference_loop(float* p, const float* g, float* s, std::int64_t n) {
+  parallel_for(n, 1 << 15, [&](std::int64_t b, std::int64_t e) {
+    float* __restrict pp = p;
+    const float* __restrict gg = g;
+    float* __restrict ss = s;
+#pragma omp simd
+    for (std::int64_t i = b; i < e; ++i) {
+      const float gi = gg[i];
+      ss[i] += gi;
+      pp[i] -= 1e-3f * gi;
+    }
+  });
+}
 
 int run(const Args& a) {
   const auto [name, options] = optim::parse_optimizer_spec(a.options.empty() ? a.optimizer : a.optimizer + ":" + a.options);
   std::vector<Timing> timings;
   std::int64_t elements = 0;
   std::size_t tensors = 0;
+  double bytes_per_element = 0;
   const char* mode = "dense";
   // Runs `step` (2 warm-up calls, then R timed ones) at each thread count in turn.
   auto time_all = [&](auto&& step, auto&& on_timed) {
     for (int t : a.threads) {
       set_num_threads(t);
-      Timing tm{num_threads(), {}, {}};
+      Timing tm{num_threads(), {}, {}, {}, {}};
       int calls = 0;
       tm.times = time_steps(a.repeats, [&] {
         if (calls++ >= kWarmup) on_timed(tm);
@@ -268,6 +296,48 @@ int run(const Args& a) {
     tensors = sizes.size();
     auto opt = optim::make_optimizer(name, ptrs, options);
     time_all([&] { opt->step(); }, [](Timing&) {});
+    if (a.reference) {
+      // Bytes a step must move: read param and grad, write param, read and write each state buffer.
+      const auto* st = opt->state(*ptrs.front());
+      bytes_per_element = 4.0 * (3.0 + 2.0 * static_cast<double>(st ? st->buffers.size() : 0));
+      // One tensor: the reference runs over the step's own memory (param, grad, first state buffer, or
+      // a scratch array when there is none). Several tensors: over three contiguous arrays of the same
+      // total size, the ideal a multi-tensor step is measured against.
+      Tensor p_extra, g_extra, s_extra;
+      float *rp = nullptr, *rs = nullptr;
+      const float* rg = nullptr;
+      if (sizes.size() == 1) {
+        rp = ptrs[0]->value().data();
+        rg = ptrs[0]->grad().data();
+        if (st && !st->buffers.empty()) {
+          rs = const_cast<float*>(st->buffers.begin()->second.data());  // timing only: values do not matter
+        } else {
+          s_extra = Tensor({elements}, 0.0f);
+          rs = s_extra.data();
+        }
+      } else {
+        p_extra = Tensor({elements}, 0.5f);
+        g_extra = Tensor({elements}, 1e-3f);
+        s_extra = Tensor({elements}, 0.0f);
+        rp = p_extra.data();
+        rg = g_extra.data();
+        rs = s_extra.data();
+      }
+      for (auto& tm : timings) {
+        set_num_threads(tm.threads);
+        auto once = [](auto&& fn) {
+          const auto t0 = Clock::now();
+          fn();
+          return std::chrono::duration<double>(Clock::now() - t0).count();
+        };
+        once([&] { reference_loop(rp, rg, rs, elements); });
+        once([&] { opt->step(); });
+        for (int r = 0; r < a.repeats; ++r) {
+          tm.ref_times.push_back(once([&] { reference_loop(rp, rg, rs, elements); }));
+          tm.ref_step_times.push_back(once([&] { opt->step(); }));
+        }
+      }
+    }
   }
 
   std::string opt_text;
@@ -288,6 +358,17 @@ int run(const Args& a) {
       std::printf("%s\"unique_rows_per_s\": %.9g,\n", indent, mean_unique / med);
     }
     std::printf("%s\"median\": %.9g,\n", indent, med);
+    if (!tm.ref_times.empty()) {
+      // fraction = (bytes the step moves / its time) / (20 bytes / the reference's time), medians of
+      // the alternating pairs (reference, step) on the same memory.
+      const double rmed = median(tm.ref_times), smed = median(tm.ref_step_times);
+      std::printf("%s\"bytes_per_element\": %g,\n", indent, bytes_per_element);
+      print_list(indent, "reference_times", tm.ref_times);
+      print_list(indent, "paired_step_times", tm.ref_step_times);
+      std::printf("%s\"reference_gb_per_s\": %.6g,\n", indent, 20.0 * static_cast<double>(elements) / rmed / 1e9);
+      std::printf("%s\"step_gb_per_s\": %.6g,\n", indent, bytes_per_element * static_cast<double>(elements) / smed / 1e9);
+      std::printf("%s\"fraction_of_reference\": %.6g,\n", indent, (bytes_per_element / smed) / (20.0 / rmed));
+    }
     if (a.sparse.empty()) std::printf("%s\"elements_per_s\": %.9g", indent, static_cast<double>(elements) / med);
     else std::printf("%s\"elements_per_s\": null", indent);
   };
