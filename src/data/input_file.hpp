@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace adakit::data::detail {
@@ -31,5 +32,14 @@ class InputFile {
   std::string name_;
   std::size_t size_hint_ = 0;
 };
+
+// Takes the next line off the front of `text` (without its '\n', and without a trailing '\r').
+inline std::string_view take_line(std::string_view& text) {
+  const std::size_t eol = text.find('\n');
+  std::string_view line = text.substr(0, eol);
+  text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
 
 }  // namespace adakit::data::detail

@@ -84,10 +84,7 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
   std::int64_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
-    const std::size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view line = detail::take_line(text);
     if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
 
     tokens.clear();

@@ -52,10 +52,7 @@ TextDataset parse_text_tsv(std::string_view text, const std::string& source) {
   std::int64_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
-    const std::size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view line = detail::take_line(text);
     if (trim(line).empty()) continue;
     const std::size_t tab = line.find('\t');
     if (tab == std::string_view::npos) throw Error("no tab: expected 'label<TAB>text'", {source, line_no, "column 1"});

@@ -1,5 +1,7 @@
 // The data layer: Dataset, split, scaler, the CSV / IDX / CIFAR-10 readers and the built-in datasets.
 #include <gtest/gtest.h>
+
+#include "test_util.hpp"
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,28 +37,9 @@ using adakit::data::MissingDataError;
 const fs::path kDataDir = fs::path(ADAKIT_SOURCE_DIR) / "data";
 const fs::path kFashionDir = "/usr/share/datasets/fashion-mnist";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using adakit::test::contains;
+using adakit::test::TempDir;
 
-// A fresh directory per test, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("adakit_data_test_" + std::to_string(::getpid()) + "_" + info->test_suite_name() + "_" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 // Sets (or unsets, with nullptr) an environment variable for one scope.
 class EnvGuard {
