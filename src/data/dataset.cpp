@@ -86,11 +86,11 @@ void flatten_features(Dataset& d) {
   d.features.reshape({d.size(), d.sample_size()});
 }
 
-TrainTest train_test_split(const Dataset& d, double test_fraction, std::uint64_t seed, bool stratify) {
+SplitRows split_rows(std::int64_t n, std::span<const std::int32_t> labels, double test_fraction, std::uint64_t seed) {
   if (!(test_fraction > 0.0 && test_fraction < 1.0))
     throw UsageError("test_fraction must be in (0, 1), got " + std::to_string(test_fraction), {"", 0, "test_fraction"});
-  check_consistent(d, "train_test_split");
-  const std::int64_t n = d.size();
+  if (!labels.empty() && static_cast<std::int64_t>(labels.size()) != n)
+    throw UsageError("split_rows: " + std::to_string(labels.size()) + " labels for " + std::to_string(n) + " rows");
   const auto n_test = static_cast<std::int64_t>(std::ceil(test_fraction * static_cast<double>(n) - 1e-9));
   if (n_test < 1 || n_test >= n)
     throw UsageError("test_fraction " + std::to_string(test_fraction) + " of " + std::to_string(n) +
@@ -104,11 +104,11 @@ TrainTest train_test_split(const Dataset& d, double test_fraction, std::uint64_t
   for (std::size_t i = perm.size() - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(i + 1)]);
 
   std::vector<char> in_test(static_cast<std::size_t>(n), 0);
-  if (stratify && d.is_classification()) {
+  if (!labels.empty()) {
     // Per class: quota = test_fraction * count; floor each, then hand the remaining test rows to the
     // classes with the largest fractional parts (ties: lower class id).
     std::map<std::int32_t, std::int64_t> counts;
-    for (auto l : d.labels) ++counts[l];
+    for (auto l : labels) ++counts[l];
     struct Quota {
       std::int32_t label;
       std::int64_t take;
@@ -135,7 +135,7 @@ TrainTest train_test_split(const Dataset& d, double test_fraction, std::uint64_t
     std::map<std::int32_t, std::int64_t> left;
     for (const auto& q : quotas) left[q.label] = q.take;
     for (auto r : perm) {
-      auto& k = left[d.labels[static_cast<std::size_t>(r)]];
+      auto& k = left[labels[static_cast<std::size_t>(r)]];
       if (k > 0) {
         in_test[static_cast<std::size_t>(r)] = 1;
         --k;
@@ -145,8 +145,19 @@ TrainTest train_test_split(const Dataset& d, double test_fraction, std::uint64_t
     for (std::int64_t i = 0; i < n_test; ++i) in_test[static_cast<std::size_t>(perm[static_cast<std::size_t>(i)])] = 1;
   }
 
-  TrainTest out;
+  SplitRows out;
   for (auto r : perm) (in_test[static_cast<std::size_t>(r)] ? out.test_rows : out.train_rows).push_back(r);
+  return out;
+}
+
+TrainTest train_test_split(const Dataset& d, double test_fraction, std::uint64_t seed, bool stratify) {
+  check_consistent(d, "train_test_split");
+  auto rows = split_rows(d.size(), stratify && d.is_classification() ? std::span<const std::int32_t>(d.labels)
+                                                                     : std::span<const std::int32_t>{},
+                         test_fraction, seed);
+  TrainTest out;
+  out.train_rows = std::move(rows.train_rows);
+  out.test_rows = std::move(rows.test_rows);
   out.train = d.subset(out.train_rows);
   out.test = d.subset(out.test_rows);
   return out;

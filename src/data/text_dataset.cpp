@@ -110,4 +110,19 @@ TextDataset load_text_builtin(std::string_view name, const fs::path& data_dir) {
                    {"", 0, "dataset"});
 }
 
+TextDataset TextDataset::subset(std::span<const std::int64_t> rows) const {
+  TextDataset out;
+  out.name = name;
+  out.class_names = class_names;
+  out.texts.reserve(rows.size());
+  out.labels.reserve(rows.size());
+  for (auto r : rows) {
+    if (r < 0 || r >= size())
+      throw UsageError("TextDataset::subset: row " + std::to_string(r) + " is outside [0, " + std::to_string(size()) + ")");
+    out.texts.push_back(texts[static_cast<std::size_t>(r)]);
+    if (!labels.empty()) out.labels.push_back(labels[static_cast<std::size_t>(r)]);
+  }
+  return out;
+}
+
 }  // namespace adakit::data

@@ -94,7 +94,7 @@ std::pair<std::string, OptionMap> parse_optimizer_spec(std::string_view spec) {
       if (c == '-') c = '_';
     options[key] = std::string(item.substr(eq + 1));
   }
-  find_optimizer(name);
+  if (name.empty()) throw UsageError("no optimizer name in '" + std::string(spec) + "'", {"", 0, "optimizer"});
   return {name, options};
 }
 

@@ -344,7 +344,7 @@ TEST(Registry, UnknownOptimizerListsTheValidNames) {
   ASSERT_FALSE(optimizers().empty());
   for (const auto& info : optimizers()) EXPECT_TRUE(contains(e.what(), std::string(info.name))) << e.what();
   EXPECT_THROW((void)find_optimizer(""), UsageError);
-  EXPECT_THROW((void)parse_optimizer_spec("nope:lr=1"), UsageError);
+  EXPECT_THROW((void)find_optimizer(parse_optimizer_spec("nope:lr=1").first), UsageError);
 }
 
 TEST(Registry, OptionThatDoesNotApplyIsNamed) {

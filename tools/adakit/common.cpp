@@ -1,11 +1,13 @@
 #include "common.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parallel.hpp"
+#include "adakit/linear/registry.hpp"
 #include "adakit/optim/registry.hpp"
 
 namespace adakit::cli {
@@ -18,31 +20,52 @@ std::string flag_name(const std::string& key) {
   return f;
 }
 
-bool takes(const optim::OptimizerInfo& info, const std::string& key) {
-  for (const auto& o : info.options())
-    if (o.key == key) return true;
-  return false;
+// The option keys of optimizer `name` in the chosen registry (UsageError listing the names if unknown).
+std::vector<std::string> option_keys(OptimizerKind kind, const std::string& name) {
+  std::vector<std::string> keys;
+  const auto help = kind == OptimizerKind::dense ? optim::find_optimizer(name).options()
+                                                 : linear::find_linear_optimizer(name).options();
+  for (const auto& o : help) keys.push_back(o.key);
+  return keys;
 }
+
+std::vector<std::string> optimizer_names(OptimizerKind kind) {
+  std::vector<std::string> names;
+  if (kind == OptimizerKind::dense)
+    for (const auto& info : optim::optimizers()) names.emplace_back(info.name);
+  else
+    for (const auto& info : linear::linear_optimizers()) names.emplace_back(info.name);
+  return names;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 }  // namespace
 
 void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
-  std::string names;
-  for (const auto& info : optim::optimizers()) names += (names.empty() ? "" : ", ") + std::string(info.name);
   app.add_option("--optimizer,-O", flags.optimizer,
-                 "optimizer: " + names + "; a comma list or 'all' runs several; NAME:key=value,... sets options")
+                 "optimizer: " + join(optimizer_names(OptimizerKind::dense)) + " (sparse linear models: " +
+                     join(optimizer_names(OptimizerKind::linear)) +
+                     "); a comma list or 'all' runs several; NAME:key=value,... sets options")
       ->capture_default_str();
-  // One flag per option key, in registry order; the help lists each optimizer's default.
+  // One flag per option key of either registry, in registry order; the help lists each optimizer's default.
   std::vector<std::string> keys;
   std::map<std::string, std::string> help, defaults;
-  for (const auto& info : optim::optimizers()) {
-    for (const auto& o : info.options()) {
+  const auto add = [&](std::string_view name, const std::vector<optim::OptionHelp>& options, const char* tag) {
+    for (const auto& o : options) {
       if (!help.contains(o.key)) {
         keys.push_back(o.key);
         help[o.key] = o.help;
       }
-      defaults[o.key] += (defaults[o.key].empty() ? "" : ", ") + std::string(info.name) + " " + o.default_value;
+      defaults[o.key] += (defaults[o.key].empty() ? "" : ", ") + std::string(name) + tag + " " + o.default_value;
     }
-  }
+  };
+  for (const auto& info : optim::optimizers()) add(info.name, info.options(), "");
+  for (const auto& info : linear::linear_optimizers()) add(info.name, info.options(), " (linear)");
   for (const auto& key : keys) {
     app.add_option_function<std::string>(
            flag_name(key), [&flags, key](const std::string& v) { flags.values[key] = v; },
@@ -65,10 +88,10 @@ void add_threads_flag(CLI::App& app, int& threads) {
       ->check(CLI::Range(0, 1024));
 }
 
-std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags) {
+std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, OptimizerKind kind) {
   std::vector<std::string> specs;
   if (flags.optimizer == "all") {
-    for (const auto& info : optim::optimizers()) specs.emplace_back(info.name);
+    specs = optimizer_names(kind);
   } else {
     // "adagrad,sgd:lr=0.1,momentum=0.9,adam": an item with '=' and no ':' continues the previous spec.
     std::string item;
@@ -90,9 +113,9 @@ std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags) {
   std::set<std::string> used;
   for (const auto& spec : specs) {
     auto [name, opts] = optim::parse_optimizer_spec(spec);
-    const auto& info = optim::find_optimizer(name);
+    const auto keys = option_keys(kind, name);
     for (const auto& [k, v] : flags.values) {
-      if (takes(info, k)) {
+      if (std::find(keys.begin(), keys.end(), k) != keys.end()) {
         if (!opts.contains(k)) opts[k] = v;
         used.insert(k);
       } else if (specs.size() == 1) {

@@ -27,10 +27,14 @@ struct OptimizerChoice {
   std::string name;
   optim::OptionMap options;
 };
+// Which registry names the optimizers: optim/registry.hpp (dense parameters) or linear/registry.hpp
+// (lazy optimizers of the sparse linear models).
+enum class OptimizerKind { dense, linear };
+
 // Expands flags.optimizer ("all", "adagrad,adam", "sgd:lr=0.1") into runs. With one optimizer every
 // given flag must apply to it; with several, each gets the flags it takes, and a flag that applies to
 // none is an error. UsageError on a bad choice.
-std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags);
+std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, OptimizerKind kind = OptimizerKind::dense);
 
 std::string format_number(double v);  // compact, "diverged"-safe (nan/inf written as text)
 

@@ -17,24 +17,10 @@
 #include "adakit/train/progress.hpp"
 #include "common.hpp"
 #include "subcommands.hpp"
+#include "train.hpp"
 
 namespace adakit::cli {
 namespace {
-
-struct DataFlags {
-  std::string data, data_dir, label_column;
-  std::string scale = "auto";
-};
-
-struct TrainFlags {
-  DataFlags data;
-  OptimizerFlags opt;
-  std::string test_data, model = "mlp:64", activation = "relu", save, on_nonfinite = "error";
-  double test_split = 0.2, validation_split = 0.0;
-  std::int64_t epochs = 10, batch_size = 32, patience = 0;
-  std::uint64_t seed = 0;
-  bool json = false, quiet = false;
-};
 
 data::CsvOptions csv_options(const DataFlags& f) {
   data::CsvOptions o;
@@ -123,6 +109,13 @@ nn::Sequential build_model(const std::string& spec, const std::string& activatio
 nlohmann::json metric_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 int run_train(TrainFlags f) {
+  const std::string format = resolve_format(f.data);
+  if (format != "dense") return run_train_linear(f, format);
+  if (f.model.empty() || f.model == "auto") f.model = "mlp:64";
+  if (f.text.hash_bits != 0 || f.text.tfidf || f.text.binary || f.text.ngram != "1" || f.text.min_df != 1 ||
+      f.text.max_features != 0)
+    throw UsageError("--hash-bits, --ngram, --tfidf, --binary, --min-df and --max-features apply to text-tsv data",
+                     {"", 0, "hash-bits"});
   const auto choices = resolve_optimizers(f.opt);
   if (choices.size() != 1) throw UsageError("train takes one optimizer (use 'adakit compare' for several)", {"", 0, "optimizer"});
   if (f.test_split <= 0.0 || f.test_split >= 1.0) throw UsageError("--test-split must be in (0, 1)", {"", 0, "test-split"});
@@ -223,13 +216,13 @@ int run_train(TrainFlags f) {
   return 0;
 }
 
-struct PredictFlags {
-  DataFlags data;
-  std::string model;
-  bool json = false, probabilities = false;
-};
-
 int run_predict(const PredictFlags& f) {
+  if (is_linear_model_file(f.model)) return run_predict_linear(f);
+  if (!f.texts.empty()) throw UsageError("--text needs a text model (adakit train --format text-tsv --save ...)", {"", 0, "text"});
+  if (f.data.data.empty()) throw UsageError("--data is required", {"", 0, "data"});
+  if (resolve_format(f.data) != "dense")
+    throw UsageError("this model was trained on dense data; --format " + resolve_format(f.data) + " does not apply",
+                     {"", 0, "format"});
   auto loaded_model = io::load_model(f.model);
   auto& info = loaded_model.info;
   auto loaded = data::load_data({f.data.data, f.data.data_dir, csv_options(f.data)});
@@ -304,8 +297,13 @@ std::string dataset_names() {
   return names;
 }
 
-void add_data_flags(CLI::App& app, DataFlags& f) {
-  app.add_option("--data,-d", f.data, "a built-in dataset (" + dataset_names() + ") or a CSV file")->required();
+void add_data_flags(CLI::App& app, DataFlags& f, bool required = true) {
+  auto* data = app.add_option("--data,-d", f.data,
+                              "a built-in dataset (" + dataset_names() + ", text: sentiment-tiny) or a CSV, LIBSVM or TSV file");
+  if (required) data->required();
+  app.add_option("--format", f.format,
+                 "data format: auto (by name: .tsv text, .svm/.libsvm LIBSVM, else dense) | dense | libsvm | text-tsv")
+      ->capture_default_str();
   app.add_option("--data-dir", f.data_dir, "directory searched first for dataset files (also: $ADAKIT_DATA)");
   app.add_option("--label-column", f.label_column, "CSV label column: header name or 0-based index (default: last)");
   app.add_option("--scale", f.scale, "standard scaling fitted on the training split: auto (tabular data) | on | off")
@@ -322,8 +320,9 @@ void add_train(CLI::App& root, std::function<int()>& action) {
   app->add_option("--test-split", f->test_split, "fraction held out for testing (seeded, stratified)")->capture_default_str();
   app->add_option("--validation-split", f->validation_split, "fraction of the training split for validation (0 = none)")
       ->capture_default_str();
-  app->add_option("--model,-m", f->model, "mlp:H[,H...] | logreg | softmax | linreg | cnn | cnn:C[,C...][/H]")
-      ->capture_default_str();
+  app->add_option("--model,-m", f->model,
+                  "dense data: mlp:H[,H...] (default mlp:64) | logreg | softmax | linreg | cnn | cnn:C[,C...][/H]; "
+                  "sparse data (libsvm, text-tsv): auto (default) | logreg | softmax | linreg");
   app->add_option("--activation", f->activation, "hidden activation of mlp: relu | tanh | sigmoid")->capture_default_str();
   app->add_option("--epochs,-e", f->epochs, "epochs")->capture_default_str()->check(CLI::Range(0, 1000000));
   app->add_option("--batch-size,-b", f->batch_size, "minibatch size")->capture_default_str()->check(CLI::Range(1, 1 << 24));
@@ -333,7 +332,17 @@ void add_train(CLI::App& root, std::function<int()>& action) {
   app->add_option("--on-nonfinite", f->on_nonfinite, "a non-finite loss or gradient: error | skip the step")
       ->capture_default_str();
   add_optimizer_flags(*app, f->opt);
-  app->add_option("--save", f->save, "write the trained model (weights + architecture) to this file");
+  app->add_option("--ngram", f->text.ngram, "text: word n-gram lengths, N or MIN,MAX (e.g. 1,2)")->capture_default_str();
+  app->add_option("--hash-bits", f->text.hash_bits, "text: hash features into 2^N columns (MurmurHash3, signed); 0 = vocabulary")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 31));
+  app->add_flag("--tfidf", f->text.tfidf, "text: tf-idf weights (smooth idf, rows scaled to unit l2 norm)");
+  app->add_flag("--binary", f->text.binary, "text: 1 where a term occurs instead of its count");
+  app->add_option("--min-df", f->text.min_df, "text: keep terms in at least N documents (or a fraction < 1)")
+      ->capture_default_str();
+  app->add_option("--max-features", f->text.max_features, "text: keep the N most frequent terms (0 = all)")
+      ->capture_default_str();
+  app->add_option("--save", f->save, "write the trained model (weights + architecture, and a text model's vocabulary) to this file");
   app->add_flag("--json", f->json, "print one JSON object of final metrics");
   app->add_flag("--quiet,-q", f->quiet, "print nothing but errors");
   action_for(app, action, [f] { return run_train(*f); });
@@ -343,7 +352,8 @@ void add_predict(CLI::App& root, std::function<int()>& action) {
   auto* app = root.add_subcommand("predict", "predict with a saved model");
   auto f = std::make_shared<PredictFlags>();
   app->add_option("--model,-m", f->model, "a model file written by 'adakit train --save'")->required();
-  add_data_flags(*app, f->data);
+  add_data_flags(*app, f->data, false);
+  app->add_option("--text", f->texts, "text to classify with a text model (repeat for several)");
   app->add_flag("--probabilities", f->probabilities, "also print class probabilities");
   app->add_flag("--json", f->json, "print one JSON object");
   action_for(app, action, [f] { return run_predict(*f); });

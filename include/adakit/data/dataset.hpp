@@ -46,6 +46,13 @@ struct TrainTest {
 // UsageError when test_fraction is not in (0, 1) or when either split would be empty.
 TrainTest train_test_split(const Dataset& d, double test_fraction, std::uint64_t seed, bool stratify = true);
 
+// The rows of that split for any row-aligned data (sparse, text): `labels` empty for an unstratified
+// split, else one class id per row. train_test_split(d, ...) is d.subset() of these rows.
+struct SplitRows {
+  std::vector<std::int64_t> train_rows, test_rows;
+};
+SplitRows split_rows(std::int64_t n, std::span<const std::int32_t> labels, double test_fraction, std::uint64_t seed);
+
 // Standard scaling per feature of the flattened sample: x' = (x - mean) / scale, where scale is the
 // population standard deviation (ddof = 0, as scikit-learn), or 1 for a constant feature.
 // Fit on the training split only, then apply the same numbers to every split.

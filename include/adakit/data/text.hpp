@@ -166,6 +166,8 @@ struct TextDataset {
   std::vector<std::int32_t> labels;      // class ids in [0, class_names.size())
   std::vector<std::string> class_names;  // sorted (byte order)
   std::int64_t size() const { return static_cast<std::int64_t>(texts.size()); }
+  // These rows, in this order (class names kept). UsageError on a row out of range.
+  TextDataset subset(std::span<const std::int64_t> rows) const;
 };
 
 // Reads `label<TAB>text` lines (UTF-8; plain or gzip-compressed). The label is the part before the first

@@ -35,6 +35,8 @@ const OptimizerInfo& find_optimizer(std::string_view name);
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::vector<Parameter*> params,
                                           const OptionMap& options = {});
 // "adagrad:lr=0.1,lr_decay=0.01" -> name and options (the form `adakit compare` and `--optimizer` take).
+// Checks the syntax only: the name is looked up by whoever builds the optimizer (this registry, or
+// linear/registry.hpp for the sparse linear models). UsageError on an item that is not key=value.
 std::pair<std::string, OptionMap> parse_optimizer_spec(std::string_view spec);
 
 }  // namespace adakit::optim

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Drives `adakit train` / `adakit predict` on sparse data (LIBSVM files, label<TAB>text) as a user would.
+set -uo pipefail
+bin=$1
+source "$(dirname "$0")/harness.sh"
+json_num() { sed -E "s/.*\"$1\":([-0-9.eE+]+|null).*/\1/" "$work/out"; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+
+expect_code "help" 0 "$bin" train --help
+for flag in --format --hash-bits --ngram --tfidf --binary --min-df --max-features --l1 --l2 --alpha --beta; do
+  grep -q -- "$flag" "$work/out"; check "train --help lists $flag" $?
+done
+
+# The tutorial's sentiment example: six sentences, logistic regression with AdaGrad, a new sentence.
+expect_code "sentiment-tiny" 0 "$bin" train --data sentiment-tiny --test-split 0.34 --epochs 30 --batch-size 1 --lr 0.5 \
+  --seed 1 --json --save "$work/sentiment.json"
+grep -q '"format":"text-tsv"' "$work/out"; check "sentiment-tiny is read as text" $?
+grep -q '"model":"logistic"' "$work/out"; check "two classes -> logistic" $?
+expect_code "predict --text" 0 "$bin" predict --model "$work/sentiment.json" --text "This movie was amazing" --probabilities
+grep -q "^0	positive	" "$work/out"; check "'This movie was amazing' is positive ($(cat "$work/out"))" $?
+
+# Three topics as label<TAB>text, word 1-2-grams with tf-idf: a softmax model, saved and reused.
+W="$work" awk 'BEGIN { srand(7);
+  split("ball goal team match score player coach league", w1, " ");
+  split("vote party election senate law minister campaign policy", w2, " ");
+  split("cpu memory kernel compiler cache thread program code", w3, " ");
+  split("the a of and to in is it", common, " ");
+  for (i = 0; i < 300; i++) { c = i % 3; s = "";
+    for (k = 0; k < 8; k++) { r = rand(); j = int(rand() * 8) + 1;
+      if (r < 0.5) s = s " " common[j]; else if (c == 0) s = s " " w1[j]; else if (c == 1) s = s " " w2[j]; else s = s " " w3[j]; }
+    name = c == 0 ? "sport" : c == 1 ? "politics" : "computing";
+    print name "\t" substr(s, 2) > (i < 240 ? ENVIRON["W"] "/topics.tsv" : ENVIRON["W"] "/topics-test.tsv") } }'
+expect_code "text softmax" 0 "$bin" train --data "$work/topics.tsv" --test-data "$work/topics-test.tsv" --ngram 1,2 --tfidf \
+  --model softmax --optimizer adagrad --lr 0.5 --epochs 5 --batch-size 4 --seed 3 --json --save "$work/topics.json"
+ge "$(json_num test_accuracy)" 0.95; check "topics test accuracy >= 0.95 (got $(json_num test_accuracy))" $?
+grep -q '"model":"softmax"' "$work/out"; check "softmax model" $?
+expect_code "predict text file" 0 "$bin" predict --model "$work/topics.json" --data "$work/topics-test.tsv" --json
+ge "$(json_num accuracy)" 0.95; check "predict on the test file: accuracy >= 0.95 (got $(json_num accuracy))" $?
+expect_code "predict one text" 0 "$bin" predict --model "$work/topics.json" --text "the compiler and the kernel cache"
+grep -q "computing" "$work/out"; check "a computing sentence is computing ($(cat "$work/out"))" $?
+expect_code "hashing trick" 0 "$bin" train --data "$work/topics.tsv" --hash-bits 10 --epochs 3 --lr 0.5 --json
+grep -q '"features":1024' "$work/out"; check "--hash-bits 10 gives 1024 features" $?
+
+# LIBSVM: three classes, each owning a block of 20 features (1-based indices), plus shared noise.
+W="$work" awk 'BEGIN { srand(11);
+  for (i = 0; i < 400; i++) { c = i % 3; line = c;
+    n = split("", seen); k = 0;
+    for (j = 0; j < 6; j++) { f = c * 20 + int(rand() * 20) + 1; if (!(f in seen)) { seen[f] = 1; idx[++k] = f } }
+    g = 60 + int(rand() * 40) + 1; if (!(g in seen)) { seen[g] = 1; idx[++k] = g }
+    for (a = 1; a <= k; a++) for (b = a + 1; b <= k; b++) if (idx[b] < idx[a]) { t = idx[a]; idx[a] = idx[b]; idx[b] = t }
+    for (a = 1; a <= k; a++) line = line " " idx[a] ":" sprintf("%.3f", 0.5 + rand());
+    print line > (i < 320 ? ENVIRON["W"] "/blocks.svm" : ENVIRON["W"] "/blocks-test.svm") } }'
+for opt in "adagrad --lr 0.5" "adagrad-l1 --lr 0.5 --l1 0.001" "adagrad-rda --lr 0.5 --l1 0.001" "ftrl --alpha 0.5 --l1 0.5" "sgd --lr 0.5"; do
+  # shellcheck disable=SC2086
+  expect_code "libsvm $opt" 0 "$bin" train --data "$work/blocks.svm" --test-data "$work/blocks-test.svm" --optimizer $opt \
+    --epochs 5 --batch-size 8 --seed 2 --json
+  ge "$(json_num test_accuracy)" 0.97; check "libsvm $opt: test accuracy >= 0.97 (got $(json_num test_accuracy))" $?
+done
+# L1 zeroes the noise features: fewer nonzero weights than the 3 x 100 of the dense model.
+expect_code "ftrl strong l1" 0 "$bin" train --data "$work/blocks.svm" --optimizer ftrl --alpha 0.5 --l1 2 --epochs 5 --json
+nz=$(json_num nonzero_weights)
+ge "$nz" 1 && le "$nz" 150; check "ftrl --l1 2 keeps 1..150 of 300 weights nonzero (got $nz)" $?
+expect_code "libsvm save" 0 "$bin" train --data "$work/blocks.svm" --optimizer adagrad --lr 0.5 --epochs 5 --quiet \
+  --save "$work/blocks.json"
+expect_code "libsvm predict" 0 "$bin" predict --model "$work/blocks.json" --data "$work/blocks-test.svm" --json
+ge "$(json_num accuracy)" 0.97; check "libsvm predict accuracy >= 0.97 (got $(json_num accuracy))" $?
+
+# Regression: y = 2 x1 - x3 on LIBSVM rows, linear regression with AdaGrad.
+awk 'BEGIN { srand(5); for (i = 0; i < 300; i++) { a = rand(); b = rand(); c = rand();
+  printf "%.5f 1:%.5f 2:%.5f 3:%.5f\n", 2 * a - c, a, b, c } }' > "$work/reg.svm"
+expect_code "linreg" 0 "$bin" train --data "$work/reg.svm" --model linreg --optimizer adagrad --lr 0.5 --epochs 30 \
+  --batch-size 4 --seed 1 --json
+le "$(json_num test_mse)" 0.001; check "linreg test mse <= 1e-3 (got $(json_num test_mse))" $?
+
+# Bad input: exit 1 naming the file and line; usage errors: exit 2.
+printf '1 1:0.5 2:1\n0 3:x\n' > "$work/bad.svm"
+expect_code "bad libsvm value" 1 "$bin" train --data "$work/bad.svm"
+grep -q "bad.svm" "$work/err" && grep -q ":2" "$work/err"; check "LIBSVM error names file and line 2 ($(cat "$work/err"))" $?
+printf 'pos\tgood\nneg bad line without a tab\n' > "$work/bad.tsv"
+expect_code "bad tsv line" 1 "$bin" train --data "$work/bad.tsv"
+grep -q "bad.tsv" "$work/err" && grep -q ":2" "$work/err"; check "TSV error names file and line 2 ($(cat "$work/err"))" $?
+expect_code "logreg on three classes" 2 "$bin" train --data "$work/blocks.svm" --model logreg
+expect_code "mlp on sparse data" 2 "$bin" train --data "$work/blocks.svm" --model mlp:8
+expect_code "adam on sparse data" 2 "$bin" train --data "$work/blocks.svm" --optimizer adam
+expect_code "--l1 on dense data" 2 "$bin" train --data iris --l1 0.1
+expect_code "--hash-bits on LIBSVM" 2 "$bin" train --data "$work/blocks.svm" --hash-bits 10
+expect_code "--tfidf with --binary" 2 "$bin" train --data "$work/topics.tsv" --tfidf --binary
+expect_code "bad --ngram" 2 "$bin" train --data "$work/topics.tsv" --ngram 0
+expect_code "bad --format" 2 "$bin" train --data "$work/topics.tsv" --format xml
+expect_code "--text with a LIBSVM model" 2 "$bin" predict --model "$work/blocks.json" --text "hello"
+expect_code "predict without input" 2 "$bin" predict --model "$work/topics.json"
+printf '{"format": "adakit.linear", "task": "logistic"' > "$work/broken.json"
+expect_code "truncated model file" 1 "$bin" predict --model "$work/broken.json" --text "x"
+grep -q "broken.json" "$work/err"; check "truncated model error names the file ($(cat "$work/err"))" $?
+finish
