@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "adakit/core/error.hpp"
@@ -88,26 +89,27 @@ void add_threads_flag(CLI::App& app, int& threads) {
       ->check(CLI::Range(0, 1024));
 }
 
-std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, OptimizerKind kind) {
+std::vector<std::string> split_optimizer_list(const std::string& s) {
+  // "adagrad,sgd:lr=0.1,momentum=0.9,adam": an item with '=' and no ':' continues the previous spec.
   std::vector<std::string> specs;
-  if (flags.optimizer == "all") {
-    specs = optimizer_names(kind);
-  } else {
-    // "adagrad,sgd:lr=0.1,momentum=0.9,adam": an item with '=' and no ':' continues the previous spec.
-    std::string item;
-    const std::string& s = flags.optimizer;
-    for (std::size_t i = 0; i <= s.size(); ++i) {
-      if (i < s.size() && s[i] != ',') {
-        item.push_back(s[i]);
-        continue;
-      }
-      if (item.find('=') != std::string::npos && item.find(':') == std::string::npos && !specs.empty())
-        specs.back() += "," + item;
-      else if (!item.empty())
-        specs.push_back(item);
-      item.clear();
+  std::string item;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && s[i] != ',') {
+      item.push_back(s[i]);
+      continue;
     }
+    if (item.find('=') != std::string::npos && item.find(':') == std::string::npos && !specs.empty())
+      specs.back() += "," + item;
+    else if (!item.empty())
+      specs.push_back(item);
+    item.clear();
   }
+  return specs;
+}
+
+std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, OptimizerKind kind) {
+  const std::vector<std::string> specs =
+      flags.optimizer == "all" ? optimizer_names(kind) : split_optimizer_list(flags.optimizer);
   if (specs.empty()) throw UsageError("no optimizer given", {"", 0, "optimizer"});
   std::vector<OptimizerChoice> out;
   std::set<std::string> used;
@@ -135,6 +137,29 @@ std::string format_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
+}
+
+nlohmann::json curve_json(const std::string& x_name, const std::vector<double>& x, const NamedSeries& series,
+                          std::size_t max_points) {
+  std::vector<std::size_t> keep;
+  const std::size_t n = x.size();
+  if (n <= max_points || max_points < 2) {
+    for (std::size_t i = 0; i < n; ++i) keep.push_back(i);
+  } else {
+    for (std::size_t k = 0; k < max_points; ++k) {
+      const std::size_t i = k * (n - 1) / (max_points - 1);
+      if (keep.empty() || keep.back() != i) keep.push_back(i);
+    }
+  }
+  const auto value = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  nlohmann::json points = nlohmann::json::array(), out_series = nlohmann::json::object();
+  for (auto i : keep) points.push_back(value(x[i]));
+  for (const auto& [name, ys] : series) {
+    nlohmann::json a = nlohmann::json::array();
+    for (auto i : keep) a.push_back(i < ys.size() ? value(ys[i]) : nlohmann::json(nullptr));
+    out_series[name] = a;
+  }
+  return {{"x", x_name}, {"points", points}, {"series", out_series}};
 }
 
 }  // namespace adakit::cli

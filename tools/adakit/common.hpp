@@ -3,6 +3,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -31,11 +33,23 @@ struct OptimizerChoice {
 // (lazy optimizers of the sparse linear models).
 enum class OptimizerKind { dense, linear };
 
+// "adagrad,sgd:lr=0.1,momentum=0.9,adam" -> {"adagrad", "sgd:lr=0.1,momentum=0.9", "adam"}: an item
+// with '=' and no ':' continues the previous spec. No lookup.
+std::vector<std::string> split_optimizer_list(const std::string& text);
+
 // Expands flags.optimizer ("all", "adagrad,adam", "sgd:lr=0.1") into runs. With one optimizer every
 // given flag must apply to it; with several, each gets the flags it takes, and a flag that applies to
 // none is an error. UsageError on a bad choice.
 std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, OptimizerKind kind = OptimizerKind::dense);
 
-std::string format_number(double v);  // compact, "diverged"-safe (nan/inf written as text)
+std::string format_number(double v);
+
+// The "curve" of a command's --json output, which `adakit compare` averages and plots:
+//   {"x": "epoch", "points": [...], "series": {"train_loss": [...], ...}}
+// thinned to at most max_points evenly spaced points (the first and the last always kept);
+// non-finite values are written as null.
+using NamedSeries = std::vector<std::pair<std::string, std::vector<double>>>;
+nlohmann::json curve_json(const std::string& x_name, const std::vector<double>& x, const NamedSeries& series,
+                          std::size_t max_points = 1000);  // compact, "diverged"-safe (nan/inf written as text)
 
 }  // namespace adakit::cli

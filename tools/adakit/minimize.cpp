@@ -104,9 +104,12 @@ int run_minimize(const MinimizeFlags& f) {
       mo.seed = f.seed;
       TraceWriter trace(tf.dim);
       const bool want_trace = !f.trace.empty() || !f.out.empty();
-      auto r = train::minimize(tf, mo, want_trace ? std::function<void(const train::TraceRow&)>(
-                                                        [&](const train::TraceRow& row) { trace.add(row); })
-                                                  : std::function<void(const train::TraceRow&)>());
+      std::vector<double> curve_x, curve_loss;
+      auto r = train::minimize(tf, mo, [&](const train::TraceRow& row) {
+        if (want_trace) trace.add(row);
+        curve_x.push_back(static_cast<double>(row.step));
+        curve_loss.push_back(row.loss);
+      });
       if (!f.trace.empty()) trace.save(f.trace);
       if (!f.out.empty()) trace.save(std::filesystem::path(f.out) / (fn + "_" + choice.name + ".csv"));
       const double dist = distance(r.x, tf.minimizer);
@@ -120,6 +123,9 @@ int run_minimize(const MinimizeFlags& f) {
       nlohmann::json xs = nlohmann::json::array();
       for (float v : r.x) xs.push_back(number_or_null(v));
       j["x"] = xs;
+      curve_x.insert(curve_x.begin(), 0.0);  // the start point
+      curve_loss.insert(curve_loss.begin(), r.initial_loss);
+      j["curve"] = curve_json("step", curve_x, {{"loss", curve_loss}});
       runs.push_back(j);
       std::snprintf(line, sizeof line, "%-16s %-10s %12s %14s %12s  %lld%s\n", fn.c_str(), choice.name.c_str(),
                     format_number(r.initial_loss).c_str(), r.finite ? format_number(r.loss).c_str() : "diverged",

@@ -185,6 +185,15 @@ int run_rl(const RlFlags& f) {
                       {"diverged", result.diverged},
                       {"train_seconds", result.seconds},
                       {"seconds", seconds}};
+  {
+    std::vector<double> x, ret, mean;
+    for (const auto& s : result.episodes) {
+      x.push_back(static_cast<double>(s.episode));
+      ret.push_back(s.ret);
+      mean.push_back(s.mean_window);
+    }
+    j["curve"] = curve_json("episode", x, {{"return", ret}, {"mean100_return", mean}});
+  }
   if (f.json) {
     std::cout << j.dump() << "\n";
   } else if (!f.quiet) {

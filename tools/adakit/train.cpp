@@ -200,6 +200,23 @@ int run_train(TrainFlags f) {
   std::vector<double> epoch_seconds;
   for (const auto& e : result.history) epoch_seconds.push_back(e.epoch_seconds);
   j["epoch_seconds"] = epoch_seconds;
+  {
+    std::vector<double> x, loss, acc, vloss, vacc;
+    for (const auto& e : result.history) {
+      x.push_back(static_cast<double>(e.epoch));
+      loss.push_back(e.train.loss);
+      acc.push_back(objective == train::Objective::mse ? e.train.mse : e.train.accuracy);
+      vloss.push_back(e.validation.loss);
+      vacc.push_back(objective == train::Objective::mse ? e.validation.mse : e.validation.accuracy);
+    }
+    const std::string metric = objective == train::Objective::mse ? "mse" : "accuracy";
+    NamedSeries series{{"train_loss", loss}, {"train_" + metric, acc}};
+    if (validation.size() > 0) {
+      series.emplace_back("validation_loss", vloss);
+      series.emplace_back("validation_" + metric, vacc);
+    }
+    j["curve"] = curve_json("epoch", x, series);
+  }
   j["threads"] = num_threads();
   if (!f.save.empty()) j["saved"] = f.save;
   if (f.json) {

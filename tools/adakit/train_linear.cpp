@@ -265,11 +265,14 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
     if (vectorizer) doc["vectorizer"] = vectorizer->to_json();
     io::write_file_atomic(f.save, doc.dump());
   }
-  std::vector<double> epoch_seconds;
+  std::vector<double> epoch_seconds, x, loss, metric;
   double previous = 0.0;
   for (const auto& e : result.history) {
     epoch_seconds.push_back(e.seconds - previous);
     previous = e.seconds;
+    x.push_back(static_cast<double>(e.epoch));
+    loss.push_back(e.train.loss);
+    metric.push_back(task == linear::LinearTask::squared ? e.train.mse : e.train.accuracy);
   }
   nlohmann::json j = {{"data", f.data.data},
                       {"format", format},
@@ -287,6 +290,9 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
                       {"train_loss", metric_json(tm.loss)},
                       {"test_loss", metric_json(te.loss)},
                       {"epoch_seconds", epoch_seconds},
+                      {"curve", curve_json("epoch", x,
+                                           {{"train_loss", loss},
+                                            {task == linear::LinearTask::squared ? "train_mse" : "train_accuracy", metric}})},
                       {"threads", num_threads()}};
   if (task == linear::LinearTask::squared) {
     j["train_mse"] = metric_json(tm.mse);
