@@ -96,16 +96,27 @@ struct MemorySource final : Source {
   }
 };
 
+// The dense table row by row, skipping 4 KiB blocks that no pair wrote (reading them would map pages
+// for nothing: calloc leaves them untouched).
 struct DenseSource final : Source {
+  static constexpr int kBlockShift = 9;  // 512 doubles
   const double* table;
+  const std::vector<std::uint8_t>& dirty;
   const std::vector<std::int64_t>& offset;  // offset[a] for a = 1..V, offset[V + 1] = size
   std::int64_t vocab, a = 1, b = 0;
-  DenseSource(const double* t, const std::vector<std::int64_t>& off, std::int64_t v) : table(t), offset(off), vocab(v) {}
+  DenseSource(const double* t, const std::vector<std::uint8_t>& d, const std::vector<std::int64_t>& off, std::int64_t v)
+      : table(t), dirty(d), offset(off), vocab(v) {}
   bool next(CooccurRecord& r) override {
     while (a <= vocab) {
-      const std::int64_t len = offset[static_cast<std::size_t>(a + 1)] - offset[static_cast<std::size_t>(a)];
+      const std::int64_t base = offset[static_cast<std::size_t>(a)];
+      const std::int64_t len = offset[static_cast<std::size_t>(a + 1)] - base;
       while (b < len) {
-        const double v = table[offset[static_cast<std::size_t>(a)] + b];
+        const std::int64_t idx = base + b;
+        if (!dirty[static_cast<std::size_t>(idx >> kBlockShift)]) {
+          b = (((idx >> kBlockShift) + 1) << kBlockShift) - base;
+          continue;
+        }
+        const double v = table[idx];
         ++b;
         if (v != 0.0) {
           r = {static_cast<std::int32_t>(a), static_cast<std::int32_t>(b), v};
@@ -191,6 +202,7 @@ class Counter {
     for (std::int64_t a = 1; a <= V_; ++a)
       offset_[static_cast<std::size_t>(a + 1)] = offset_[static_cast<std::size_t>(a)] + std::min(sizes_.max_product / a, V_);
     dense_n_ = offset_[static_cast<std::size_t>(V_ + 1)];
+    dirty_.assign(static_cast<std::size_t>((dense_n_ >> DenseSource::kBlockShift) + 1), 0);
     // calloc: pages stay unmapped (and zero) until a pair touches them.
     dense_.reset(static_cast<double*>(std::calloc(static_cast<std::size_t>(std::max<std::int64_t>(dense_n_, 1)), sizeof(double))));
     buf_.reset(static_cast<CooccurRecord*>(std::malloc(static_cast<std::size_t>(sizes_.overflow_length) * sizeof(CooccurRecord))));
@@ -219,7 +231,7 @@ class Counter {
   CooccurStats finish(const Sink& sink) {
     const std::size_t last = sort_combine(buf_.get(), static_cast<std::size_t>(used_));
     std::vector<std::unique_ptr<Source>> sources;
-    sources.push_back(std::make_unique<DenseSource>(dense_.get(), offset_, V_));
+    sources.push_back(std::make_unique<DenseSource>(dense_.get(), dirty_, offset_, V_));
     for (const auto& p : runs_.paths) sources.push_back(std::make_unique<FileSource>(p));
     sources.push_back(std::make_unique<MemorySource>(buf_.get(), last));
     CooccurStats s;
@@ -233,10 +245,13 @@ class Counter {
 
  private:
   void add(std::int32_t a, std::int32_t b, double v) {
-    if (static_cast<std::int64_t>(a) * b <= sizes_.max_product)
-      dense_.get()[offset_[static_cast<std::size_t>(a)] + b - 1] += v;
-    else
+    if (static_cast<std::int64_t>(a) * b <= sizes_.max_product) {
+      const std::int64_t idx = offset_[static_cast<std::size_t>(a)] + b - 1;
+      dense_.get()[idx] += v;
+      dirty_[static_cast<std::size_t>(idx >> DenseSource::kBlockShift)] = 1;
+    } else {
       buf_.get()[used_++] = {a, b, v};
+    }
   }
 
   void spill() {
@@ -261,6 +276,7 @@ class Counter {
   std::uint64_t id_;
   std::vector<std::int64_t> offset_;
   std::int64_t dense_n_ = 0;
+  std::vector<std::uint8_t> dirty_;  // one flag per 512-double block of the dense table
   std::unique_ptr<double, FreeDeleter> dense_;
   std::unique_ptr<CooccurRecord, FreeDeleter> buf_;
   std::int64_t used_ = 0, j_ = 0, tokens_ = 0;

@@ -154,6 +154,8 @@ struct Prepared {
   double weight;         // f(X_ij)
 };
 
+constexpr std::int64_t kPrefetchAhead = 4;
+
 struct Slice {
   double cost = 0.0;
   std::int64_t skipped = 0;
@@ -171,7 +173,17 @@ void run_slice(GloveModel& m, const Prepared* recs, std::int64_t n, const GloveS
   const double eta = o.eta, clip = clip_bound(o), eps = o.eps;
   double cost = 0.0;
   std::int64_t skipped = 0;
+  const std::int64_t row_bytes = row * static_cast<std::int64_t>(sizeof(double));
   for (std::int64_t a = 0; a < n; ++a) {
+    if (a + kPrefetchAhead < n) {  // the rows of a later record: random rows miss the cache
+      const Prepared& p = recs[a + kPrefetchAhead];
+      const char* rows[4] = {reinterpret_cast<const char*>(P + static_cast<std::int64_t>(p.word) * row),
+                             reinterpret_cast<const char*>(P + (static_cast<std::int64_t>(p.context) + V) * row),
+                             reinterpret_cast<const char*>(G + static_cast<std::int64_t>(p.word) * row),
+                             reinterpret_cast<const char*>(G + (static_cast<std::int64_t>(p.context) + V) * row)};
+      for (const char* q : rows)
+        for (std::int64_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(q + off, 1, 3);
+    }
     const Prepared& r = recs[a];
     const std::int64_t l1 = static_cast<std::int64_t>(r.word) * row;
     const std::int64_t l2 = (static_cast<std::int64_t>(r.context) + V) * row;
