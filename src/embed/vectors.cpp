@@ -113,7 +113,8 @@ GloveModel read_vectors_binary(const fs::path& path, std::int64_t vocab_size) {
   detail::BinaryReader in(path);
   const std::uint64_t size = in.size();
   const std::uint64_t per_dim = 2 * static_cast<std::uint64_t>(vocab_size) * sizeof(double);
-  if (size % per_dim != 0 || size / per_dim < 2)
+  // d is capped as GloveOptions::vector_size is: a larger d means the file belongs to a smaller vocabulary.
+  if (size % per_dim != 0 || size / per_dim < 2 || size / per_dim > 100001)
     throw Error(std::to_string(size) + " bytes is not 2 x " + std::to_string(vocab_size) +
                     " rows x (d + 1) float64 values for any d >= 1: the vectors do not belong to this vocabulary "
                     "(or the file is truncated)",
@@ -196,7 +197,7 @@ WordVectors read_vectors_text(const fs::path& path) {
       dim = n;
       dim_line = number;
     } else if (n != dim) {
-      throw Error("dimension mismatch: " + std::to_string(n) + " values, expected " + std::to_string(dim) +
+      throw Error("dimension mismatch: found " + std::to_string(n) + " values, expected " + std::to_string(dim) +
                       (dim_line == 1 && header_words >= 0 ? " (from the header)" : " (as on line " + std::to_string(dim_line) + ")"),
                   {file, number, ""});
     }

@@ -103,7 +103,7 @@ TEST(EmbedVectors, TextErrorsNameTheFileLineAndField) {
   write_file(dir / "dim.txt", "a 1 2 3\nb 4 5 6\nc 7 8\n");
   auto msg = error_of([&] { read_vectors_text(dir / "dim.txt"); });
   EXPECT_TRUE(contains(msg, "dim.txt:3")) << msg;
-  EXPECT_TRUE(contains(msg, "dimension mismatch: 2 values, expected 3 (as on line 1)")) << msg;
+  EXPECT_TRUE(contains(msg, "dimension mismatch: found 2 values, expected 3 (as on line 1)")) << msg;
   write_file(dir / "num.txt", "a 1 2\nb 4 x\n");
   msg = error_of([&] { read_vectors_text(dir / "num.txt"); });
   EXPECT_TRUE(contains(msg, "num.txt:2: field 'value 2'")) << msg;
