@@ -175,6 +175,7 @@ TEST(EmbedGlove, CostFallsOnASmallCorpusWithBothConventionsAndTwoThreads) {
   co.window = 5;
   const auto recs = count_cooccurrences_text(text, v, co);
   for (auto conv : {GloveConvention::reference, GloveConvention::standard}) {
+    double one_thread_final = 0;
     for (int threads : {1, 2}) {
       SCOPED_TRACE(std::string(to_string(conv)) + " threads " + std::to_string(threads));
       GloveOptions o;
@@ -187,8 +188,17 @@ TEST(EmbedGlove, CostFallsOnASmallCorpusWithBothConventionsAndTwoThreads) {
       const auto res = train_glove(model, recs, o);
       ASSERT_EQ(res.history.size(), 15u);
       EXPECT_EQ(res.threads, threads);
-      for (std::size_t i = 1; i < res.history.size(); ++i) EXPECT_LT(res.history[i].cost, res.history[i - 1].cost) << i;
       EXPECT_LT(res.history.back().cost, 0.25 * res.history.front().cost);
+      if (threads == 1) {
+        // One thread is deterministic: the cost falls at every iteration.
+        for (std::size_t i = 1; i < res.history.size(); ++i) EXPECT_LT(res.history[i].cost, res.history[i - 1].cost) << i;
+        one_thread_final = res.history.back().cost;
+      } else {
+        // Hogwild on 24 words: the two threads collide on rows all the time, and near the optimum the
+        // cost can tick up by a fraction of a percent; it must still track the sequential run.
+        for (std::size_t i = 1; i < res.history.size(); ++i) EXPECT_LT(res.history[i].cost, 1.05 * res.history[i - 1].cost) << i;
+        EXPECT_NEAR(res.history.back().cost, one_thread_final, 0.1 * one_thread_final);
+      }
     }
   }
 }
