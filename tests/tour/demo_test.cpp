@@ -100,6 +100,18 @@ TEST_F(Tour, ImageCnnLearnsOrIsSkippedWithInstructions) {
 
 TEST_F(Tour, CartpoleAgentBalancesThePole) { EXPECT_GE(num("cartpole", "eval_mean_return"), 400.0); }
 
+TEST_F(Tour, EmbeddingsFitTheCountsAndGroupTheSettings) {
+  EXPECT_LT(num("embeddings", "final_cost"), 0.05 * num("embeddings", "initial_cost"));
+  EXPECT_GE(num("embeddings", "same_setting_fraction_top3"), 0.9);
+  auto in_top3 = [&](const std::string& word, const std::string& neighbour) {
+    for (const auto& w : summary.at("embeddings").at("nearest_" + word))
+      if (w.get<std::string>() == neighbour) return true;
+    return false;
+  };
+  EXPECT_TRUE(in_top3("king", "queen"));
+  EXPECT_TRUE(in_top3("man", "woman"));
+}
+
 TEST_F(Tour, AdagradAveragesNoiseAway) {
   EXPECT_LT(num("behaviour", "adagrad_mean_abs_theta_last100"), num("behaviour", "sgd_mean_abs_theta_last100"));
 }
