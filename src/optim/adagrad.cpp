@@ -54,6 +54,20 @@ BlockFn pick_block(const AdagradOptions& o) {
   return fn;
 }
 
+// Row prefetch for the sparse step: rows of a large table are cache misses, and the sorted order tells
+// which come next. Write hints, one per 64-byte line.
+constexpr std::int64_t kPrefetchAhead = 4;
+void prefetch_row(const float* table, const float* sum, std::int64_t offset, std::int64_t dim) {
+#if defined(__GNUC__)
+  for (std::int64_t j = 0; j < dim; j += 16) {
+    __builtin_prefetch(table + offset + j, 1);
+    __builtin_prefetch(sum + offset + j, 1);
+  }
+#else
+  (void)table, (void)sum, (void)offset, (void)dim;
+#endif
+}
+
 float current_lr(const AdagradOptions& o, std::int64_t step) {
   return static_cast<float>(o.lr / (1.0 + static_cast<double>(step - 1) * o.lr_decay));
 }
@@ -85,24 +99,46 @@ void adagrad_step_rows(std::span<float> table, std::span<float> sum, std::int64_
   if (options.weight_decay != 0.0)
     throw UsageError("adagrad: weight_decay is not supported with sparse gradients (as in PyTorch)",
                      {"", 0, "weight_decay"});
+  const auto n = static_cast<std::int64_t>(indices.size());
+  if (static_cast<std::int64_t>(row_grads.size()) != n * dim)
+    throw UsageError("adagrad_step_rows: " + std::to_string(n) + " indices of dim " + std::to_string(dim) +
+                     " need " + std::to_string(n * dim) + " row_grads values, got " +
+                     std::to_string(row_grads.size()));
   const auto rows = static_cast<std::int64_t>(table.size()) / dim;
-  // Scratch kept per calling thread (no allocation once warm). Bound to references here: inside the
+  // Scratch kept per calling thread (no allocation once warm). Bound to a reference here: inside the
   // parallel region a thread_local name would mean the worker's own, empty copy.
-  thread_local std::vector<std::int64_t> unique_scratch;
-  thread_local std::vector<float> summed_scratch;
-  std::vector<std::int64_t>& unique = unique_scratch;
-  std::vector<float>& summed = summed_scratch;
-  coalesce_rows(indices, row_grads, dim, rows, unique, summed);
+  thread_local std::vector<std::int64_t> order_scratch;
+  std::vector<std::int64_t>& order = order_scratch;
+  sort_row_positions(indices, rows, order);  // checks the indices before anything is written
   const BlockFn block = pick_block(options);
   const float clr = current_lr(options, step);
   const auto eps = static_cast<float>(options.eps);
   const float sign = options.maximize ? -1.0f : 1.0f;
-  const auto count = static_cast<std::int64_t>(unique.size());
+  const std::int64_t* idx = indices.data();
+  const std::int64_t* pos = order.data();
+  auto row_at = [&](std::int64_t k) { return idx[pos[k]]; };
+  // Threads take contiguous ranges of the sorted positions, moved to row boundaries, so each row is
+  // updated by one thread. A row that occurs once is updated straight from its gradient; only runs of
+  // duplicates are summed, in position order (sum_rows_in_order), into a per-thread scratch row.
   const std::int64_t grain = std::max<std::int64_t>(1, detail::kGrain / dim);
-  parallel_for(count, grain, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t k = b; k < e; ++k) {
-      const std::int64_t off = unique[static_cast<std::size_t>(k)] * dim;
-      block(table.data() + off, summed.data() + k * dim, sum.data() + off, dim, clr, 0.0f, eps, sign);
+  parallel_for(n, grain, [&](std::int64_t b, std::int64_t e) {
+    while (b > 0 && b < n && row_at(b) == row_at(b - 1)) ++b;
+    while (e < n && row_at(e) == row_at(e - 1)) ++e;
+    thread_local std::vector<float> run_sum;  // this worker's own
+    run_sum.resize(static_cast<std::size_t>(dim));
+    for (std::int64_t k = b; k < e;) {
+      const std::int64_t row = row_at(k);
+      std::int64_t end = k + 1;
+      while (end < e && row_at(end) == row) ++end;
+      // The rows are scattered over the table: ask for those a few keys ahead now (cheap hints).
+      if (k + kPrefetchAhead < e) prefetch_row(table.data(), sum.data(), row_at(k + kPrefetchAhead) * dim, dim);
+      const float* g = row_grads.data() + pos[k] * dim;
+      if (end - k > 1) {
+        sum_rows_in_order(row_grads, dim, std::span(pos + k, static_cast<std::size_t>(end - k)), run_sum.data());
+        g = run_sum.data();
+      }
+      block(table.data() + row * dim, g, sum.data() + row * dim, dim, clr, 0.0f, eps, sign);
+      k = end;
     }
   });
 }
