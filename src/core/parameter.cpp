@@ -33,7 +33,7 @@ namespace {
 // LSD radix sort of packed keys (row << pos_bits | position) on the row bits only. Each pass is stable
 // and the keys start in position order, so equal rows stay in position order.
 void radix_sort_rows(std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>& tmp, int pos_bits, int row_bits) {
-  constexpr int kMaxDigit = 11;  // 2048 counters: 8 KiB, stays in L1
+  constexpr int kMaxDigit = 11;  // at most 2048 counters (16 KiB): they stay in L1
   const int passes = (row_bits + kMaxDigit - 1) / kMaxDigit;
   const int digit = (row_bits + passes - 1) / passes;
   const std::uint64_t mask = (std::uint64_t{1} << digit) - 1;
@@ -88,14 +88,10 @@ void sort_row_positions(std::span<const std::int64_t> indices, std::int64_t rows
     keys[i] = r << pos_bits | i;
   }
   if (bad != 0 || rows <= 0) throw_index_out_of_range(indices, rows);
-  // Keys are distinct (they hold the position), so any sort gives the stable order.
-  if (row_bits == 0) {
-    // one row: the keys are already in position order
-  } else if (n < 256) {
-    std::sort(keys.begin(), keys.end());
-  } else {
-    radix_sort_rows(keys, tmp_scratch, pos_bits, row_bits);
-  }
+  // Keys are distinct (they hold the position), so any sort gives the stable order. A one-row table
+  // (row_bits 0) needs none: the keys are already in position order.
+  if (row_bits > 0 && n < 256) std::sort(keys.begin(), keys.end());
+  else if (row_bits > 0) radix_sort_rows(keys, tmp_scratch, pos_bits, row_bits);
   const std::uint64_t pos_mask = pos_bits == 0 ? 0 : ~std::uint64_t{0} >> (64 - pos_bits);
   for (std::size_t k = 0; k < n; ++k) order[k] = static_cast<std::int64_t>(keys[k] & pos_mask);
 }
@@ -130,8 +126,9 @@ void coalesce_rows(std::span<const std::int64_t> indices, std::span<const float>
     std::size_t end = k + 1;
     while (end < n && indices[static_cast<std::size_t>(order[end])] == row) ++end;
     unique_indices.push_back(row);
-    summed.resize(summed.size() + static_cast<std::size_t>(dim));
-    sum_rows_in_order(values, dim, std::span(order).subspan(k, end - k), summed.data() + summed.size() - static_cast<std::size_t>(dim));
+    const std::size_t at = summed.size();
+    summed.resize(at + static_cast<std::size_t>(dim));
+    sum_rows_in_order(values, dim, std::span(order).subspan(k, end - k), summed.data() + at);
     k = end;
   }
 }
