@@ -54,6 +54,66 @@ BlockFn pick_block(const AdagradOptions& o) {
   return fn;
 }
 
+// Row prefetch for the sparse step: rows of a large table are cache misses, and the sorted order tells
+// which come next. Write hints, one per 64-byte line.
+constexpr std::int64_t kPrefetchAhead = 4;
+void prefetch_row(const float* table, const float* sum, std::int64_t offset, std::int64_t dim) {
+#if defined(__GNUC__)
+  for (std::int64_t j = 0; j < dim; j += 16) {
+    __builtin_prefetch(table + offset + j, 1);
+    __builtin_prefetch(sum + offset + j, 1);
+  }
+#else
+  (void)table, (void)sum, (void)offset, (void)dim;
+#endif
+}
+
+// The sparse step on the sorted positions [b, e) of an n-position batch (sort_row_positions), after
+// moving b and e forward to row boundaries. A row that occurs once is updated straight from its
+// gradient; only runs of duplicates are summed, in position order (sum_rows_in_order), into a scratch
+// row. One instantiation per flag set, with the block inlined; plain arguments rather than lambda
+// captures, which were reloaded from memory for every row (15-20% slower on the 1M x 64 benchmark).
+template <bool kInside, bool kAfter, bool kZeroWhere>
+void update_sorted_rows(float* table, float* sum, std::int64_t dim, const std::int64_t* idx,
+                        const std::int64_t* pos, std::int64_t n, std::int64_t b, std::int64_t e,
+                        const float* row_grads, float clr, float eps, float sign) {
+  auto row_at = [idx, pos](std::int64_t k) { return idx[pos[k]]; };
+  while (b > 0 && b < n && row_at(b) == row_at(b - 1)) ++b;
+  while (e < n && row_at(e) == row_at(e - 1)) ++e;
+  thread_local std::vector<float> run_sum;  // the calling thread's own
+  run_sum.resize(static_cast<std::size_t>(dim));
+  const std::span<const float> grads(row_grads, static_cast<std::size_t>(n * dim));
+  for (std::int64_t k = b; k < e;) {
+    if (k + kPrefetchAhead < e) prefetch_row(table, sum, row_at(k + kPrefetchAhead) * dim, dim);
+    const std::int64_t row = row_at(k);
+    std::int64_t end = k + 1;
+    while (end < e && row_at(end) == row) ++end;
+    const float* g = row_grads + pos[k] * dim;
+    if (end - k > 1) {
+      sum_rows_in_order(grads, dim, std::span(pos + k, static_cast<std::size_t>(end - k)), run_sum.data());
+      g = run_sum.data();
+    }
+    adagrad_block<false, kInside, kAfter, kZeroWhere>(table + row * dim, g, sum + row * dim, dim, clr, 0.0f, eps,
+                                                      sign);
+    k = end;
+  }
+}
+
+using RowsFn = void (*)(float*, float*, std::int64_t, const std::int64_t*, const std::int64_t*, std::int64_t,
+                        std::int64_t, std::int64_t, const float*, float, float, float);
+
+RowsFn pick_rows(const AdagradOptions& o) {  // weight decay is refused with sparse gradients
+  RowsFn fn = nullptr;
+  detail::with_flag(o.eps_mode == EpsMode::inside, [&](auto inside) {
+    detail::with_flag(o.accumulate_after_update, [&](auto after) {
+      detail::with_flag(o.zero_update_where_sum_zero, [&](auto zw) {
+        fn = &update_sorted_rows<decltype(inside)::value, decltype(after)::value, decltype(zw)::value>;
+      });
+    });
+  });
+  return fn;
+}
+
 float current_lr(const AdagradOptions& o, std::int64_t step) {
   return static_cast<float>(o.lr / (1.0 + static_cast<double>(step - 1) * o.lr_decay));
 }
@@ -85,25 +145,27 @@ void adagrad_step_rows(std::span<float> table, std::span<float> sum, std::int64_
   if (options.weight_decay != 0.0)
     throw UsageError("adagrad: weight_decay is not supported with sparse gradients (as in PyTorch)",
                      {"", 0, "weight_decay"});
+  const auto n = static_cast<std::int64_t>(indices.size());
+  if (static_cast<std::int64_t>(row_grads.size()) != n * dim)
+    throw UsageError("adagrad_step_rows: " + std::to_string(n) + " indices of dim " + std::to_string(dim) +
+                     " need " + std::to_string(n * dim) + " row_grads values, got " +
+                     std::to_string(row_grads.size()));
   const auto rows = static_cast<std::int64_t>(table.size()) / dim;
-  // Scratch kept per calling thread (no allocation once warm). Bound to references here: inside the
+  // Scratch kept per calling thread (no allocation once warm). Bound to a reference here: inside the
   // parallel region a thread_local name would mean the worker's own, empty copy.
-  thread_local std::vector<std::int64_t> unique_scratch;
-  thread_local std::vector<float> summed_scratch;
-  std::vector<std::int64_t>& unique = unique_scratch;
-  std::vector<float>& summed = summed_scratch;
-  coalesce_rows(indices, row_grads, dim, rows, unique, summed);
-  const BlockFn block = pick_block(options);
+  thread_local std::vector<std::int64_t> order_scratch;
+  std::vector<std::int64_t>& order = order_scratch;
+  sort_row_positions(indices, rows, order);  // checks the indices before anything is written
+  const RowsFn update = pick_rows(options);
   const float clr = current_lr(options, step);
   const auto eps = static_cast<float>(options.eps);
   const float sign = options.maximize ? -1.0f : 1.0f;
-  const auto count = static_cast<std::int64_t>(unique.size());
+  // Threads take contiguous ranges of the sorted positions, moved to row boundaries, so each row is
+  // updated by one thread.
   const std::int64_t grain = std::max<std::int64_t>(1, detail::kGrain / dim);
-  parallel_for(count, grain, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t k = b; k < e; ++k) {
-      const std::int64_t off = unique[static_cast<std::size_t>(k)] * dim;
-      block(table.data() + off, summed.data() + k * dim, sum.data() + off, dim, clr, 0.0f, eps, sign);
-    }
+  parallel_for(n, grain, [&](std::int64_t b, std::int64_t e) {
+    update(table.data(), sum.data(), dim, indices.data(), order.data(), n, b, e, row_grads.data(),
+                       clr, eps, sign);
   });
 }
 

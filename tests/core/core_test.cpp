@@ -1,4 +1,4 @@
-// Core building blocks: Tensor, Parameter, coalesce_rows, Rng, parallel_for, Error.
+// Core building blocks: Tensor, Parameter, coalesce_rows and sort_row_positions, Rng, parallel_for, Error.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -242,6 +243,106 @@ TEST(CoalesceRows, RejectsBadInput) {
   // 2 indices of dim 3 need 6 values.
   EXPECT_THROW(adakit::coalesce_rows(std::vector<std::int64_t>{0, 1}, two_rows, 3, 5, uniq, sum), UsageError);
   EXPECT_THROW(adakit::coalesce_rows(std::vector<std::int64_t>{0}, two_rows, 0, 5, uniq, sum), UsageError);
+}
+
+// The order sort_row_positions must give: positions by row, equal rows by position.
+std::vector<std::int64_t> stable_row_order(const std::vector<std::int64_t>& idx) {
+  std::vector<std::int64_t> order(idx.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+    return idx[static_cast<std::size_t>(a)] < idx[static_cast<std::size_t>(b)];
+  });
+  return order;
+}
+
+TEST(SortRowPositions, StableOrderOnEveryPath) {
+  Rng rng(5);
+  // {rows, n}: one row (no sort); small n (comparison sort of keys); radix with 1, 2 and 4 passes;
+  // rows and positions too wide for one 64-bit key (the comparison-sort fallback).
+  const std::vector<std::pair<std::int64_t, std::int64_t>> cases{
+      {1, 300}, {7, 40}, {50, 3000}, {1000000, 5000}, {std::int64_t{1} << 40, 3000},
+      {std::numeric_limits<std::int64_t>::max(), 3000}};
+  std::vector<std::int64_t> order{42};  // overwritten
+  for (const auto& [rows, n] : cases) {
+    SCOPED_TRACE("rows " + std::to_string(rows) + " n " + std::to_string(n));
+    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+    // Many duplicates: draw from a pool of n/8 distinct rows spread over the whole range.
+    std::vector<std::int64_t> pool(static_cast<std::size_t>(std::max<std::int64_t>(1, n / 8)));
+    for (auto& r : pool) r = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(rows)));
+    pool.back() = rows - 1;  // the top row, all bits set in a packed key
+    for (auto& r : idx) r = pool[rng.below(pool.size())];
+    adakit::sort_row_positions(idx, rows, order);
+    EXPECT_EQ(order, stable_row_order(idx));
+  }
+  adakit::sort_row_positions({}, 10, order);
+  EXPECT_TRUE(order.empty());
+  adakit::sort_row_positions(std::vector<std::int64_t>{0}, 1, order);
+  EXPECT_EQ(order, (std::vector<std::int64_t>{0}));
+}
+
+TEST(SortRowPositions, NamesTheFirstIndexOutOfRange) {
+  std::vector<std::int64_t> order;
+  // Small and radix-sized batches, and the wide-key fallback; the bad index sits late in the batch.
+  for (const std::int64_t rows : {std::int64_t{10}, std::numeric_limits<std::int64_t>::max()}) {
+    for (const std::size_t n : {std::size_t{5}, std::size_t{2000}}) {
+      for (const std::int64_t bad : {std::int64_t{-1}, rows, std::numeric_limits<std::int64_t>::min()}) {
+        if (bad == rows && rows == std::numeric_limits<std::int64_t>::max()) continue;  // in range is impossible
+        std::vector<std::int64_t> idx(n, 3);
+        idx[n - 2] = bad;
+        idx[n - 1] = -7;
+        try {
+          adakit::sort_row_positions(idx, rows, order);
+          ADD_FAILURE() << "no exception for index " << bad;
+        } catch (const UsageError& e) {
+          EXPECT_TRUE(contains(e.what(), "index " + std::to_string(bad) + " (position " + std::to_string(n - 2) + ")"))
+              << e.what();
+        }
+      }
+    }
+  }
+  EXPECT_THROW(adakit::sort_row_positions(std::vector<std::int64_t>{0}, 0, order), UsageError);  // empty table
+}
+
+TEST(CoalesceRows, MatchesAnOrderedSumOnRandomBatches) {
+  Rng rng(9);
+  for (const std::int64_t n : {1, 37, 4000}) {
+    const std::int64_t rows = 64, dim = 5;
+    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+    for (auto& r : idx) r = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(rows)));
+    std::vector<float> vals(static_cast<std::size_t>(n * dim));
+    rng.fill_normal(vals, 0.0, 1.0);
+    std::vector<std::int64_t> uniq;
+    std::vector<float> sum;
+    adakit::coalesce_rows(idx, vals, dim, rows, uniq, sum);
+    // Reference: each row's values added in the order they appear (the first one copied), and the same
+    // sums in double precision.
+    std::vector<std::int64_t> want_uniq;
+    std::vector<float> want(static_cast<std::size_t>(rows * dim));
+    std::vector<double> want_d(want.size(), 0.0);
+    std::vector<bool> seen(static_cast<std::size_t>(rows), false);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto r = static_cast<std::size_t>(idx[static_cast<std::size_t>(i)]);
+      for (std::int64_t j = 0; j < dim; ++j) {
+        const float v = vals[static_cast<std::size_t>(i * dim + j)];
+        auto& w = want[r * static_cast<std::size_t>(dim) + static_cast<std::size_t>(j)];
+        w = seen[r] ? w + v : v;
+        want_d[r * static_cast<std::size_t>(dim) + static_cast<std::size_t>(j)] += v;
+      }
+      seen[r] = true;
+    }
+    for (std::int64_t r = 0; r < rows; ++r)
+      if (seen[static_cast<std::size_t>(r)]) want_uniq.push_back(r);
+    ASSERT_EQ(uniq, want_uniq);
+    ASSERT_EQ(sum.size(), uniq.size() * static_cast<std::size_t>(dim));
+    for (std::size_t u = 0; u < uniq.size(); ++u) {
+      for (std::int64_t j = 0; j < dim; ++j) {
+        const auto at = static_cast<std::size_t>(uniq[u] * dim + j);
+        const float got = sum[u * static_cast<std::size_t>(dim) + static_cast<std::size_t>(j)];
+        EXPECT_EQ(std::memcmp(&got, &want[at], sizeof(float)), 0) << "row " << uniq[u] << " col " << j;
+        EXPECT_NEAR(got, want_d[at], 1e-5 * (1.0 + std::abs(want_d[at])));
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- Rng

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,19 @@ class Parameter {
 
 // Sums duplicate rows of a row-sparse gradient: unique indices in ascending order and their summed
 // rows. Throws UsageError when an index is outside [0, rows) or the value count is not indices*dim.
+// The sum of a row's duplicates runs in position order (sort_row_positions, sum_rows_in_order), as do
+// the optimizers' sparse steps, so both give the same bits.
 void coalesce_rows(std::span<const std::int64_t> indices, std::span<const float> values, std::int64_t dim,
                    std::int64_t rows, std::vector<std::int64_t>& unique_indices, std::vector<float>& summed);
+
+// The positions 0..n-1 of `indices` ordered by row, equal rows in position order (a stable sort): the
+// order in which a row's duplicates are summed. UsageError naming the first index outside [0, rows).
+// A radix sort of packed (row, position) keys; a comparison sort when the two don't fit in 64 bits.
+void sort_row_positions(std::span<const std::int64_t> indices, std::int64_t rows, std::vector<std::int64_t>& order);
+
+// out[0, dim) = the sum of the rows `positions` of `values` (row-major, dim floats a row), added in the
+// order given; one position copies its row. `out` must not overlap `values`.
+void sum_rows_in_order(std::span<const float> values, std::int64_t dim, std::span<const std::int64_t> positions,
+                       float* out);
 
 }  // namespace adakit
