@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -59,32 +60,53 @@ void adafactor_step(std::span<float> param, std::span<const float> grad, const S
   const double beta = 1.0 - std::pow(t, -o.decay_rate), keep = 1.0 - beta;
   const float* g = grad.data();
 
-  // The tensor as [P, A, Q, B, R] with A, B the factored axes (P = A = Q = 1 when not factored).
+  // The tensor as [P, A, Q, B, R] with A, B the factored axes: runs of L = B·R contiguous elements
+  // for each (p, a, q). Not factored: one run of n.
   std::int64_t P = 1, A = 1, Q = 1, B = static_cast<std::int64_t>(n), R = 1;
-  std::vector<float> row_scale, col_scale;  // u = g · row_scale[row index] · col_scale[col index]
   if (ax.factored) {
     P = prod(shape, 0, ax.lo), A = shape[ax.lo], Q = prod(shape, ax.lo + 1, ax.hi), B = shape[ax.hi];
     R = prod(shape, ax.hi + 1, shape.size());
+  }
+  const std::int64_t L = B * R;
+  // The unclipped update u, in scratch kept per calling thread (no allocation once warm).
+  thread_local std::vector<float> u_scratch;
+  std::vector<float>& u = u_scratch;
+  u.resize(n);
+  const auto eps1 = o.eps;
+  if (ax.factored) {
     detail::check_same_size("adafactor_step", "v_row", st.v_row.size(), static_cast<std::size_t>(P * A * Q * R));
-    detail::check_same_size("adafactor_step", "v_col", st.v_col.size(), static_cast<std::size_t>(P * Q * B * R));
+    detail::check_same_size("adafactor_step", "v_col", st.v_col.size(), static_cast<std::size_t>(P * Q * L));
+    // Sums of q = g² + eps over B (for v_row) and over A (for v_col), in double.
     std::vector<double> row(st.v_row.size(), 0.0), col(st.v_col.size(), 0.0);
     for (std::int64_t p = 0; p < P; ++p)
       for (std::int64_t a = 0; a < A; ++a)
-        for (std::int64_t q = 0; q < Q; ++q)
-          for (std::int64_t b = 0; b < B; ++b)
-            for (std::int64_t r = 0; r < R; ++r) {
-              const double gi = g[(((p * A + a) * Q + q) * B + b) * R + r];
-              const double qi = gi * gi + o.eps;
-              row[static_cast<std::size_t>(((p * A + a) * Q + q) * R + r)] += qi;
-              col[static_cast<std::size_t>(((p * Q + q) * B + b) * R + r)] += qi;
+        for (std::int64_t q = 0; q < Q; ++q) {
+          const float* gr = g + ((p * A + a) * Q + q) * L;
+          double* colr = col.data() + (p * Q + q) * L;
+          double* rowr = row.data() + ((p * A + a) * Q + q) * R;
+          if (R == 1) {
+            double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+            for (std::int64_t k = 0; k < L; ++k) {
+              const double qk = static_cast<double>(gr[k]) * gr[k] + eps1;
+              colr[k] += qk;
+              sum += qk;
             }
+            rowr[0] += sum;
+          } else {
+            for (std::int64_t k = 0; k < L; ++k) {
+              const double qk = static_cast<double>(gr[k]) * gr[k] + eps1;
+              colr[k] += qk;
+              rowr[k % R] += qk;
+            }
+          }
+        }
     for (std::size_t i = 0; i < row.size(); ++i)
       st.v_row[i] = static_cast<float>(beta * st.v_row[i] + keep * row[i] / static_cast<double>(B));
     for (std::size_t i = 0; i < col.size(); ++i)
       st.v_col[i] = static_cast<float>(beta * st.v_col[i] + keep * col[i] / static_cast<double>(A));
-    // V̂ = v_row v_col / mean over A of v_row (per (p, q, r)); u = g / √V̂.
-    row_scale.resize(st.v_row.size());
-    col_scale.resize(st.v_col.size());
+    // V̂ = v_row v_col / (mean over A of v_row), per (p, q, r): u = g · √(mean / v_row) · (1 / √v_col).
+    std::vector<float> row_scale(st.v_row.size()), col_scale(st.v_col.size());
     for (std::int64_t p = 0; p < P; ++p)
       for (std::int64_t q = 0; q < Q; ++q)
         for (std::int64_t r = 0; r < R; ++r) {
@@ -98,34 +120,40 @@ void adafactor_step(std::span<float> param, std::span<const float> grad, const S
         }
     for (std::size_t i = 0; i < col_scale.size(); ++i)
       col_scale[i] = st.v_col[i] > 0.0f ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(st.v_col[i]))) : 0.0f;
+    for (std::int64_t p = 0; p < P; ++p)
+      for (std::int64_t a = 0; a < A; ++a)
+        for (std::int64_t q = 0; q < Q; ++q) {
+          const std::int64_t base = ((p * A + a) * Q + q) * L;
+          const float* __restrict gr = g + base;
+          const float* __restrict rs = row_scale.data() + ((p * A + a) * Q + q) * R;
+          const float* __restrict cs = col_scale.data() + (p * Q + q) * L;
+          float* __restrict ur = u.data() + base;
+          if (R == 1) {
+            const float r0 = rs[0];
+#pragma omp simd
+            for (std::int64_t k = 0; k < L; ++k) ur[k] = gr[k] * r0 * cs[k];
+          } else {
+            for (std::int64_t k = 0; k < L; ++k) ur[k] = gr[k] * rs[k % R] * cs[k];
+          }
+        }
   } else {
     detail::check_same_size("adafactor_step", "v", st.v.size(), n);
-    for (std::size_t i = 0; i < n; ++i)
-      st.v[i] = static_cast<float>(beta * st.v[i] + keep * (static_cast<double>(g[i]) * g[i] + o.eps));
+    float* __restrict v = st.v.data();
+    float* __restrict ur = u.data();
+    const auto fb = static_cast<float>(beta), fk = static_cast<float>(keep), fe = static_cast<float>(eps1);
+    constexpr float kTiny = std::numeric_limits<float>::min();
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+      const float vi = fb * v[i] + fk * (g[i] * g[i] + fe);
+      v[i] = vi;
+      // v == 0 only where g == 0 (v >= (1 - β̂) g², 1 - β̂ > 0): 0 / tiny = 0, no branch.
+      ur[i] = g[i] / std::sqrt(vi > kTiny ? vi : kTiny);
+    }
   }
   const bool momentum = o.beta1 > 0.0;
   if (momentum) detail::check_same_size("adafactor_step", "exp_avg", st.exp_avg.size(), n);
 
-  // Two passes over u (recomputed, not stored): RMS(u) for the clipping, then the update.
-  auto each_u = [&](auto&& fn) {
-    if (!ax.factored) {
-      for (std::size_t i = 0; i < n; ++i)
-        fn(i, st.v[i] > 0.0f ? static_cast<float>(g[i] / std::sqrt(static_cast<double>(st.v[i]))) : 0.0f);
-      return;
-    }
-    for (std::int64_t p = 0; p < P; ++p)
-      for (std::int64_t a = 0; a < A; ++a)
-        for (std::int64_t q = 0; q < Q; ++q) {
-          const float* rs = row_scale.data() + ((p * A + a) * Q + q) * R;
-          for (std::int64_t b = 0; b < B; ++b) {
-            const float* cs = col_scale.data() + ((p * Q + q) * B + b) * R;
-            const auto base = static_cast<std::size_t>((((p * A + a) * Q + q) * B + b) * R);
-            for (std::int64_t r = 0; r < R; ++r) fn(base + static_cast<std::size_t>(r), g[base + static_cast<std::size_t>(r)] * rs[r] * cs[r]);
-          }
-        }
-  };
-  double sum_u2 = 0.0;
-  each_u([&](std::size_t, float u) { sum_u2 += static_cast<double>(u) * u; });
+  const double sum_u2 = sum_of_squares(u);
   double clip = 1.0;
   if (o.clip_threshold > 0.0) clip = std::max(1.0, std::sqrt(sum_u2 / static_cast<double>(n)) / o.clip_threshold);
   const double rho = o.relative_step ? std::min(o.lr, 1.0 / std::sqrt(t)) : o.lr;
@@ -133,15 +161,18 @@ void adafactor_step(std::span<float> param, std::span<const float> grad, const S
   if (o.scale_parameter) alpha = std::max(o.eps2, std::sqrt(sum_of_squares(param) / static_cast<double>(n))) * rho;
   const auto scale = static_cast<float>(alpha / clip);
   const auto b1 = static_cast<float>(o.beta1), b1c = static_cast<float>(1.0 - o.beta1);
-  float* th = param.data();
+  float* __restrict th = param.data();
+  const float* __restrict ur = u.data();
   if (momentum) {
-    float* m = st.exp_avg.data();
-    each_u([&](std::size_t i, float u) {
-      m[i] = b1 * m[i] + b1c * (scale * u);
+    float* __restrict m = st.exp_avg.data();
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+      m[i] = b1 * m[i] + b1c * (scale * ur[i]);
       th[i] -= m[i];
-    });
+    }
   } else {
-    each_u([&](std::size_t i, float u) { th[i] -= scale * u; });
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) th[i] -= scale * ur[i];
   }
 }
 

@@ -19,7 +19,35 @@ void Sm3Options::validate() const {
 }
 
 namespace {
+
 Shape cover_shape(const Shape& shape) { return shape.empty() ? Shape{1} : shape; }
+
+// One row of the last axis: ν = min(row_min, μ_last[j]) + g², the new μ_last (max into `next`),
+// the update. Returns the row's max ν (for the leading axes' accumulators).
+template <bool kMomentum>
+float sm3_row(float* __restrict p, const float* __restrict g, float* __restrict m, const float* __restrict last,
+              float* __restrict next, std::int64_t n, float row_min, float lr, float eps, float beta, float one_minus_beta) {
+  constexpr float kTiny = std::numeric_limits<float>::min();
+  float row_max = 0.0f;
+#pragma omp simd reduction(max : row_max)
+  for (std::int64_t j = 0; j < n; ++j) {
+    // Values, not std::min/max (their references to row_min or last[j] keep GCC 12 from vectorising).
+    const float lj = last[j], gj = g[j], prev = next[j];
+    const float nu = (lj < row_min ? lj : row_min) + gj * gj;
+    next[j] = prev < nu ? nu : prev;
+    row_max = row_max < nu ? nu : row_max;
+    // ν + eps == 0 only where g == 0 (ν >= g²): the floor then gives 0 / tiny = 0, without a branch.
+    const float d = nu + eps;
+    float u = gj / std::sqrt(d > kTiny ? d : kTiny);
+    if constexpr (kMomentum) {
+      u = beta * m[j] + one_minus_beta * u;
+      m[j] = u;
+    }
+    p[j] -= lr * u;
+  }
+  return row_max;
+}
+
 }  // namespace
 
 void sm3_step(std::span<float> param, std::span<const float> grad, const Shape& shape,
@@ -62,23 +90,12 @@ void sm3_step(std::span<float> param, std::span<const float> grad, const Shape& 
       float row_min = std::numeric_limits<float>::infinity();
       for (std::size_t a = 0; a + 1 < k; ++a) row_min = std::min(row_min, acc[a][static_cast<std::size_t>(idx[a])]);
       const auto off = static_cast<std::size_t>(r * cols);
-      float* __restrict p = param.data() + off;
-      const float* __restrict g = grad.data() + off;
-      float* __restrict m = momentum ? momentum_buffer.data() + off : nullptr;
-      float row_max = 0.0f;
-#pragma omp simd reduction(max : row_max)
-      for (std::int64_t j = 0; j < cols; ++j) {
-        const float nu = std::min(row_min, last[j]) + g[j] * g[j];
-        part_last[j] = std::max(part_last[j], nu);
-        row_max = std::max(row_max, nu);
-        const float d = nu + eps;
-        float u = d > 0.0f ? g[j] / std::sqrt(d) : 0.0f;
-        if (momentum) {
-          u = beta * m[j] + one_minus_beta * u;
-          m[j] = u;
-        }
-        p[j] -= lr * u;
-      }
+      float* m = momentum ? momentum_buffer.data() + off : nullptr;
+      const float row_max =
+          momentum ? sm3_row<true>(param.data() + off, grad.data() + off, m, last, part_last, cols, row_min, lr, eps, beta,
+                                   one_minus_beta)
+                   : sm3_row<false>(param.data() + off, grad.data() + off, m, last, part_last, cols, row_min, lr, eps,
+                                    beta, one_minus_beta);
       for (std::size_t a = 0; a + 1 < k; ++a) {
         float& slot = part[static_cast<std::size_t>(acc_offset[a] + idx[a])];
         slot = std::max(slot, row_max);
