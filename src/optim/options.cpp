@@ -34,6 +34,17 @@ bool parse_bool(std::string_view key, std::string_view text) {
   throw UsageError("'" + std::string(text) + "' is not a boolean (true/false)", {"", 0, std::string(key)});
 }
 
+std::int64_t parse_int64(std::string_view key, std::string_view text) {
+  std::int64_t v = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (!text.empty() && *first == '+') ++first;
+  auto [ptr, ec] = std::from_chars(first, last, v);
+  if (text.empty() || ec != std::errc() || ptr != last)
+    throw UsageError("'" + std::string(text) + "' is not an integer", {"", 0, std::string(key)});
+  return v;
+}
+
 std::string format_double(double v) {
   char buf[64];
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that round-trips
@@ -65,6 +76,17 @@ void require_in_range(std::string_view optimizer, std::string_view field, double
   if (!std::isfinite(v) || v < lo || (hi_inclusive ? v > hi : v >= hi))
     throw UsageError(std::string(optimizer) + ": " + std::string(field) + " must be in [" + format_double(lo) + ", " +
                          format_double(hi) + (hi_inclusive ? "]" : ")") + ", got " + format_double(v),
+                     {"", 0, std::string(field)});
+}
+
+}  // namespace adakit::optim
+
+namespace adakit::optim {
+
+void require_at_least(std::string_view optimizer, std::string_view field, std::int64_t v, std::int64_t lo) {
+  if (v < lo)
+    throw UsageError(std::string(optimizer) + ": " + std::string(field) + " must be >= " + std::to_string(lo) +
+                         ", got " + std::to_string(v),
                      {"", 0, std::string(field)});
 }
 

@@ -3,10 +3,15 @@
 #include <array>
 
 #include "adakit/optim/adadelta.hpp"
+#include "adakit/optim/adafactor.hpp"
 #include "adakit/optim/adagrad.hpp"
+#include "adakit/optim/adagrad_full.hpp"
+#include "adakit/optim/adagrad_norm.hpp"
 #include "adakit/optim/adam.hpp"
 #include "adakit/optim/rmsprop.hpp"
 #include "adakit/optim/sgd.hpp"
+#include "adakit/optim/shampoo.hpp"
+#include "adakit/optim/sm3.hpp"
 
 namespace adakit::optim {
 namespace {
@@ -43,7 +48,7 @@ std::unique_ptr<Optimizer> make_adagrad(std::vector<Parameter*> params, const Op
   return std::make_unique<Adagrad>(std::move(params), Adagrad::options_from(rest, base));
 }
 
-constexpr std::array<OptimizerInfo, 6> kOptimizers{{
+constexpr std::array<OptimizerInfo, 11> kOptimizers{{
     {"adagrad", "AdaGrad: per-coordinate steps lr/sqrt(sum of g^2)",
      "Duchi, Hazan & Singer, JMLR 2011", &adagrad_help, &make_adagrad},
     {"sgd", "stochastic gradient descent with momentum / Nesterov", "Polyak 1964; Sutskever et al., ICML 2013",
@@ -56,8 +61,20 @@ constexpr std::array<OptimizerInfo, 6> kOptimizers{{
      &rule_options<RmspropRule>, &make_rule<RmspropRule>},
     {"adadelta", "Adadelta: unit-corrected running averages", "Zeiler, arXiv:1212.5701", &rule_options<AdadeltaRule>,
      &make_rule<AdadeltaRule>},
+    // The AdaGrad family beyond the diagonal: tensor rules (they see each parameter's shape).
+    {"adagrad-norm", "AdaGrad-Norm: one step size lr/b per tensor (or group), b^2 = b0^2 + sum |g|^2",
+     "Ward, Wu & Bottou, ICML 2019", &rule_options<AdagradNormRule>, &make_rule<AdagradNormRule>},
+    {"adagrad-full", "full-matrix AdaGrad: (eps I + G^1/2)^-1 g, G = sum g g^T, block-diagonal",
+     "Duchi, Hazan & Singer, JMLR 2011", &rule_options<AdagradFullRule>, &make_rule<AdagradFullRule>},
+    {"sm3", "SM3: AdaGrad with row/column (per-axis) accumulators, O(m+n) memory",
+     "Anil, Gupta, Koren & Singer, NeurIPS 2019", &rule_options<Sm3Rule>, &make_rule<Sm3Rule>},
+    {"shampoo", "Shampoo: L^-1/4 G R^-1/4, blocked, AdaGrad grafting",
+     "Gupta, Koren & Singer, ICML 2018; Anil et al., arXiv:2002.09018", &rule_options<ShampooRule>,
+     &make_rule<ShampooRule>},
+    {"adafactor", "Adafactor: factored second moments, relative step size, update clipping",
+     "Shazeer & Stern, ICML 2018", &rule_options<AdafactorRule>, &make_rule<AdafactorRule>},
 }};
-static_assert(kOptimizers.size() == 6, "a new optimizer needs its row here and in the docs' table");
+static_assert(kOptimizers.size() == 11, "a new optimizer needs its row here and in the docs' table");
 
 }  // namespace
 

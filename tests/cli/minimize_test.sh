@@ -42,6 +42,22 @@ want=$(awk 'BEGIN{x=5; s=0.1; for(t=1;t<=50;t++){g=2*x; s+=g*g; x-=1*g/sqrt(s+1e
 awk -v a="$got" -v b="$want" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= 1e-5*(b<0?-b:b) + 1e-7)}'
 check "keras convention matches its formula (got $got, want $want)" $?
 
+# The family beyond the diagonal. AdaGrad-Norm on x² from 5: b² = b0² + Σ g², x -= lr g / b.
+expect_code "adagrad-norm run" 0 "$bin" minimize --function quadratic --dim 1 --x0 5 --optimizer adagrad-norm --lr 1 --b0 0.5 --steps 40 --json
+got=$(sed -E 's/.*"x":\[([^]]*)\].*/\1/' "$work/out")
+want=$(awk 'BEGIN{x=5; b2=0.25; for(t=1;t<=40;t++){g=2*x; b2+=g*g; x-=g/sqrt(b2)}; printf "%.9g", x}')
+awk -v a="$got" -v b="$want" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= 1e-5*(b<0?-b:b) + 1e-7)}'
+check "adagrad-norm matches its recurrence (got $got, want $want)" $?
+expect_code "adagrad-full with blocks" 0 "$bin" minimize --function ill-conditioned --dim 6 --optimizer adagrad-full --block-size 4 --precondition-every 2 --lr 0.5 --steps 200 --json
+loss=$(sed -E 's/.*"loss":([-0-9.eE+]+).*/\1/' "$work/out")
+awk -v l="$loss" 'BEGIN{exit !(l < 1e-3)}'; check "adagrad-full converges (loss $loss)" $?
+expect_code "shampoo, sm3, adafactor run" 0 "$bin" minimize --function rosenbrock --optimizer shampoo,sm3,adafactor --steps 20
+expect_code "block size for sm3" 2 "$bin" minimize --optimizer sm3 --block-size 4
+grep -q "block-size" "$work/err"; check "the flag that does not apply is named" $?
+expect_code "block size 0" 2 "$bin" minimize --optimizer adagrad-full --block-size 0
+expect_code "precondition-every not an integer" 2 "$bin" minimize --optimizer shampoo --precondition-every 1.5
+grep -q "precondition_every" "$work/err"; check "non-integer names the field" $?
+
 # --trace writes a header and one row per step.
 expect_code "trace run" 0 "$bin" minimize --function rosenbrock --optimizer adam --lr 0.01 --steps 30 --trace "$work/t.csv"
 head -1 "$work/t.csv" | grep -q "^step,loss,x0,x1,g0,g1,lr0,lr1$"; check "trace header" $?
@@ -51,7 +67,7 @@ head -1 "$work/t.csv" | grep -q "^step,loss,x0,x1,g0,g1,lr0,lr1$"; check "trace 
 expect_code "all x all" 0 "$bin" minimize --function all --optimizer all --steps 50 --out "$work/o" --threads 2
 [ -f "$work/o/summary.csv" ] && [ -f "$work/o/summary.json" ] && [ -f "$work/o/beale_adagrad.csv" ]
 check "--out writes summary and traces" $?
-[ "$(grep -c . "$work/o/summary.csv")" -eq 31 ]; check "summary has 5 x 6 runs" $?
+[ "$(grep -c . "$work/o/summary.csv")" -eq 56 ]; check "summary has 5 x 11 runs" $?
 expect_code "trace with several runs is a usage error" 2 "$bin" minimize --function all --trace "$work/x.csv"
 
 finish

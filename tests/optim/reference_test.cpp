@@ -278,16 +278,23 @@ TEST(Reference, Summary) {
   EXPECT_GT(t.values, 0);
 }
 
-// Every optimizer of the registry has torch cases; every case names a registry optimizer.
+// Every optimizer of the registry with a torch.optim counterpart has torch cases; every case names a
+// registry optimizer. The AdaGrad family beyond the diagonal has no torch.optim counterpart in the
+// fixtures' PyTorch: it is checked against float64 re-implementations (family_test.cpp, suite_test.cpp).
 TEST(Reference, FixtureCoversTheRegistry) {
+  const std::set<std::string> no_torch{"adagrad-norm", "adagrad-full", "sm3", "shampoo", "adafactor"};
   std::map<std::string, int> per_optimizer;
   for (const auto& c : torch_fixture().at("cases")) ++per_optimizer[c.at("optimizer").get<std::string>()];
+  std::size_t with_torch = 0;
   for (const auto& info : adakit::optim::optimizers()) {
+    if (no_torch.contains(std::string(info.name))) continue;
+    ++with_torch;
     EXPECT_GE(per_optimizer[std::string(info.name)], 3) << "too few torch cases for " << info.name;
   }
   for (const auto& [name, n] : per_optimizer)
     EXPECT_NO_THROW((void)adakit::optim::find_optimizer(name)) << name << " (" << n << " cases)";
-  EXPECT_EQ(per_optimizer.size(), adakit::optim::optimizers().size());
+  EXPECT_EQ(per_optimizer.size(), with_torch);
+  for (const auto& name : no_torch) EXPECT_NO_THROW((void)adakit::optim::find_optimizer(name)) << name;
 }
 
 // The replay is sensitive: a case replayed with a slightly wrong option fails the tolerance.

@@ -26,6 +26,7 @@
 #include "adakit/optim/optimizer.hpp"
 #include "adakit/optim/options.hpp"
 #include "adakit/optim/registry.hpp"
+#include "jacobi.hpp"
 
 namespace {
 
@@ -52,6 +53,7 @@ struct Tuning {
   double quad_target;
   double logreg_lr;
   int logreg_steps;       // steps run on logistic regression
+  adakit::Shape big = {200000};  // the large tensor of the thread-count test (a matrix for tensor rules)
 };
 
 const std::map<std::string, Tuning>& tunings() {
@@ -75,6 +77,18 @@ const std::map<std::string, Tuning>& tunings() {
       {"rmsprop_centered", {0.01, 1000, 1e-3, 0.01, 300}},
       {"rmsprop_centered_momentum", {0.005, 300, 1e-3, 0.005, 300}},
       {"adadelta", {5.0, 1000, 1e-3, 5.0, 600}},
+      // The family beyond the diagonal (tensor rules).
+      {"adagrad-norm", {1.0, 700, 1e-3, 1.0, 300, {300, 300}}},
+      {"adagrad_norm_global", {1.0, 700, 1e-3, 1.0, 300, {300, 300}}},
+      {"adagrad-full", {1.0, 100, 1e-3, 1.0, 100, {20, 15}}},
+      {"adagrad_full_blocks", {0.5, 250, 1e-3, 0.5, 150, {3000}}},
+      {"sm3", {0.5, 150, 1e-3, 0.5, 100, {300, 300}}},
+      {"sm3_momentum", {0.5, 200, 1e-3, 0.5, 100, {300, 300}}},
+      {"shampoo", {0.5, 150, 1e-3, 0.5, 120, {200, 150}}},
+      {"shampoo_blocks", {0.5, 150, 1e-3, 0.5, 120, {30, 20}}},
+      {"shampoo_no_graft", {1.0, 100, 1e-3, 1.0, 100, {200, 150}}},
+      {"adafactor", {0.3, 250, 1e-3, 0.3, 250, {300, 300}}},
+      {"adafactor_factored_momentum", {0.1, 500, 1e-3, 0.1, 500, {300, 300}}},
   };
   return t;
 }
@@ -90,6 +104,15 @@ std::vector<Row> suite_rows() {
   rows.push_back({"adam_amsgrad", "adam", {{"amsgrad", "true"}}});
   rows.push_back({"rmsprop_centered", "rmsprop", {{"centered", "true"}}});
   rows.push_back({"rmsprop_centered_momentum", "rmsprop", {{"centered", "true"}, {"momentum", "0.9"}}});
+  rows.push_back({"adagrad_norm_global", "adagrad-norm", {{"global", "true"}}});
+  rows.push_back({"adagrad_full_blocks", "adagrad-full",
+                  {{"block_size", "4"}, {"precondition_every", "2"}, {"eps_mode", "inside"}, {"eps", "1e-6"}}});
+  rows.push_back({"sm3_momentum", "sm3", {{"momentum", "0.9"}}});
+  rows.push_back({"shampoo_blocks", "shampoo", {{"block_size", "3"}, {"precondition_every", "2"}}});
+  rows.push_back({"shampoo_no_graft", "shampoo", {{"graft", "false"}, {"eps", "1e-4"}}});
+  // min_dim_size_to_factor = 2: the state tests' small matrices are factored.
+  rows.push_back({"adafactor_factored_momentum", "adafactor",
+                  {{"min_dim_size_to_factor", "2"}, {"beta1", "0.9"}, {"relative_step", "false"}}});
   return rows;
 }
 
@@ -126,6 +149,17 @@ OptionMap defaults_of(const std::string& kind) {
             {"centered", "false"}, {"maximize", "false"}};
   if (kind == "adadelta")
     return {{"lr", "1"}, {"rho", "0.9"}, {"eps", "1e-6"}, {"weight_decay", "0"}, {"maximize", "false"}};
+  if (kind == "adagrad-norm") return {{"lr", "1"}, {"b0", "0.01"}, {"global", "false"}};
+  if (kind == "adagrad-full")
+    return {{"lr", "0.01"}, {"eps", "1e-10"}, {"eps_mode", "outside"}, {"precondition_every", "1"}, {"block_size", "1024"}};
+  if (kind == "sm3") return {{"lr", "0.1"}, {"momentum", "0"}, {"eps", "0"}};
+  if (kind == "shampoo")
+    return {{"lr", "0.01"}, {"eps", "1e-6"}, {"precondition_every", "1"}, {"block_size", "128"}, {"graft", "true"},
+            {"graft_eps", "1e-10"}};
+  if (kind == "adafactor")
+    return {{"lr", "0.01"}, {"relative_step", "true"}, {"scale_parameter", "true"}, {"decay_rate", "0.8"},
+            {"clip_threshold", "1"}, {"eps", "1e-30"}, {"eps2", "0.001"}, {"beta1", "0"}, {"factored", "true"},
+            {"min_dim_size_to_factor", "128"}};
   return {};
 }
 
@@ -157,6 +191,10 @@ class Reference {
   void step(std::vector<double>& th, const std::vector<double>& grad) {
     ++t_;
     const double t = static_cast<double>(t_);
+    if (vector_rule()) {
+      vector_step(th, grad, t);
+      return;
+    }
     const double sign = flag("maximize") ? -1.0 : 1.0;
     const double lr = num("lr");
     for (std::size_t i = 0; i < th.size(); ++i) {
@@ -207,6 +245,12 @@ class Reference {
         } else {
           th[i] -= lr * g / den;
         }
+      } else if (kind_ == "sm3") {  // one coordinate per cover set: ν = μ + g², μ = ν
+        a_[i] += g * g;
+        const double d = a_[i] + num("eps");
+        double u = d > 0.0 ? g / std::sqrt(d) : 0.0;
+        if (num("momentum") > 0.0) u = b_[i] = num("momentum") * b_[i] + (1.0 - num("momentum")) * u;
+        th[i] -= lr * u;
       } else if (kind_ == "adadelta") {
         g += num("weight_decay") * th[i];
         const double rho = num("rho"), eps = num("eps");
@@ -219,12 +263,78 @@ class Reference {
   }
 
  private:
+  bool vector_rule() const { return kind_ == "adagrad-norm" || kind_ == "adagrad-full" || kind_ == "shampoo" || kind_ == "adafactor"; }
+
+  // The rules that see the whole (here: 3-element, one-block) vector, from their header comments.
+  void vector_step(std::vector<double>& th, const std::vector<double>& g, double t) {
+    const std::size_t n = th.size();
+    const double lr = num("lr");
+    if (kind_ == "adagrad-norm") {
+      if (t_ == 1) b2_ = num("b0") * num("b0");
+      for (double x : g) b2_ += x * x;
+      for (std::size_t i = 0; i < n; ++i) th[i] -= lr * g[i] / std::sqrt(b2_);
+      return;
+    }
+    const double eps = num("eps"), dn = static_cast<double>(n);
+    if (kind_ != "adafactor") {
+      if (t_ == 1) G_ = adakit_test::zeros(n, n);
+      adakit_test::add_outer(G_, g);
+    }
+    const bool refresh = kind_ != "adafactor" && (t_ - 1) % std::stoll(o_.at("precondition_every")) == 0;
+    if (kind_ == "adagrad-full") {
+      if (refresh)
+        P_ = adakit_test::symmetric_function(G_, [&](double l) {
+          return o_.at("eps_mode") == "inside" ? 1.0 / std::sqrt(l + eps) : 1.0 / (std::sqrt(l) + eps);
+        });
+      auto u = adakit_test::matvec(P_, g);
+      double un = 0.0;
+      for (double x : u) un += x * x;
+      if (!refresh && un > 1.0)  // a stale P's step is held to a fresh one's bound, ‖P g‖ <= 1
+        for (auto& x : u) x /= std::sqrt(un);
+      for (std::size_t i = 0; i < n; ++i) th[i] -= lr * u[i];
+    } else if (kind_ == "shampoo") {  // a vector: D = (L + εI)^{-1/2} g, grafted onto AdaGrad's norm
+      if (refresh) P_ = adakit_test::symmetric_function(G_, [&](double l) { return 1.0 / std::sqrt(l + eps); });
+      auto d = adakit_test::matvec(P_, g);
+      if (flag("graft")) {
+        double ga = 0.0, gd = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+          a_[i] += g[i] * g[i];
+          const double a = g[i] / (std::sqrt(a_[i]) + num("graft_eps"));
+          ga += a * a;
+          gd += d[i] * d[i];
+        }
+        for (auto& x : d) x *= std::sqrt(ga / gd);
+      }
+      for (std::size_t i = 0; i < n; ++i) th[i] -= lr * d[i];
+    } else if (kind_ == "adafactor") {  // a vector is never factored
+      const double beta = 1.0 - std::pow(t, -num("decay_rate"));
+      std::vector<double> u(n);
+      double su = 0.0, sp = 0.0;
+      for (std::size_t i = 0; i < n; ++i) {
+        a_[i] = beta * a_[i] + (1.0 - beta) * (g[i] * g[i] + num("eps"));
+        u[i] = g[i] / std::sqrt(a_[i]);
+        su += u[i] * u[i];
+        sp += th[i] * th[i];
+      }
+      const double clip = num("clip_threshold") > 0 ? std::max(1.0, std::sqrt(su / dn) / num("clip_threshold")) : 1.0;
+      const double rho = flag("relative_step") ? std::min(lr, 1.0 / std::sqrt(t)) : lr;
+      const double alpha = flag("scale_parameter") ? std::max(num("eps2"), std::sqrt(sp / dn)) * rho : rho;
+      for (std::size_t i = 0; i < n; ++i) {
+        double s = alpha * u[i] / clip;
+        if (num("beta1") > 0.0) s = b_[i] = num("beta1") * b_[i] + (1.0 - num("beta1")) * s;
+        th[i] -= s;
+      }
+    }
+  }
+
   double num(const std::string& k) const { return std::stod(o_.at(k)); }
-  bool flag(const std::string& k) const { return o_.at(k) == "true"; }
+  bool flag(const std::string& k) const { return o_.contains(k) && o_.at(k) == "true"; }
   std::string kind_;
   OptionMap o_;
   std::int64_t t_ = 0;
   std::vector<double> a_, b_, c_;
+  double b2_ = 0.0;             // adagrad-norm
+  adakit_test::Matrix G_, P_;   // adagrad-full, shampoo
 };
 
 // ---------------------------------------------------------------- problems
@@ -520,7 +630,7 @@ TEST_P(OptimizerSuite, ThreadCountDoesNotChangeTheResult) {
   std::vector<Tensor> results;
   for (int threads : {1, 2}) {
     adakit::set_num_threads(threads);
-    Bowl f({{"big", {200000}}, {"small", {7}}}, 3);
+    Bowl f({{"big", {tune_.big}}, {"small", {7}}}, 3);
     const auto ps = f.pointers();
     auto opt = make(ps, tune_.quad_lr);
     f.run(*opt, ps, 4);
@@ -532,7 +642,11 @@ TEST_P(OptimizerSuite, ThreadCountDoesNotChangeTheResult) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOptimizers, OptimizerSuite, ::testing::ValuesIn(suite_rows()),
-                         [](const ::testing::TestParamInfo<Row>& row) { return row.param.label; });
+                         [](const ::testing::TestParamInfo<Row>& row) {
+                           std::string name = row.param.label;  // registry names may hold '-'
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // The table really covers the registry, and every row is tuned.
 TEST(OptimizerSuiteTable, CoversEveryRegistryEntry) {

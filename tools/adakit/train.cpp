@@ -186,6 +186,7 @@ int run_train(TrainFlags f) {
   }
   nlohmann::json j = {{"data", f.data.data},       {"model", f.model},
                       {"optimizer", choices[0].name}, {"options", opt->group_options(0)},
+                      {"optimizer_state_bytes", opt->state_bytes()},
                       {"epochs", result.epochs_run}, {"seconds", result.seconds},
                       {"train_samples", train.size()}, {"test_samples", test.size()},
                       {"stopped_early", result.stopped_early}, {"skipped_steps", result.skipped_steps},
@@ -222,8 +223,9 @@ int run_train(TrainFlags f) {
   if (f.json) {
     std::cout << j.dump() << "\n";
   } else if (!f.quiet) {
-    std::printf("epochs %lld in %.2fs%s\n", static_cast<long long>(result.epochs_run), result.seconds,
-                result.stopped_early ? " (stopped early)" : "");
+    std::printf("epochs %lld in %.2fs%s; optimizer state %.3g MB\n", static_cast<long long>(result.epochs_run),
+                result.seconds, result.stopped_early ? " (stopped early)" : "",
+                static_cast<double>(opt->state_bytes()) / 1e6);
     if (objective == train::Objective::mse)
       std::printf("train mse %.6g  test mse %.6g\n", tm.mse, te.mse);
     else

@@ -1,8 +1,17 @@
 // Optimizer: parameter groups with per-group options, per-parameter state keyed by parameter id,
-// step(), zero_grad(), and a state dict. The update math is never here: RuleOptimizer<Rule> calls
-// the rule's one kernel. A rule is a struct with
+// step(), zero_grad(), a state dict and memory accounting. The update math is never here:
+// RuleOptimizer<Rule> calls the rule's one kernel. Two kinds of rule (see docs/design.md):
+//
+// An elementwise rule (SGD, AdaGrad, Adam, ...) is a struct with
 //   Options (with validate()), name, supports_rows, fields(), state_names(o), initial_value(o, name),
 //   step(o, param, grad, state_buffers, t) and, when supports_rows, step_rows(...).
+// Its buffers have the parameter's shape, and a group's tensors are updated in one parallel region.
+//
+// A tensor rule (full-matrix AdaGrad, Shampoo, SM3, Adafactor, AdaGrad-Norm) sees whole tensors:
+//   Options, name, fields(), state_spec(o, shape) -> buffers (name, shape, initial value),
+//   step(o, const TensorStep&)
+// and, for state shared by a group's parameters (AdaGrad-Norm's global mode),
+//   group_state_spec(o), begin_group_step(o, grads, group_state)   (called before the group's steps).
 #pragma once
 #include <array>
 #include <concepts>
@@ -33,14 +42,53 @@ struct StateDict {
   std::map<std::string, std::string> metadata;
 };
 
+using BufferMap = std::map<std::string, Tensor, std::less<>>;
+
 // State of one parameter: its step count and its named buffers (PyTorch's names: sum, exp_avg, ...).
 struct ParamState {
   std::int64_t step = 0;
-  std::map<std::string, Tensor, std::less<>> buffers;
+  BufferMap buffers;
   const Tensor* buffer(std::string_view name) const {
     auto it = buffers.find(name);
     return it == buffers.end() ? nullptr : &it->second;
   }
+};
+
+// One state buffer an optimizer keeps for a parameter (or for a group): name, shape, initial value.
+struct BufferSpec {
+  std::string name;
+  Shape shape;
+  float initial = 0.0f;
+};
+
+// One parameter's step, as a tensor rule sees it.
+struct TensorStep {
+  std::span<float> param;
+  const Shape& shape;  // the parameter's shape
+  std::span<const float> grad;
+  std::span<const std::span<float>> state;        // the rule's buffers, in state_spec order
+  std::span<const std::span<float>> group_state;  // the group's buffers (group_state_spec), usually none
+  std::int64_t step;                              // this parameter's step, from 1
+};
+
+template <class R>
+concept ElementwiseRule = requires(const typename R::Options& o) {
+  { R::state_names(o) } -> std::convertible_to<std::vector<std::string_view>>;
+  { R::initial_value(o, std::string_view{}) } -> std::convertible_to<float>;
+};
+
+template <class R>
+concept TensorRule = requires(const typename R::Options& o, const Shape& shape, const TensorStep& t) {
+  { R::state_spec(o, shape) } -> std::convertible_to<std::vector<BufferSpec>>;
+  R::step(o, t);
+};
+
+template <class R>
+concept GroupStateRule = TensorRule<R> && requires(const typename R::Options& o,
+                                                   std::span<const std::span<const float>> grads,
+                                                   std::span<const std::span<float>> group_state) {
+  { R::group_state_spec(o) } -> std::convertible_to<std::vector<BufferSpec>>;
+  R::begin_group_step(o, grads, group_state);
 };
 
 class Optimizer {
@@ -73,10 +121,23 @@ class Optimizer {
   const ClipOptions& clip() const noexcept { return clip_; }
 
   const ParamState* state(const Parameter& p) const;
+  // The group's shared buffers (empty for most optimizers).
+  const BufferMap& group_state(std::size_t group) const { return group_state_.at(group); }
   StateDict state_dict() const;
   // Restores state and group options saved by state_dict(); parameters are matched by name.
-  // Error (naming the entry) on another optimizer, a missing or extra parameter, a wrong shape.
+  // Error (naming the entry) on another optimizer, a missing or extra parameter, a buffer the
+  // optimizer does not keep, a wrong shape, or a parameter whose state is incomplete.
   void load_state_dict(const StateDict& dict);
+
+  // The buffers kept for a parameter of `shape` in `group` once it has taken a step.
+  virtual std::vector<BufferSpec> state_spec(std::size_t group, const Shape& shape) const = 0;
+  // Buffers shared by a group's parameters (AdaGrad-Norm's global accumulator); none by default.
+  virtual std::vector<BufferSpec> group_state_spec(std::size_t) const { return {}; }
+  // Memory accounting, from shapes only (nothing is allocated): bytes of state tensors once every
+  // parameter has taken a step (step counters not counted). Equals the bytes actually held then.
+  std::int64_t state_bytes() const;
+  // The same for one parameter of `shape` under `group`'s options, without any such parameter.
+  std::int64_t state_bytes(const Shape& shape, std::size_t group = 0) const;
 
  protected:
   void add_group_params(std::vector<Parameter*> params);
@@ -85,6 +146,7 @@ class Optimizer {
   virtual void step_param(std::size_t group, Parameter& p, ParamState& st, double lr_factor) = 0;
 
   std::vector<std::vector<Parameter*>> groups_;
+  std::vector<BufferMap> group_state_;  // one per group
   std::unordered_map<std::uint64_t, ParamState> state_;
   std::int64_t steps_ = 0;
   Schedule schedule_;
@@ -95,6 +157,9 @@ class Optimizer {
 std::vector<std::span<float>> prepare_buffers(ParamState& st, const Shape& shape,
                                               const std::vector<std::string_view>& names,
                                               const std::function<float(std::string_view)>& initial);
+// The same for a tensor rule's layout; a buffer present with another shape (options changed after
+// the first step, e.g. block_size) is an Error naming it.
+std::vector<std::span<float>> prepare_state(BufferMap& buffers, const std::vector<BufferSpec>& specs);
 [[noreturn]] void throw_no_sparse_support(std::string_view optimizer, const std::string& param);
 // Multi-tensor split: treats the tensors of `sizes` as one concatenated range, splits it into one
 // contiguous chunk per thread by element count (one parallel region for the whole group), and calls
@@ -150,11 +215,47 @@ class RuleOptimizer final : public Optimizer {
     options_.at(group) = o;
   }
 
+  std::vector<BufferSpec> state_spec(std::size_t group, const Shape& shape) const override {
+    const Options& o = options_.at(group);
+    if constexpr (ElementwiseRule<Rule>) {
+      std::vector<BufferSpec> out;
+      for (auto n : Rule::state_names(o)) out.push_back({std::string(n), shape, Rule::initial_value(o, n)});
+      return out;
+    } else {
+      return Rule::state_spec(o, shape);
+    }
+  }
+  std::vector<BufferSpec> group_state_spec(std::size_t group) const override {
+    if constexpr (GroupStateRule<Rule>) return Rule::group_state_spec(options_.at(group));
+    else return {};
+  }
+
  protected:
+  void step_group(std::size_t group, double lr_factor) override {
+    if constexpr (ElementwiseRule<Rule>) {
+      step_group_fused(group, lr_factor);
+    } else {
+      if constexpr (GroupStateRule<Rule>) {
+        // Shared state first (from every gradient of the group), then each parameter's step.
+        std::vector<std::span<const float>> grads;
+        for (auto* p : groups_[group]) {
+          if (!p->requires_grad()) continue;
+          if (p->has_sparse_grad()) throw_no_sparse_support(Rule::name, p->name());
+          grads.push_back(p->grad().span());
+        }
+        Options o = options_[group];
+        o.lr *= lr_factor;
+        const auto shared = prepare_state(group_state_[group], Rule::group_state_spec(o));
+        Rule::begin_group_step(o, grads, shared);
+      }
+      Optimizer::step_group(group, lr_factor);
+    }
+  }
+
   // Elementwise rules update all dense parameters of a group in one parallel region, split by element
   // counts, so a model of many small tensors pays one thread start per step, not one per tensor. The
   // kernel is the same; it is called on slices (and runs inline inside the region).
-  void step_group(std::size_t group, double lr_factor) override {
+  void step_group_fused(std::size_t group, double lr_factor) {
     const auto& params = groups_[group];
     bool dense = true;
     for (const auto* p : params) dense = dense && !p->has_sparse_grad();
@@ -193,6 +294,21 @@ class RuleOptimizer final : public Optimizer {
   void step_param(std::size_t group, Parameter& p, ParamState& st, double lr_factor) override {
     Options o = options_[group];
     o.lr *= lr_factor;
+    if constexpr (ElementwiseRule<Rule>) step_elementwise(o, p, st);
+    else step_tensor(group, o, p, st);
+  }
+
+  void step_tensor(std::size_t group, const Options& o, Parameter& p, ParamState& st) {
+    if (p.has_sparse_grad()) throw_no_sparse_support(Rule::name, p.name());
+    const auto buffers = prepare_state(st.buffers, Rule::state_spec(o, p.shape()));
+    std::vector<std::span<float>> shared;
+    if constexpr (GroupStateRule<Rule>) {
+      for (const auto& spec : Rule::group_state_spec(o)) shared.push_back(group_state_[group].find(spec.name)->second.span());
+    }
+    Rule::step(o, TensorStep{p.value().span(), p.shape(), p.grad().span(), buffers, shared, st.step});
+  }
+
+  void step_elementwise(const Options& o, Parameter& p, ParamState& st) {
     const auto names = Rule::state_names(o);
     auto buffers = prepare_buffers(st, p.shape(), names,
                                    [&](std::string_view n) { return Rule::initial_value(o, n); });

@@ -2,6 +2,7 @@
 // everything generic — parsing "key=value" from the CLI, --help text, JSON in state dicts, the
 // registry — walks that table. No option name is spelled twice.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <span>
 #include <string>
@@ -22,13 +23,14 @@ using OptionMap = std::map<std::string, std::string, std::less<>>;
 template <class Options>
 struct Field {
   std::string_view key;
-  std::variant<double Options::*, bool Options::*, EpsMode Options::*> member;
+  std::variant<double Options::*, bool Options::*, EpsMode Options::*, std::int64_t Options::*> member;
   std::string_view help;
 };
 
 // Parsing helpers shared by every table (strict: the whole text must be the value).
 double parse_double(std::string_view key, std::string_view text);
 bool parse_bool(std::string_view key, std::string_view text);
+std::int64_t parse_int64(std::string_view key, std::string_view text);  // an integer, written as one
 std::string format_double(double v);
 [[noreturn]] void throw_unknown_option(std::string_view optimizer, std::string_view key, const std::string& valid);
 
@@ -37,6 +39,7 @@ void require_finite_nonnegative(std::string_view optimizer, std::string_view fie
 void require_finite_positive(std::string_view optimizer, std::string_view field, double v);
 void require_in_range(std::string_view optimizer, std::string_view field, double v, double lo, double hi,
                       bool hi_inclusive);
+void require_at_least(std::string_view optimizer, std::string_view field, std::int64_t v, std::int64_t lo);
 
 template <class Options>
 void set_field(Options& o, const Field<Options>& f, std::string_view text) {
@@ -45,6 +48,7 @@ void set_field(Options& o, const Field<Options>& f, std::string_view text) {
         using T = std::remove_cvref_t<decltype(o.*member)>;
         if constexpr (std::is_same_v<T, double>) o.*member = parse_double(f.key, text);
         else if constexpr (std::is_same_v<T, bool>) o.*member = parse_bool(f.key, text);
+        else if constexpr (std::is_same_v<T, std::int64_t>) o.*member = parse_int64(f.key, text);
         else o.*member = eps_mode_from_string(text);
       },
       f.member);
@@ -57,6 +61,7 @@ std::string get_field(const Options& o, const Field<Options>& f) {
         using T = std::remove_cvref_t<decltype(o.*member)>;
         if constexpr (std::is_same_v<T, double>) return format_double(o.*member);
         else if constexpr (std::is_same_v<T, bool>) return o.*member ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::int64_t>) return std::to_string(o.*member);
         else return std::string(to_string(o.*member));
       },
       f.member);
