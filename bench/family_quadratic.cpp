@@ -145,7 +145,9 @@ int main(int argc, char** argv) {
     const auto shown = best > 0 ? best : (base > 0 && v.name != "adagrad" ? static_cast<std::int64_t>(base) : cap);
     std::snprintf(steps, sizeof steps, best > 0 ? "%lld" : "%lld+", static_cast<long long>(shown));
     std::snprintf(ratio, sizeof ratio, best > 0 ? "%.1fx" : "-", base / static_cast<double>(best));
-    std::printf("%-24s %10.4g %10s %10s %9.1f\n", v.label.c_str(), best_lr, steps, ratio, secs);
+    char lr_text[32];
+    std::snprintf(lr_text, sizeof lr_text, best > 0 ? "%.4g" : "-", best_lr);
+    std::printf("%-24s %10s %10s %10s %9.1f\n", v.label.c_str(), lr_text, steps, ratio, secs);
     std::fflush(stdout);
   }
   return 0;

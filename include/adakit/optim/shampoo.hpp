@@ -14,7 +14,9 @@
 // Grafting (graft = true, default): the tile's direction takes the norm of diagonal AdaGrad's step
 // on the same tile, as Distributed Shampoo's AdaGrad grafting (per block, as Shi et al.):
 //   s  = s + g²,  A = g / (√s + graft_eps),  D = D · ‖A‖ / ‖D‖      (D unchanged where ‖D‖ = 0)
-// and finally θ = θ - lr · D.
+// and finally θ = θ - lr · D. Grafting is also what keeps stale roots (precondition_every > 1)
+// stable: without it a stale root has no bound on its step (see adagrad_full.hpp), so use
+// graft = false with precondition_every = 1.
 // Roots come from symmetric eigendecompositions (LAPACK dsyevd in double); a statistic's numerical
 // null space gets no step (src/optim/linalg.hpp). L and R are kept as float pairs (hi + lo,
 // ~48 bits, their increments computed in double), as full-matrix AdaGrad's G; the roots in float
