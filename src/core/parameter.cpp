@@ -33,10 +33,17 @@ void coalesce_rows(std::span<const std::int64_t> indices, std::span<const float>
   if (static_cast<std::int64_t>(values.size()) != n * dim)
     throw UsageError("row-sparse gradient: " + std::to_string(n) + " indices of dim " + std::to_string(dim) +
                      " need " + std::to_string(n * dim) + " values, got " + std::to_string(values.size()));
+  bool ascending = true;  // strictly: already coalesced (the sparse linear models' gradients)
   for (std::int64_t i = 0; i < n; ++i) {
     if (indices[i] < 0 || indices[i] >= rows)
       throw UsageError("row-sparse gradient: index " + std::to_string(indices[i]) + " (position " +
                        std::to_string(i) + ") is out of range for a table of " + std::to_string(rows) + " rows");
+    ascending = ascending && (i == 0 || indices[i] > indices[i - 1]);
+  }
+  if (ascending) {  // what the sort below would return, without its allocations
+    unique_indices.assign(indices.begin(), indices.end());
+    summed.assign(values.begin(), values.end());
+    return;
   }
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
