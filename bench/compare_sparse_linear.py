@@ -41,7 +41,6 @@ import math
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -387,7 +386,7 @@ def main():
 
     lo, hi = min(bits_list), max(bits_list)
     print()
-    print(f"## Targets")
+    print("## Targets")
     for batch in batches:
         for threads in thread_list:
             keys = [(batch, threads, b) for b in bits_list]
