@@ -115,6 +115,15 @@ void coalesce_rows(std::span<const std::int64_t> indices, std::span<const float>
   if (static_cast<std::int64_t>(values.size()) != count * dim)
     throw UsageError("row-sparse gradient: " + std::to_string(count) + " indices of dim " + std::to_string(dim) +
                      " need " + std::to_string(count * dim) + " values, got " + std::to_string(values.size()));
+  bool ascending = true;  // strictly: already coalesced (the sparse linear models' gradients)
+  for (std::int64_t i = 0; i < count && ascending; ++i)
+    ascending = indices[static_cast<std::size_t>(i)] >= 0 && indices[static_cast<std::size_t>(i)] < rows &&
+                (i == 0 || indices[static_cast<std::size_t>(i)] > indices[static_cast<std::size_t>(i - 1)]);
+  if (ascending) {  // what the sort below would return, without its work
+    unique_indices.assign(indices.begin(), indices.end());
+    summed.assign(values.begin(), values.end());
+    return;
+  }
   thread_local std::vector<std::int64_t> order_scratch;
   std::vector<std::int64_t>& order = order_scratch;
   sort_row_positions(indices, rows, order);

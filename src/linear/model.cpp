@@ -1,7 +1,10 @@
 #include "adakit/linear/model.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "adakit/core/error.hpp"
@@ -75,6 +78,9 @@ double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label
 
 void BatchFeatures::build(const data::CsrMatrix& x, std::span<const std::int64_t> rows, std::int64_t dim) {
   scratch_.clear();
+  std::uint32_t any_bits = 0;  // OR of the feature ids: which radix digits can be nonzero
+  bool in_order = true;        // feature ids non-decreasing in reading order: already grouped
+  std::int32_t last = 0;
   for (std::size_t p = 0; p < rows.size(); ++p) {
     const std::int64_t r = rows[p];
     if (r < 0 || r >= x.rows)
@@ -82,29 +88,58 @@ void BatchFeatures::build(const data::CsrMatrix& x, std::span<const std::int64_t
     const auto idx = x.row_indices(r);
     const auto val = x.row_values(r);
     for (std::size_t k = 0; k < idx.size(); ++k) {
-      if (idx[k] < 0 || idx[k] >= dim)
-        throw UsageError("feature " + std::to_string(idx[k]) + " of row " + std::to_string(r) +
+      const std::int32_t f = idx[k];
+      if (f < 0 || f >= dim)
+        throw UsageError("feature " + std::to_string(f) + " of row " + std::to_string(r) +
                              " is outside the model's dim " + std::to_string(dim),
                          {"", r + 1, "features"});
-      scratch_.push_back({idx[k], static_cast<std::int32_t>(p), val[k]});
+      any_bits |= static_cast<std::uint32_t>(f);
+      in_order = in_order && f >= last;
+      last = f;
+      scratch_.push_back({f, static_cast<std::int32_t>(p), val[k]});
     }
   }
-  std::sort(scratch_.begin(), scratch_.end(), [](const Entry& a, const Entry& b) {
-    return a.feature != b.feature ? a.feature < b.feature : a.position < b.position;
-  });
+  const std::size_t n = scratch_.size();
+  if (!in_order) {
+    // Stable LSD radix sort by feature: entries with equal features keep their reading order, which
+    // is position order. The ids' significant bits are split into the fewest digits of at most 11
+    // bits (2 passes up to 2^22 features); one histogram pass for all digits, then one scatter pass
+    // per digit that is not the same for all entries.
+    constexpr int kMaxWidth = 11, kMaxPasses = 3;  // 3 x 11 bits cover int32 ids
+    const int bits = std::bit_width(any_bits);
+    const int passes = (bits + kMaxWidth - 1) / kMaxWidth;
+    const int width = (bits + passes - 1) / passes;
+    const std::uint32_t mask = (std::uint32_t{1} << width) - 1, buckets = mask + 1;
+    std::array<std::uint32_t, kMaxPasses << kMaxWidth> count;
+    std::fill_n(count.begin(), sz(passes) * buckets, 0u);
+    for (const Entry& e : scratch_) {
+      const auto f = static_cast<std::uint32_t>(e.feature);
+      for (int d = 0; d < passes; ++d) ++count[sz(d) * buckets + ((f >> (width * d)) & mask)];
+    }
+    sorted_.resize(n);
+    for (int d = 0; d < passes; ++d) {
+      std::uint32_t* c = count.data() + sz(d) * buckets;
+      if (std::find(c, c + buckets, static_cast<std::uint32_t>(n)) != c + buckets) continue;  // one bucket
+      std::uint32_t sum = 0;
+      for (std::uint32_t i = 0; i < buckets; ++i) sum += std::exchange(c[i], sum);
+      for (const Entry& e : scratch_) sorted_[c[(static_cast<std::uint32_t>(e.feature) >> (width * d)) & mask]++] = e;
+      scratch_.swap(sorted_);
+    }
+  }
   features.clear();
   offsets.clear();
-  positions.clear();
-  values.clear();
-  for (const Entry& e : scratch_) {
+  positions.resize(n);
+  values.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Entry& e = scratch_[i];
     if (features.empty() || features.back() != e.feature) {
       features.push_back(e.feature);
-      offsets.push_back(static_cast<std::int64_t>(positions.size()));
+      offsets.push_back(static_cast<std::int64_t>(i));
     }
-    positions.push_back(e.position);
-    values.push_back(e.value);
+    positions[i] = e.position;
+    values[i] = e.value;
   }
-  offsets.push_back(static_cast<std::int64_t>(positions.size()));
+  offsets.push_back(static_cast<std::int64_t>(n));
 }
 
 // ---- LinearModel ----
@@ -204,8 +239,22 @@ BatchStats LinearModel::gradient(const data::SparseDataset& d, std::span<const s
   out.z.resize(sz(k));
   BatchStats st;
   st.count = b;
-  for (std::int64_t p = 0; p < b; ++p) {
+  // A large model does not fit in cache: ask for the weights of the row kRowsAhead ahead while
+  // scoring this one, so the misses overlap with the arithmetic. A hint: no value changes.
+  constexpr std::int64_t kRowsAhead = 4;
+  auto prefetch_row = [&](std::int64_t p) {
     const std::int64_t r = rows[sz(p)];
+    if (r < 0 || r >= d.features.rows) return;  // refused below
+    for (const std::int32_t j : d.features.row_indices(r))
+      if (j >= 0 && j < dim_) __builtin_prefetch(weights_.data() + j * k, 0);
+  };
+  for (std::int64_t p = 0; p < std::min(b, kRowsAhead); ++p) prefetch_row(p);
+  for (std::int64_t p = 0; p < b; ++p) {
+    if (p + kRowsAhead < b) prefetch_row(p + kRowsAhead);
+    const std::int64_t r = rows[sz(p)];
+    if (r < 0 || r >= d.features.rows)
+      throw UsageError("linear gradient: batch row " + std::to_string(r) + " is outside [0, " +
+                       std::to_string(d.features.rows) + ")");
     scores(d.features, r, out.z);
     const std::int32_t label = regression ? 0 : d.labels[sz(r)];
     const float target = regression ? d.targets[sz(r)] : 0.0f;

@@ -12,6 +12,8 @@ namespace adakit::optim::detail {
 
 // Elements per thread below which a step runs on one thread (a thread start costs more).
 inline constexpr std::int64_t kGrain = 1 << 15;
+// Row-sparse steps prefetch the row this many rows ahead of the one they update.
+inline constexpr std::int64_t kPrefetchAhead = 32;
 
 template <class F>
 void with_flag(bool flag, F&& f) {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "adakit/core/error.hpp"
 #include "adakit/linear/adagrad.hpp"
@@ -103,6 +105,50 @@ TEST(LinearModel, BatchGradientIsTheMeanAndMatchesFiniteDifferences) {
     want.erase(std::unique(want.begin(), want.end()), want.end());
     EXPECT_EQ(g.features, want);
   }
+}
+
+// build() groups a batch's nonzeros by feature with a radix sort on the id: checked against a
+// std::map grouping for ids that differ in every byte, share low bytes (equal digits, a pass
+// skipped), repeat across rows (entries keep the batch's row order), and batches already in order.
+TEST(BatchFeatures, GroupsEntriesByFeatureInBatchRowOrder) {
+  data::CsrMatrix x;
+  x.cols = std::int64_t{1} << 31;
+  const std::int32_t big = 0x7F000000, mid = 0x00030000;
+  x.add_row(std::vector<std::int32_t>{5, 0x105, big + 5, mid + 0x105}, std::vector<float>{1, 2, 3, 4});
+  x.add_row(std::vector<std::int32_t>{0x105, 0x205, big}, std::vector<float>{5, 6, 7});
+  x.add_row(std::vector<std::int32_t>{5, 0x205, mid + 0x105, big + 5}, std::vector<float>{8, 9, 10, 11});
+  x.add_row(std::vector<std::int32_t>{0, 1, 2}, std::vector<float>{12, 13, 14});
+  x.add_row(std::vector<std::int32_t>{3, 4}, std::vector<float>{15, 16});
+  auto check = [&](const std::vector<std::int64_t>& rows) {
+    std::map<std::int64_t, std::vector<std::pair<std::int32_t, float>>> want;
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      const auto idx = x.row_indices(rows[p]);
+      const auto val = x.row_values(rows[p]);
+      for (std::size_t k = 0; k < idx.size(); ++k) want[idx[k]].emplace_back(static_cast<std::int32_t>(p), val[k]);
+    }
+    BatchFeatures b;
+    b.build(x, rows, x.cols);
+    ASSERT_EQ(b.features.size(), want.size());
+    ASSERT_EQ(b.offsets.size(), want.size() + 1);
+    std::size_t i = 0;
+    for (const auto& [feature, entries] : want) {
+      EXPECT_EQ(b.features[i], feature);
+      ASSERT_EQ(b.offsets[i + 1] - b.offsets[i], static_cast<std::int64_t>(entries.size())) << feature;
+      for (std::size_t e = 0; e < entries.size(); ++e) {
+        const auto at = static_cast<std::size_t>(b.offsets[i]) + e;
+        EXPECT_EQ(b.positions[at], entries[e].first) << feature;
+        EXPECT_EQ(b.values[at], entries[e].second) << feature;
+      }
+      ++i;
+    }
+    EXPECT_EQ(b.offsets.back(), static_cast<std::int64_t>(b.positions.size()));
+  };
+  check({0, 1, 2});
+  check({2, 0, 2, 1});  // a row twice: its entries appear at both positions
+  check({0});           // one canonical row: already in order
+  check({3, 4});        // rows whose features follow each other: already in order
+  check({4, 3, 0});
+  check({});
 }
 
 TEST(LinearModel, RejectsBadShapesAndFeaturesOutsideDim) {

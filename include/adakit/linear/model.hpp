@@ -45,7 +45,10 @@ double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label
                    std::span<float> dz);
 
 // The nonzeros of a batch grouped by feature: the batch's unique features (ascending) and, for each,
-// its entries (row within the batch, value). Buffers are reused: no allocation once warm.
+// its entries (row within the batch, value) in the order they were read (position ascending). Buffers
+// are reused: no allocation once warm. Grouping is a stable LSD radix sort on the feature id (digits
+// of at most 11 bits, only those that vary), skipped when the entries already come in order (one
+// canonical row): O(nonzeros) per batch.
 struct BatchFeatures {
   std::vector<std::int64_t> features;   // unique feature ids, ascending
   std::vector<std::int64_t> offsets;    // features.size() + 1: entries of features[i] are [offsets[i], offsets[i+1])
@@ -60,7 +63,7 @@ struct BatchFeatures {
     std::int32_t feature, position;
     float value;
   };
-  std::vector<Entry> scratch_;
+  std::vector<Entry> scratch_, sorted_;
 };
 
 // Gradient of a batch: rows of W for `features` only, plus the bias.
