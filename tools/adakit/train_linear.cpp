@@ -169,6 +169,11 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   if (f.opt.schedule != "constant" || f.opt.clip_norm != 0.0 || f.opt.clip_value != 0.0)
     throw UsageError("--schedule, --clip-norm and --clip-value apply to dense models, not to sparse linear ones",
                      {"", 0, "schedule"});
+  if (!f.checkpoint.empty() || !f.resume.empty() || f.checkpoint_every != 0)
+    throw UsageError("--checkpoint, --checkpoint-every and --resume apply to dense models, not yet to sparse linear ones",
+                     {"", 0, "checkpoint"});
+  if (f.on_nonfinite != "error" || f.dropout != 0.0)
+    throw UsageError("--on-nonfinite and --dropout apply to dense models, not to sparse linear ones", {"", 0, "on-nonfinite"});
   if (f.validation_split > 0.0 || f.patience > 0)
     throw UsageError("--validation-split and --patience apply to dense models, not to sparse linear ones",
                      {"", 0, "validation-split"});
