@@ -1,4 +1,5 @@
 // read_idx: MNIST-style IDX files (http://yann.lecun.com/exdb/mnist/ describes the format).
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -48,14 +49,25 @@ std::vector<unsigned char> read_idx_file(const std::filesystem::path& path, std:
     payload *= dims[k];
     if (payload > (std::int64_t{1} << 40)) throw Error("dimensions describe more than 2^40 bytes", {file, 0, ""});
   }
-  std::vector<unsigned char> data(static_cast<std::size_t>(payload));
-  const std::size_t got = in.read(data.data(), data.size());
-  if (got != data.size())
-    throw Error("size mismatch: the header announces " + std::to_string(payload) + " bytes of data, the file holds " +
-                    std::to_string(got) + " (truncated file)",
-                {file, 0, ""});
+  // Read in chunks as the data arrives: a header that claims 10^12 bytes over a short file is a
+  // "truncated" error after reading what is there, never a 10^12-byte allocation.
+  const std::size_t header_bytes = 4 + 4 * std::size_t{ndims};
+  const auto want = static_cast<std::size_t>(payload);
+  constexpr std::size_t kChunk = std::size_t{1} << 24;
+  std::vector<unsigned char> data;
+  while (data.size() < want) {
+    const std::size_t old = data.size(), n = std::min(kChunk, want - old);
+    data.resize(old + n);
+    const std::size_t got = in.read(data.data() + old, n);
+    if (got < n)
+      throw Error("size mismatch: the header announces " + std::to_string(payload) + " bytes of data after its " +
+                      std::to_string(header_bytes) + " bytes, the file holds " + std::to_string(old + got) +
+                      " (truncated file)",
+                  {file, 0, ""});
+  }
   if (!in.at_end())
-    throw Error("size mismatch: more data than the header's " + std::to_string(payload) + " bytes (trailing bytes)",
+    throw Error("size mismatch: more data than the header's " + std::to_string(payload) + " bytes (trailing bytes from byte " +
+                    std::to_string(header_bytes + want) + ")",
                 {file, 0, ""});
   return data;
 }
