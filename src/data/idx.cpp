@@ -46,8 +46,8 @@ std::vector<unsigned char> read_idx_file(const std::filesystem::path& path, std:
     if (d > 0x7FFFFFFFu) throw Error("dimension " + std::to_string(k + 1) + " is too large: " + std::to_string(d), {file, 0, ""});
     if (k > 0 && d == 0) throw Error("dimension " + std::to_string(k + 1) + " is zero", {file, 0, ""});
     dims[k] = static_cast<std::int64_t>(d);
-    payload *= dims[k];
-    if (payload > (std::int64_t{1} << 40)) throw Error("dimensions describe more than 2^40 bytes", {file, 0, ""});
+    if (__builtin_mul_overflow(payload, dims[k], &payload) || payload > (std::int64_t{1} << 40))
+      throw Error("dimensions describe more than 2^40 bytes", {file, 0, ""});
   }
   // Read in chunks as the data arrives: a header that claims 10^12 bytes over a short file is a
   // "truncated" error after reading what is there, never a 10^12-byte allocation.
