@@ -53,10 +53,11 @@ std::vector<unsigned char> read_idx_file(const std::filesystem::path& path, std:
   // "truncated" error after reading what is there, never a 10^12-byte allocation.
   const std::size_t header_bytes = 4 + 4 * std::size_t{ndims};
   const auto want = static_cast<std::size_t>(payload);
-  constexpr std::size_t kChunk = std::size_t{1} << 24;
+  // Chunks grow with the data read so far (64 KiB .. 16 MiB): at most about twice what is there.
   std::vector<unsigned char> data;
   while (data.size() < want) {
-    const std::size_t old = data.size(), n = std::min(kChunk, want - old);
+    const std::size_t old = data.size();
+    const std::size_t n = std::min(want - old, std::clamp(old, std::size_t{1} << 16, std::size_t{1} << 24));
     data.resize(old + n);
     const std::size_t got = in.read(data.data() + old, n);
     if (got < n)
