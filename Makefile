@@ -8,7 +8,9 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 ADAKIT := $(BUILD_DIR)/tools/adakit/adakit
 OUT ?= out
 
-.PHONY: all deps configure build run test clean
+SAN_DIR ?= build-asan
+
+.PHONY: all deps configure build run test test-sanitize fuzz clean
 
 all: build
 
@@ -29,5 +31,17 @@ run: build
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+# The whole test suite built with AddressSanitizer + UndefinedBehaviorSanitizer (GCC), in $(SAN_DIR).
+test-sanitize: deps
+	cmake -S . -B $(SAN_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADAKIT_SANITIZE=ON -DADAKIT_BUILD_BENCH=OFF
+	cmake --build $(SAN_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(SAN_DIR) --output-on-failure -j $(JOBS)
+
+# Every libFuzzer target for FUZZ_RUNS inputs (clang; build-fuzz/). See scripts/fuzz.sh.
+FUZZ_RUNS ?= 20000
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_RUNS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_DIR) build-fuzz

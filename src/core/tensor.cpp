@@ -13,7 +13,7 @@ std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
   for (auto d : shape) {
     if (d < 0) throw UsageError("negative dimension in shape " + shape_to_string(shape));
-    n *= d;
+    if (__builtin_mul_overflow(n, d, &n)) throw UsageError("shape " + shape_to_string(shape) + " has more than 2^63 elements");
   }
   return n;
 }

@@ -29,14 +29,15 @@ Batch read_batch_bytes(const std::filesystem::path& path) {
   if (size == 0) throw Error("empty file: no CIFAR-10 records", {in.name(), 0, ""});
   b.count = size / kRecord;
   if (size % kRecord != 0)
-    throw Error("record " + std::to_string(b.count) + " (0-based) is truncated: it has " + std::to_string(size % kRecord) +
-                    " of " + std::to_string(kRecord) + " bytes (1 label + 3072 pixels)",
+    throw Error("record " + std::to_string(b.count) + " (0-based, at byte " + std::to_string(b.count * kRecord) +
+                    ") is truncated: it has " + std::to_string(size % kRecord) + " of " + std::to_string(kRecord) +
+                    " bytes (1 label + 3072 pixels; a batch is a whole number of records)",
                 {in.name(), 0, ""});
   for (std::int64_t r = 0; r < b.count; ++r) {
     const unsigned label = b.bytes[static_cast<std::size_t>(r * kRecord)];
     if (label > 9)
-      throw Error("record " + std::to_string(r) + " (0-based): label byte " + std::to_string(label) +
-                      " is not a CIFAR-10 class (0..9)",
+      throw Error("record " + std::to_string(r) + " (0-based): label byte " + std::to_string(label) + " at byte " +
+                      std::to_string(r * kRecord) + " is not a CIFAR-10 class (0..9)",
                   {in.name(), 0, ""});
   }
   return b;

@@ -158,15 +158,17 @@ std::string integer_text(double v) { return std::to_string(static_cast<long long
 }  // namespace
 
 Dataset read_csv(const std::filesystem::path& path, const CsvOptions& options) {
-  const std::string file = path.string();
-  if (options.delimiter == '"' || options.delimiter == '\n' || options.delimiter == '\r')
-    throw UsageError("delimiter cannot be a quote or a line break", {file, 0, "delimiter"});
   std::vector<unsigned char> bytes;
   {
     detail::InputFile in(path);
     bytes = in.read_rest();
   }
-  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return parse_csv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string(), options);
+}
+
+Dataset parse_csv(std::string_view text, const std::string& file, const CsvOptions& options) {
+  if (options.delimiter == '"' || options.delimiter == '\n' || options.delimiter == '\r')
+    throw UsageError("delimiter cannot be a quote or a line break", {file, 0, "delimiter"});
   CsvCursor cursor(text, options.delimiter, file);
 
   std::vector<std::string> cells;
@@ -190,7 +192,7 @@ Dataset read_csv(const std::filesystem::path& path, const CsvOptions& options) {
     column_names[j] = header && !cells[j].empty() ? cells[j] : "column " + std::to_string(j + 1);
 
   Dataset d;
-  d.name = path.filename().string();
+  d.name = std::filesystem::path(file).filename().string();
   for (const char* ext : {".gz", ".csv", ".tsv", ".txt"})
     if (d.name.size() > std::string_view(ext).size() && d.name.ends_with(ext))
       d.name.resize(d.name.size() - std::string_view(ext).size());

@@ -1,4 +1,5 @@
 // read_idx: MNIST-style IDX files (http://yann.lecun.com/exdb/mnist/ describes the format).
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -45,17 +46,29 @@ std::vector<unsigned char> read_idx_file(const std::filesystem::path& path, std:
     if (d > 0x7FFFFFFFu) throw Error("dimension " + std::to_string(k + 1) + " is too large: " + std::to_string(d), {file, 0, ""});
     if (k > 0 && d == 0) throw Error("dimension " + std::to_string(k + 1) + " is zero", {file, 0, ""});
     dims[k] = static_cast<std::int64_t>(d);
-    payload *= dims[k];
-    if (payload > (std::int64_t{1} << 40)) throw Error("dimensions describe more than 2^40 bytes", {file, 0, ""});
+    if (__builtin_mul_overflow(payload, dims[k], &payload) || payload > (std::int64_t{1} << 40))
+      throw Error("dimensions describe more than 2^40 bytes", {file, 0, ""});
   }
-  std::vector<unsigned char> data(static_cast<std::size_t>(payload));
-  const std::size_t got = in.read(data.data(), data.size());
-  if (got != data.size())
-    throw Error("size mismatch: the header announces " + std::to_string(payload) + " bytes of data, the file holds " +
-                    std::to_string(got) + " (truncated file)",
-                {file, 0, ""});
+  // Read in chunks as the data arrives: a header that claims 10^12 bytes over a short file is a
+  // "truncated" error after reading what is there, never a 10^12-byte allocation.
+  const std::size_t header_bytes = 4 + 4 * std::size_t{ndims};
+  const auto want = static_cast<std::size_t>(payload);
+  // Chunks grow with the data read so far (64 KiB .. 16 MiB): at most about twice what is there.
+  std::vector<unsigned char> data;
+  while (data.size() < want) {
+    const std::size_t old = data.size();
+    const std::size_t n = std::min(want - old, std::clamp(old, std::size_t{1} << 16, std::size_t{1} << 24));
+    data.resize(old + n);
+    const std::size_t got = in.read(data.data() + old, n);
+    if (got < n)
+      throw Error("size mismatch: the header announces " + std::to_string(payload) + " bytes of data after its " +
+                      std::to_string(header_bytes) + " bytes, the file holds " + std::to_string(old + got) +
+                      " (truncated file)",
+                  {file, 0, ""});
+  }
   if (!in.at_end())
-    throw Error("size mismatch: more data than the header's " + std::to_string(payload) + " bytes (trailing bytes)",
+    throw Error("size mismatch: more data than the header's " + std::to_string(payload) + " bytes (trailing bytes from byte " +
+                    std::to_string(header_bytes + want) + ")",
                 {file, 0, ""});
   return data;
 }

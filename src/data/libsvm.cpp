@@ -72,7 +72,9 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
   if (options.n_features < 0)
     throw UsageError("n_features must be >= 0 (0 = the largest index in the file)", {source, 0, "n_features"});
   constexpr std::int64_t kMaxIndex = std::numeric_limits<std::int32_t>::max();  // column = index - 1 fits int32
-  const std::int64_t max_index = options.n_features > 0 ? std::min(options.n_features, kMaxIndex) : kMaxIndex;
+  if (options.max_index < 1) throw UsageError("max_index must be >= 1", {source, 0, "max_index"});
+  const std::int64_t max_index =
+      std::min(options.n_features > 0 ? options.n_features : options.max_index, kMaxIndex);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
 
   SparseDataset d;
@@ -129,7 +131,8 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
       if (!parse_unsigned(key, index) || index < 1) fail(t, "index is not a positive integer (indices are 1-based)");
       if (index > max_index)
         fail(t, options.n_features > 0 ? "index above n_features = " + std::to_string(options.n_features)
-                                       : "index above 2^31 - 1");
+                : max_index == kMaxIndex ? std::string("index above 2^31 - 1")
+                                         : "index above the largest one allowed, " + std::to_string(max_index));
       if (index <= previous)
         fail(t, "index " + std::to_string(index) + " is not above the previous index " + std::to_string(previous) +
                     " (indices must increase)");

@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -84,6 +85,11 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   }
 }
 
+namespace {
+constexpr const char* kPayloadChecksum = "adakit.payload_fnv1a64";
+constexpr const char* kHeaderChecksum = "adakit.header_fnv1a64";
+}  // namespace
+
 void write_safetensors(const fs::path& path, const TensorFile& file) {
   nlohmann::json header = nlohmann::json::object();
   std::string payload;
@@ -98,8 +104,11 @@ void write_safetensors(const fs::path& path, const TensorFile& file) {
   }
   nlohmann::json meta = nlohmann::json::object();
   for (const auto& [k, v] : file.metadata) meta[k] = v;
-  meta["adakit.payload_fnv1a64"] = hex64(fnv1a64(payload.data(), payload.size()));
+  meta[kPayloadChecksum] = hex64(fnv1a64(payload.data(), payload.size()));
   header["__metadata__"] = meta;
+  // The header checksum covers the header as dumped without it (tensor entries and metadata).
+  const std::string unsigned_text = header.dump();
+  header["__metadata__"][kHeaderChecksum] = hex64(fnv1a64(unsigned_text.data(), unsigned_text.size()));
   std::string text = header.dump();
   while ((8 + text.size()) % 8 != 0) text.push_back(' ');  // align the payload to 8 bytes
   std::string bytes(8, '\0');
@@ -110,59 +119,104 @@ void write_safetensors(const fs::path& path, const TensorFile& file) {
   write_file_atomic(path, bytes);
 }
 
-TensorFile read_safetensors(const fs::path& path) {
-  const std::string where = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open file", {where, 0, ""});
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.size() < 8) throw Error("truncated safetensors file (no header length)", {where, 0, ""});
+namespace {
+
+// A JSON array of unsigned integers (shape, data_offsets); Error naming the tensor otherwise.
+std::vector<std::uint64_t> unsigned_list(const nlohmann::json& j, const char* what, const std::string& where,
+                                         const std::string& name) {
+  if (!j.is_array()) throw Error(std::string(what) + " is not an array", {where, 0, name});
+  std::vector<std::uint64_t> v;
+  for (const auto& x : j) {
+    if (!x.is_number_unsigned())
+      throw Error(std::string(what) + " holds " + x.dump() + ", expected non-negative integers", {where, 0, name});
+    v.push_back(x.get<std::uint64_t>());
+  }
+  return v;
+}
+
+}  // namespace
+
+TensorFile parse_safetensors(std::string_view bytes, const std::string& where, bool verify_checksums) {
+  if (bytes.size() < 8)
+    throw Error("truncated safetensors file: " + std::to_string(bytes.size()) +
+                    " bytes, expected at least the 8-byte header length",
+                {where, 0, ""});
   std::uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
   if (n > bytes.size() - 8)
-    throw Error("truncated or corrupted safetensors file (header length " + std::to_string(n) + " exceeds the file)",
+    throw Error("truncated or corrupted safetensors file: the header length at byte 0 says " + std::to_string(n) +
+                    " bytes, the file has " + std::to_string(bytes.size() - 8) + " after it",
                 {where, 0, ""});
+  const std::string_view header_text = bytes.substr(8, static_cast<std::size_t>(n));
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+    header = nlohmann::json::parse(header_text);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("corrupted safetensors header: ") + e.what(), {where, 0, "header"});
+    throw Error(std::string("corrupted safetensors header (JSON at bytes 8..") + std::to_string(8 + n) + "): " + e.what(),
+                {where, 0, "header"});
   }
   if (!header.is_object()) throw Error("safetensors header is not a JSON object", {where, 0, "header"});
-  const char* payload = bytes.data() + 8 + n;
-  const std::size_t payload_size = bytes.size() - 8 - n;
+  const std::string_view payload = bytes.substr(8 + static_cast<std::size_t>(n));
   TensorFile out;
+  std::string header_sum;
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
       if (!entry.is_object()) throw Error("__metadata__ is not an object", {where, 0, name});
       for (const auto& [k, v] : entry.items()) {
-        if (!v.is_string()) throw Error("metadata value is not a string", {where, 0, k});
-        out.metadata[k] = v.get<std::string>();
+        if (!v.is_string()) throw Error("metadata value is " + v.dump() + ", expected a string", {where, 0, k});
+        if (k == kHeaderChecksum) header_sum = v.get<std::string>();
+        else out.metadata[k] = v.get<std::string>();
       }
       continue;
     }
-    try {
-      if (entry.at("dtype").get<std::string>() != "F32")
-        throw Error("dtype " + entry.at("dtype").get<std::string>() + " is not supported (F32 only)", {where, 0, name});
-      Shape shape = entry.at("shape").get<Shape>();
-      const auto offsets = entry.at("data_offsets").get<std::vector<std::uint64_t>>();
-      if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > payload_size)
-        throw Error("data_offsets outside the file (truncated?)", {where, 0, name});
-      const std::int64_t numel = shape_numel(shape);
-      if (offsets[1] - offsets[0] != static_cast<std::uint64_t>(numel) * sizeof(float))
-        throw Error("data_offsets do not match the shape " + shape_to_string(shape), {where, 0, name});
-      Tensor t(shape);
-      if (numel > 0) std::memcpy(t.data(), payload + offsets[0], offsets[1] - offsets[0]);
-      out.tensors.emplace(name, std::move(t));
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(std::string("bad tensor entry: ") + e.what(), {where, 0, name});
+    if (!entry.is_object()) throw Error("tensor entry is not an object", {where, 0, name});
+    for (const char* key : {"dtype", "shape", "data_offsets"})
+      if (!entry.contains(key)) throw Error(std::string("tensor entry has no ") + key, {where, 0, name});
+    if (!entry.at("dtype").is_string() || entry.at("dtype").get<std::string>() != "F32")
+      throw Error("dtype " + entry.at("dtype").dump() + " is not supported (F32 only)", {where, 0, name});
+    Shape shape;
+    std::uint64_t numel = 1;
+    for (std::uint64_t d : unsigned_list(entry.at("shape"), "shape", where, name)) {
+      if (d > static_cast<std::uint64_t>(INT64_MAX) || __builtin_mul_overflow(numel, d, &numel))
+        throw Error("shape " + entry.at("shape").dump() + " has more elements than any file holds", {where, 0, name});
+      shape.push_back(static_cast<std::int64_t>(d));
     }
+    const auto offsets = unsigned_list(entry.at("data_offsets"), "data_offsets", where, name);
+    if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > payload.size())
+      throw Error("data_offsets " + entry.at("data_offsets").dump() + " lie outside the " +
+                      std::to_string(payload.size()) + "-byte payload (truncated file?)",
+                  {where, 0, name});
+    if (numel > payload.size() / sizeof(float) || offsets[1] - offsets[0] != numel * sizeof(float))
+      throw Error("data_offsets " + entry.at("data_offsets").dump() + " do not match the shape " +
+                      shape_to_string(shape) + " (" + std::to_string(numel) + " F32 values)",
+                  {where, 0, name});
+    Tensor t(shape);
+    if (numel > 0) std::memcpy(t.data(), payload.data() + offsets[0], static_cast<std::size_t>(offsets[1] - offsets[0]));
+    out.tensors.emplace(name, std::move(t));
   }
-  if (auto it = out.metadata.find("adakit.payload_fnv1a64"); it != out.metadata.end()) {
-    if (it->second != hex64(fnv1a64(payload, payload_size)))
-      throw Error("checksum mismatch: the file is corrupted", {where, 0, "adakit.payload_fnv1a64"});
+  if (auto it = out.metadata.find(kPayloadChecksum); it != out.metadata.end()) {
+    if (verify_checksums && it->second != hex64(fnv1a64(payload.data(), payload.size())))
+      throw Error("checksum mismatch: the tensor data is corrupted", {where, 0, kPayloadChecksum});
     out.metadata.erase(it);
   }
+  if (!header_sum.empty() && verify_checksums) {
+    header["__metadata__"].erase(kHeaderChecksum);
+    const std::string text = header.dump();
+    if (header_sum != hex64(fnv1a64(text.data(), text.size())))
+      throw Error("checksum mismatch: the header (tensor entries or metadata) is corrupted", {where, 0, kHeaderChecksum});
+  }
   return out;
+}
+
+TensorFile read_safetensors(const fs::path& path) {
+  const std::string where = path.string();
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error("is a directory, expected a safetensors file", {where, 0, ""});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(std::string("cannot open file: ") + std::strerror(errno), {where, 0, ""});
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw Error("read error", {where, 0, ""});
+  return parse_safetensors(bytes, where);
 }
 
 void save_state_dict(const fs::path& path, const optim::StateDict& dict) {

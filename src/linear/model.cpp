@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <nlohmann/json.hpp>
 
@@ -159,6 +160,12 @@ LinearModel::LinearModel(LinearTask task, std::int64_t dim, std::int64_t classes
       break;
     case LinearTask::squared: classes_ = 0; break;
   }
+  // dim × outputs weights: capped so that a corrupted size in a model file is an error, not a
+  // many-gigabyte allocation (2^31 float32 = 8 GiB; adakit train's LIBSVM columns stop at 2^27).
+  if (classes_ > (std::int64_t{1} << 24) || dim_ > kMaxLinearWeights / outputs_)
+    throw UsageError("linear model: dim " + std::to_string(dim_) + " x " + std::to_string(outputs_) +
+                         " outputs is more than 2^31 weights",
+                     {"", 0, "dim"});
   weights_.assign(sz(dim_ * outputs_), 0.0f);
   bias_.assign(sz(outputs_), 0.0f);
 }
@@ -368,18 +375,28 @@ LinearModel LinearModel::from_json(const nlohmann::json& j) {
   LinearModel m = model_from_config(j);
   for (const char* key : {"bias", "rows", "values"})
     if (!j.contains(key) || !j[key].is_array()) bad_field(key, "is missing or not an array");
-  std::vector<float> bias, values;
+  // Strictly typed: integers for rows, finite float32 values (a double outside float range, or a
+  // fraction where an index belongs, is an error rather than a conversion).
+  const auto floats = [](const nlohmann::json& a, const char* key) {
+    std::vector<float> v;
+    v.reserve(a.size());
+    for (const auto& x : a) {
+      if (!x.is_number() || !(std::fabs(x.get<double>()) <= std::numeric_limits<float>::max()))
+        bad_field(key, "holds " + x.dump() + ", expected finite float32 numbers");
+      v.push_back(static_cast<float>(x.get<double>()));
+    }
+    return v;
+  };
+  const std::vector<float> bias = floats(j["bias"], "bias"), values = floats(j["values"], "values");
   std::vector<std::int64_t> rows;
-  try {
-    bias = j["bias"].get<std::vector<float>>();
-    rows = j["rows"].get<std::vector<std::int64_t>>();
-    values = j["values"].get<std::vector<float>>();
-  } catch (const nlohmann::json::exception& e) {
-    bad_field("bias/rows/values", e.what());
+  rows.reserve(j["rows"].size());
+  for (const auto& x : j["rows"]) {
+    if (!x.is_number_integer()) bad_field("rows", "holds " + x.dump() + ", expected integer feature indices");
+    rows.push_back(x.get<std::int64_t>());
   }
   if (static_cast<std::int64_t>(bias.size()) != m.outputs())
     bad_field("bias", "has " + std::to_string(bias.size()) + " values, expected " + std::to_string(m.outputs()));
-  if (values.size() != rows.size() * sz(m.outputs()))
+  if (rows.size() > values.size() || values.size() != rows.size() * sz(m.outputs()))
     bad_field("values", "has " + std::to_string(values.size()) + " values for " + std::to_string(rows.size()) +
                             " rows of " + std::to_string(m.outputs()));
   std::copy(bias.begin(), bias.end(), m.bias().begin());

@@ -1,6 +1,7 @@
 #include "adakit/nn/layers.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -576,6 +577,32 @@ std::span<const std::string_view> layer_kinds() {
     return k;
   }();
   return kinds;
+}
+
+std::int64_t declared_parameters(const json& c) {
+  if (!c.is_object() || !c.contains("kind") || !c.at("kind").is_string()) return 0;
+  const auto field = [&](const char* k) -> std::int64_t {
+    if (!c.contains(k) || !c.at(k).is_number_integer()) return 0;
+    const auto v = c.at(k).get<std::int64_t>();
+    return v > 0 ? v : 0;
+  };
+  const auto product = [](std::initializer_list<std::int64_t> xs) {
+    std::int64_t n = 1;
+    for (auto x : xs)
+      if (__builtin_mul_overflow(n, x, &n)) return std::numeric_limits<std::int64_t>::max();
+    return n;
+  };
+  const auto plus = [](std::int64_t a, std::int64_t b) {
+    std::int64_t n = 0;
+    return __builtin_add_overflow(a, b, &n) ? std::numeric_limits<std::int64_t>::max() : n;
+  };
+  const std::string kind = c.at("kind").get<std::string>();
+  if (kind == "linear") return plus(product({field("in_features"), field("out_features")}), field("out_features"));
+  if (kind == "conv2d")
+    return plus(product({field("out_channels"), field("in_channels"), field("kernel_size"), field("kernel_size")}),
+                field("out_channels"));
+  if (kind == "embedding") return product({field("num_embeddings"), field("embedding_dim")});
+  return 0;
 }
 
 std::unique_ptr<Layer> make_layer(const json& config) {

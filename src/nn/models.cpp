@@ -23,8 +23,11 @@ std::uint64_t layer_seed(std::uint64_t seed, std::size_t index) {
 }
 
 Sequential mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::int64_t out,
-               const std::string& activation, const std::string& output_activation, std::uint64_t seed) {
+               const std::string& activation, const std::string& output_activation, std::uint64_t seed,
+               double dropout) {
   (void)make_activation(activation, "activation");  // validate before building
+  if (!(dropout >= 0.0 && dropout < 1.0))
+    throw UsageError("dropout must be in [0, 1), got " + std::to_string(dropout), {"", 0, "dropout"});
   if (!output_activation.empty() && output_activation != "sigmoid")
     throw UsageError("output_activation must be empty or sigmoid, got '" + output_activation + "'",
                      {"", 0, "output_activation"});
@@ -33,6 +36,7 @@ Sequential mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::in
   for (std::int64_t h : hidden) {
     model.add(std::make_unique<Linear>(width, h, true, layer_seed(seed, model.size())));
     model.add(make_activation(activation, "activation"));
+    if (dropout > 0.0) model.add(std::make_unique<Dropout>(dropout, layer_seed(seed, model.size())));
     width = h;
   }
   model.add(std::make_unique<Linear>(width, out, true, layer_seed(seed, model.size())));

@@ -60,6 +60,13 @@ void Sequential::backward(const Tensor& dloss) {
   }
 }
 
+std::vector<std::pair<std::string, Rng*>> Sequential::random_streams() {
+  std::vector<std::pair<std::string, Rng*>> out;
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    if (Rng* r = layers_[i]->random_stream()) out.emplace_back(std::to_string(i), r);
+  return out;
+}
+
 std::vector<Parameter*> Sequential::parameters() {
   std::vector<Parameter*> all;
   for (auto& layer : layers_)
@@ -96,7 +103,7 @@ json Sequential::config() const {
   return {{"kind", "sequential"}, {"layers", std::move(layers)}};
 }
 
-Sequential Sequential::from_config(const json& config) {
+Sequential Sequential::from_config(const json& config, std::int64_t max_parameters) {
   const json* layers = &config;
   if (config.is_object()) {
     if (!config.contains("kind") || config.at("kind") != "sequential")
@@ -108,6 +115,15 @@ Sequential Sequential::from_config(const json& config) {
     layers = &config.at("layers");
   }
   if (!layers->is_array()) throw Error("model config: 'layers' must be an array of layer configs", {"", 0, "layers"});
+  std::int64_t declared = 0;
+  for (const auto& layer : *layers) {
+    const std::int64_t n = declared_parameters(layer);
+    if (n > max_parameters - declared)
+      throw Error("model config declares more than " + std::to_string(max_parameters) +
+                      " parameter values, the most this source holds",
+                  {"", 0, "layers"});
+    declared += n;
+  }
   Sequential model;
   for (std::size_t i = 0; i < layers->size(); ++i) {
     try {

@@ -133,9 +133,40 @@ Metrics evaluate(nn::Sequential& model, const data::Dataset& d, Objective obj, s
   return m;
 }
 
+namespace {
+
+// A resumed state must describe this run.
+void check_resume(const FitState& st, std::int64_t n, std::int64_t batches, std::size_t num_params) {
+  const auto bad = [](const std::string& what) {
+    throw Error("cannot resume: " + what, {"", 0, "resume"});
+  };
+  if (st.samples != n || st.batches_per_epoch != batches)
+    bad("the saved run had " + std::to_string(st.samples) + " training samples in " +
+        std::to_string(st.batches_per_epoch) + " batches per epoch, this one has " + std::to_string(n) + " in " +
+        std::to_string(batches) + " (same data, split and batch size needed)");
+  if (st.epoch < 1 || st.batch < 0 || st.batch > batches)
+    bad("position epoch " + std::to_string(st.epoch) + ", batch " + std::to_string(st.batch) + " is outside the run");
+  if (!st.best_weights.empty() && st.best_weights.size() != num_params)
+    bad("the saved best weights do not match the model's " + std::to_string(num_params) + " parameters");
+  if (st.result.history.size() != static_cast<std::size_t>(st.result.epochs_run) ||
+      st.result.epochs_run != st.epoch - 1)
+    bad("the saved history (" + std::to_string(st.result.history.size()) + " epochs) does not end before epoch " +
+        std::to_string(st.epoch));
+}
+
+void shuffled_order(Rng& rng, bool shuffle, std::vector<std::int64_t>& order) {
+  std::iota(order.begin(), order.end(), 0);
+  if (!shuffle) return;
+  const auto n = static_cast<std::int64_t>(order.size());
+  for (std::int64_t i = n - 1; i > 0; --i)
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i + 1)))]);
+}
+
+}  // namespace
+
 FitResult fit(nn::Sequential& model, optim::Optimizer& opt, const data::Dataset& train,
               const data::Dataset* validation, Objective obj, const FitOptions& o,
-              std::span<Callback* const> callbacks) {
+              std::span<Callback* const> callbacks, const FitState* resume) {
   if (o.epochs < 0) throw UsageError("epochs must be >= 0", {"", 0, "epochs"});
   if (o.batch_size < 1) throw UsageError("batch size must be >= 1", {"", 0, "batch_size"});
   if (o.patience < 0) throw UsageError("patience must be >= 0", {"", 0, "patience"});
@@ -144,24 +175,33 @@ FitResult fit(nn::Sequential& model, optim::Optimizer& opt, const data::Dataset&
   const auto params = model.parameters();
   const std::int64_t n = train.size();
   const std::int64_t batches = (n + o.batch_size - 1) / o.batch_size;
-  Rng rng(o.seed);
+  FitState st;
+  if (resume != nullptr) {
+    check_resume(*resume, n, batches, params.size());
+    st = *resume;
+  } else {
+    st.samples = n;
+    st.batches_per_epoch = batches;
+    st.shuffle_rng = Rng(o.seed).state();
+  }
+  FitResult& result = st.result;
+  Rng rng;
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
   Batch b;
-  FitResult result;
-  double best = std::numeric_limits<double>::infinity();
-  std::int64_t since_best = 0;
-  std::vector<Tensor> best_weights;
+  const double seconds_before = result.seconds;
   const auto t0 = Clock::now();
+  const auto elapsed = [&] { return seconds_before + since(t0); };
+  const auto notify = [&](StatePoint point) {
+    result.seconds = elapsed();
+    for (auto* cb : callbacks) cb->on_state(st, point);
+  };
   for (auto* cb : callbacks) cb->on_train_begin(o.epochs, batches);
-  for (std::int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+  while (!st.stopped && st.epoch <= o.epochs) {
+    const std::int64_t epoch = st.epoch;
     const auto te = Clock::now();
-    if (o.shuffle)
-      for (std::int64_t i = n - 1; i > 0; --i)
-        std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i + 1)))]);
-    double loss_sum = 0.0;
-    std::int64_t correct_sum = 0, seen = 0, skipped = 0;
-    for (std::int64_t bi = 0; bi < batches; ++bi) {
+    rng.set_state(st.shuffle_rng);
+    shuffled_order(rng, o.shuffle, order);
+    for (std::int64_t bi = st.batch; bi < batches; ++bi) {
       const std::int64_t start = bi * o.batch_size, end = std::min(n, start + o.batch_size);
       gather(train, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)),
              obj, out_sample, b);
@@ -170,59 +210,69 @@ FitResult fit(nn::Sequential& model, optim::Optimizer& opt, const data::Dataset&
       const double loss = batch_loss(out, obj, b, correct);
       opt.zero_grad();
       model.backward(b.grad);
+      // Checked before opt.step(): clipping and the optimizer's state never see a non-finite value.
       if (!std::isfinite(loss) || !grads_finite(params)) {
         if (o.on_nonfinite == NonFinite::error)
           throw Error("non-finite " + std::string(std::isfinite(loss) ? "gradient" : "loss") + " at epoch " +
                       std::to_string(epoch) + ", batch " + std::to_string(bi + 1) +
                       " (lower the learning rate, clip gradients, or use --on-nonfinite skip)");
-        ++skipped;
-        continue;
+        ++st.skipped;
+        ++result.skipped_steps;
+      } else {
+        opt.step();
+        const auto count = end - start;
+        st.loss_sum += loss * static_cast<double>(count);
+        st.correct_sum += correct;
+        st.seen += count;
+        const BatchReport br{epoch, o.epochs, bi + 1, batches, loss, elapsed()};
+        for (auto* cb : callbacks) cb->on_batch_end(br);
       }
-      opt.step();
-      const auto count = end - start;
-      loss_sum += loss * static_cast<double>(count);
-      correct_sum += correct;
-      seen += count;
-      const BatchReport br{epoch, o.epochs, bi + 1, batches, loss, since(t0)};
-      for (auto* cb : callbacks) cb->on_batch_end(br);
+      st.batch = bi + 1;
+      notify(StatePoint::batch_end);
     }
-    EpochReport er{epoch, o.epochs, {}, {}, 0.0, 0.0, skipped};
-    er.train.samples = seen;
-    if (seen > 0) {
-      er.train.loss = loss_sum / static_cast<double>(seen);
+    EpochReport er{epoch, o.epochs, {}, {}, 0.0, 0.0, st.skipped};
+    er.train.samples = st.seen;
+    if (st.seen > 0) {
+      er.train.loss = st.loss_sum / static_cast<double>(st.seen);
       if (obj == Objective::mse) er.train.mse = er.train.loss;
-      else er.train.accuracy = static_cast<double>(correct_sum) / static_cast<double>(seen);
+      else er.train.accuracy = static_cast<double>(st.correct_sum) / static_cast<double>(st.seen);
     }
     if (validation != nullptr && validation->size() > 0) er.validation = evaluate(model, *validation, obj);
     er.epoch_seconds = since(te);
-    er.seconds = since(t0);
+    er.seconds = elapsed();
     result.history.push_back(er);
     result.epochs_run = epoch;
-    result.skipped_steps += skipped;
     bool stop = false;
     for (auto* cb : callbacks) stop = cb->on_epoch_end(er) || stop;
     if (o.patience > 0) {
       const double watched = std::isnan(er.validation.loss) ? er.train.loss : er.validation.loss;
-      if (watched < best - o.min_delta) {
-        best = watched;
-        since_best = 0;
+      if (watched < st.best - o.min_delta) {
+        st.best = watched;
+        st.since_best = 0;
         result.best_epoch = epoch;
         if (o.restore_best) {
-          best_weights.clear();
-          for (auto* p : params) best_weights.push_back(p->value());
+          st.best_weights.clear();
+          for (auto* p : params) st.best_weights.push_back(p->value());
         }
-      } else if (++since_best >= o.patience) {
+      } else if (++st.since_best >= o.patience) {
         result.stopped_early = true;
         stop = true;
       }
     } else {
       result.best_epoch = epoch;
     }
-    if (stop) break;
+    // The next epoch starts where this one's permutation left the Rng.
+    st.epoch = epoch + 1;
+    st.batch = 0;
+    st.shuffle_rng = rng.state();
+    st.loss_sum = 0.0;
+    st.correct_sum = st.seen = st.skipped = 0;
+    st.stopped = stop;
+    notify(StatePoint::epoch_end);
   }
-  if (result.stopped_early && o.restore_best && !best_weights.empty())
-    for (std::size_t i = 0; i < params.size(); ++i) params[i]->value() = best_weights[i];
-  result.seconds = since(t0);
+  if (result.stopped_early && o.restore_best && !st.best_weights.empty())
+    for (std::size_t i = 0; i < params.size(); ++i) params[i]->value() = st.best_weights[i];
+  notify(StatePoint::train_end);
   for (auto* cb : callbacks) cb->on_train_end();
   return result;
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "adakit/adakit.hpp"
+#include "adakit/optim/registry.hpp"
 
 namespace {
 using namespace adakit;
@@ -150,6 +151,92 @@ TEST(TrainFit, RegressionWithMseLearnsALinearMap) {
   optim::Adagrad opt(model.parameters(), {.lr = 0.5});
   train::fit(model, opt, d, nullptr, train::Objective::mse, {.epochs = 200, .batch_size = 32});
   EXPECT_LT(train::evaluate(model, d, train::Objective::mse).mse, 1e-4);
+}
+
+// Snapshots parameters and the optimizer's whole state dict after every batch; records the batches
+// whose snapshot equals the one before (the skipped steps).
+struct StateRecorder : train::Callback {
+  nn::Sequential* model;
+  optim::Optimizer* opt;
+  std::string last;
+  std::vector<std::int64_t> unchanged;  // global batch numbers
+  std::string snapshot() {
+    std::string s;
+    for (auto* p : model->parameters())
+      s.append(reinterpret_cast<const char*>(p->value().data()), static_cast<std::size_t>(p->numel()) * sizeof(float));
+    const auto d = opt->state_dict();
+    for (const auto& [k, t] : d.tensors)
+      s.append(k).append(reinterpret_cast<const char*>(t.data()), static_cast<std::size_t>(t.numel()) * sizeof(float));
+    for (const auto& [k, v] : d.counters) s.append(k).append(std::to_string(v));
+    return s;
+  }
+  void on_train_begin(std::int64_t, std::int64_t) override { last = snapshot(); }
+  void on_state(const train::FitState& st, train::StatePoint point) override {
+    if (point != train::StatePoint::batch_end) return;
+    std::string now = snapshot();
+    if (now == last) unchanged.push_back((st.epoch - 1) * st.batches_per_epoch + st.batch);
+    last = std::move(now);
+  }
+};
+
+TEST(TrainFit, SkippedNonFiniteStepsLeaveParametersAndAccumulatorsBitIdentical) {
+  // One poisoned sample in the middle of training (the loss turns NaN on its batch, once per epoch),
+  // with accumulators already filled: skip leaves every bit of the parameters and of the optimizer's
+  // state (sums, step counts) as it was, and counts the skipped steps.
+  IrisSetup s(1);
+  s.split.train.features[4 * 37 + 2] = std::nanf("");
+  for (const auto& info : optim::optimizers()) {
+    SCOPED_TRACE(std::string(info.name));
+    auto model = nn::mlp(4, {5}, 1, "tanh", "", 1);
+    auto opt = optim::make_optimizer(info.name, model.parameters());
+    StateRecorder rec;
+    rec.model = &model;
+    rec.opt = opt.get();
+    std::vector<train::Callback*> cbs{&rec};
+    const auto r = train::fit(model, *opt, s.split.train, nullptr, train::Objective::binary_logistic,
+                              {.epochs = 4, .batch_size = 8, .seed = 3, .on_nonfinite = train::NonFinite::skip}, cbs);
+    EXPECT_EQ(r.skipped_steps, 4);
+    ASSERT_EQ(rec.unchanged.size(), 4u);  // exactly the skipped batches changed nothing
+    std::int64_t per_epoch = 0;
+    for (const auto& e : r.history) per_epoch += e.skipped_steps;
+    EXPECT_EQ(per_epoch, 4);
+    EXPECT_EQ(opt->steps(), 4 * 10 - 4);  // 80 samples / 8 = 10 batches per epoch
+    EXPECT_GT(rec.unchanged.front(), 1);  // not the first step: there was state to protect
+    for (auto* p : model.parameters()) EXPECT_EQ(opt->state(*p)->step, 36);
+  }
+}
+
+TEST(TrainFit, NonFiniteGradientWithFiniteLossIsCaughtBeforeTheStep) {
+  // Linear regression where one sample's feature and target are 1e20: the squared error is finite in
+  // double (the loss), but the weight gradient 2 (z - y) x overflows float to inf.
+  data::Dataset d;
+  d.features = Tensor({8, 1});
+  d.targets = Tensor({8, 1});
+  for (std::int64_t i = 0; i < 8; ++i) {
+    d.features[i] = static_cast<float>(i) / 8.0f;
+    d.targets[i] = 2.0f * d.features[i];
+  }
+  d.features[5] = 1e20f;
+  d.targets[5] = 1e20f;
+  auto model = nn::mlp(1, {}, 1, "relu", "", 1);
+  optim::Adagrad opt(model.parameters(), {.lr = 0.1});
+  try {
+    train::fit(model, opt, d, nullptr, train::Objective::mse, {.epochs = 1, .batch_size = 4, .shuffle = false});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite gradient at epoch 1, batch 2"), std::string::npos) << e.what();
+  }
+  StateRecorder rec;
+  rec.model = &model;
+  rec.opt = &opt;
+  std::vector<train::Callback*> cbs{&rec};
+  optim::Adagrad opt2(model.parameters(), {.lr = 0.1});
+  rec.opt = &opt2;
+  const auto r = train::fit(model, opt2, d, nullptr, train::Objective::mse,
+                            {.epochs = 3, .batch_size = 4, .shuffle = false, .on_nonfinite = train::NonFinite::skip}, cbs);
+  EXPECT_EQ(r.skipped_steps, 3);
+  EXPECT_EQ(rec.unchanged, (std::vector<std::int64_t>{2, 4, 6}));
+  EXPECT_EQ(opt2.steps(), 3);
 }
 
 }  // namespace

@@ -166,6 +166,8 @@ int run_compare(const CompareFlags& f) {
     if (owned.contains(name))
       throw UsageError(name + " is set by compare for each run (use compare's --optimizers, --seeds, --seed, --out, --json)",
                        {"", 0, name});
+    if (name == "--checkpoint" || name == "--resume" || name == "--checkpoint-every")
+      throw UsageError(name + " does not apply to compare (its runs would share one checkpoint)", {"", 0, name});
   }
   if (task == "minimize")
     for (const auto& a : f.task)

@@ -4,14 +4,17 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parallel.hpp"
 #include "adakit/data/builtin.hpp"
+#include "adakit/io/checkpoint.hpp"
 #include "adakit/io/model.hpp"
 #include "adakit/nn/models.hpp"
 #include "adakit/nn/loss.hpp"
+#include "adakit/optim/options.hpp"
 #include "adakit/optim/registry.hpp"
 #include "adakit/train/fit.hpp"
 #include "adakit/train/progress.hpp"
@@ -60,8 +63,8 @@ std::vector<std::int64_t> parse_ints(const std::string& text, const std::string&
 }
 
 // "mlp:5" | "mlp:256,128" | "logreg" | "softmax" | "linreg" | "cnn" | "cnn:32,64" | "cnn:32,64/128"
-nn::Sequential build_model(const std::string& spec, const std::string& activation, data::Dataset& train,
-                           data::Dataset& test, std::uint64_t seed) {
+nn::Sequential build_model(const std::string& spec, const std::string& activation, double dropout,
+                           data::Dataset& train, data::Dataset& test, std::uint64_t seed) {
   const auto colon = spec.find(':');
   const std::string kind = spec.substr(0, colon);
   const std::string args = colon == std::string::npos ? "" : spec.substr(colon + 1);
@@ -69,6 +72,7 @@ nn::Sequential build_model(const std::string& spec, const std::string& activatio
   const std::int64_t classes = train.num_classes();
   const std::int64_t outputs = !classification ? std::max<std::int64_t>(1, train.targets.numel() / std::max<std::int64_t>(1, train.size()))
                                : classes == 2 ? 1 : classes;
+  if (dropout != 0.0 && kind != "mlp") throw UsageError("--dropout applies to mlp models", {"", 0, "dropout"});
   if (kind == "cnn") {
     if (!is_image(train)) throw UsageError("cnn needs image data ([C, H, W] samples); this data has samples of shape " + shape_to_string(train.sample_shape()), {"", 0, "model"});
     if (!classification) throw UsageError("cnn is for classification", {"", 0, "model"});
@@ -88,7 +92,7 @@ nn::Sequential build_model(const std::string& spec, const std::string& activatio
   const std::int64_t in = train.sample_size();
   if (kind == "mlp") {
     if (args.empty()) throw UsageError("mlp needs hidden sizes, e.g. mlp:64 or mlp:256,128", {"", 0, "model"});
-    return nn::mlp(in, parse_ints(args, "model"), outputs, activation, "", seed);
+    return nn::mlp(in, parse_ints(args, "model"), outputs, activation, "", seed, dropout);
   }
   if (kind == "logreg") {
     if (!classification) throw UsageError("logreg is for classification; use linreg", {"", 0, "model"});
@@ -107,6 +111,73 @@ nn::Sequential build_model(const std::string& spec, const std::string& activatio
 }
 
 nlohmann::json metric_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+// FNV-1a 64 of the training split (features, then labels or targets): a resumed run must see the same data.
+std::string data_fingerprint(const data::Dataset& d) {
+  std::uint64_t h = 1469598103934665603ULL;
+  const auto mix = [&h](const void* p, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(d.features.data(), static_cast<std::size_t>(d.features.numel()) * sizeof(float));
+  mix(d.labels.data(), d.labels.size() * sizeof(std::int32_t));
+  mix(d.targets.data(), static_cast<std::size_t>(d.targets.numel()) * sizeof(float));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// What decides a run's result, besides --epochs: the checkpoint keeps it, --resume compares it.
+nlohmann::json run_identity(const TrainFlags& f, const optim::Optimizer& opt, const data::Dataset& train) {
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& [k, v] : opt.group_options(0)) options[k] = v;
+  return {{"data", f.data.data},
+          {"format", f.data.format},
+          {"label-column", f.data.label_column},
+          {"scale", f.data.scale},
+          {"test-data", f.test_data},
+          {"test-split", optim::format_double(f.test_split)},
+          {"validation-split", optim::format_double(f.validation_split)},
+          {"model", f.model},
+          {"activation", f.activation},
+          {"dropout", optim::format_double(f.dropout)},
+          {"optimizer", std::string(opt.name())},
+          {"options", options},
+          {"schedule", opt.schedule().to_string()},
+          {"clip-norm", optim::format_double(opt.clip().max_norm)},
+          {"clip-value", optim::format_double(opt.clip().max_value)},
+          {"batch-size", f.batch_size},
+          {"seed", f.seed},
+          {"patience", f.patience},
+          {"on-nonfinite", f.on_nonfinite},
+          {"training data (FNV-1a of the split)", data_fingerprint(train)}};
+}
+
+// UsageError listing every difference between the checkpoint's run and this one.
+void check_same_run(const nlohmann::json& saved, const nlohmann::json& now, const std::string& file) {
+  std::string diffs;
+  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  for (const auto& [k, v] : now.items()) {
+    if (k == "options" && saved.value("optimizer", nlohmann::json()) != now.at("optimizer")) continue;  // listed above
+    if (k == "options" && saved.contains(k) && saved.at(k).is_object()) {
+      for (const auto& [ok, ov] : v.items()) {
+        const auto& sv = saved.at(k);
+        const std::string was = sv.contains(ok) ? text(sv.at(ok)) : "(none)";
+        if (was != text(ov)) diffs += "\n  --" + ok + ": checkpoint " + was + ", this run " + text(ov);
+      }
+      continue;
+    }
+    const std::string was = saved.contains(k) ? text(saved.at(k)) : "(none)";
+    if (was != text(v)) diffs += "\n  " + (k.find(' ') == std::string::npos ? "--" + k : k) + ": checkpoint '" + was + "', this run '" + text(v) + "'";
+  }
+  if (!diffs.empty())
+    throw UsageError("cannot resume: this run differs from the checkpoint's (only --epochs, --save, --checkpoint, "
+                     "--checkpoint-every, --threads, --json and --quiet may change):" + diffs,
+                     {file, 0, "adakit.run"});
+}
 
 int run_train(TrainFlags f) {
   const std::string format = resolve_format(f.data);
@@ -147,7 +218,7 @@ int run_train(TrainFlags f) {
     if (test.size() > 0) scaler.transform(test);
     if (validation.size() > 0) scaler.transform(validation);
   }
-  nn::Sequential model = build_model(f.model, f.activation, train, test, f.seed);
+  nn::Sequential model = build_model(f.model, f.activation, f.dropout, train, test, f.seed);
   if (validation.size() > 0 && validation.sample_shape() != train.sample_shape()) data::flatten_features(validation);
   const auto objective = train::pick_objective(train, shape_numel(model.output_shape(train.sample_shape())));
   auto opt = optim::make_optimizer(choices[0].name, model.parameters(), choices[0].options);
@@ -161,29 +232,72 @@ int run_train(TrainFlags f) {
   fo.patience = f.patience;
   if (f.on_nonfinite == "skip") fo.on_nonfinite = train::NonFinite::skip;
   else if (f.on_nonfinite != "error") throw UsageError("--on-nonfinite must be error or skip", {"", 0, "on-nonfinite"});
+  io::ModelInfo info;
+  info.objective = std::string(train::to_string(objective));
+  info.input_shape = train.sample_shape();
+  info.class_names = train.class_names;
+  info.feature_names = train.feature_names;
+  info.scaler_mean = scaler.mean;
+  info.scaler_scale = scaler.scale;
+  info.dataset = f.data.data;
+
+  // Checkpoints: DIR/checkpoint.safetensors. --resume DIR reads it and, without --checkpoint, keeps
+  // writing there.
+  namespace fs = std::filesystem;
+  const auto checkpoint_file = [](const std::string& dir) { return fs::path(dir) / "checkpoint.safetensors"; };
+  const nlohmann::json run = run_identity(f, *opt, train);
+  std::optional<train::FitState> resumed;
+  if (!f.resume.empty()) {
+    const fs::path path = checkpoint_file(f.resume);
+    std::error_code ec;
+    if (!fs::is_directory(f.resume, ec))
+      throw UsageError("--resume takes the directory given to --checkpoint; '" + f.resume + "' is not a directory",
+                       {"", 0, "resume"});
+    if (!fs::exists(path, ec)) throw Error("no checkpoint to resume from (expected " + path.string() + ")", {f.resume, 0, "resume"});
+    const io::Checkpoint c = io::read_checkpoint(path);
+    auto it = c.metadata.find("adakit.run");
+    if (it == c.metadata.end()) throw Error("not written by adakit train (no adakit.run entry)", {path.string(), 0, "adakit.run"});
+    nlohmann::json saved;
+    try {
+      saved = nlohmann::json::parse(it->second);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(std::string("expected a JSON object: ") + e.what(), {path.string(), 0, "adakit.run"});
+    }
+    if (!saved.is_object()) throw Error("expected a JSON object", {path.string(), 0, "adakit.run"});
+    check_same_run(saved, run, path.string());
+    resumed = io::restore_checkpoint(c, model, *opt, path.string());
+    if (!f.quiet && !f.json)
+      std::fprintf(stderr, "resuming from %s: epoch %lld, batch %lld of %lld (%lld optimizer steps done)\n",
+                   path.string().c_str(), static_cast<long long>(resumed->epoch), static_cast<long long>(resumed->batch),
+                   static_cast<long long>(resumed->batches_per_epoch), static_cast<long long>(opt->steps()));
+  }
+  const std::string checkpoint_dir = !f.checkpoint.empty() ? f.checkpoint : f.resume;
+  if (f.checkpoint_every != 0 && checkpoint_dir.empty())
+    throw UsageError("--checkpoint-every needs --checkpoint DIR", {"", 0, "checkpoint-every"});
+  std::optional<io::CheckpointWriter> writer;
+  if (!checkpoint_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(checkpoint_dir, ec);
+    if (ec || !fs::is_directory(checkpoint_dir, ec))
+      throw Error("cannot create the checkpoint directory: " + ec.message(), {checkpoint_dir, 0, "checkpoint"});
+    writer.emplace(checkpoint_file(checkpoint_dir), model, *opt, f.checkpoint_every,
+                   std::map<std::string, std::string>{{"adakit.run", run.dump()}, {"adakit.task", io::task_json(info)}});
+  }
   train::ProgressPrinter progress(stderr);
   std::vector<train::Callback*> callbacks;
   if (!f.quiet && !f.json) callbacks.push_back(&progress);
+  if (writer) callbacks.push_back(&*writer);
   if (!f.quiet && !f.json)
     std::fprintf(stderr, "train %s: %lld train / %lld test samples of shape %s, %s, %s\n%s", train.name.c_str(),
                  static_cast<long long>(train.size()), static_cast<long long>(test.size()),
                  shape_to_string(train.sample_shape()).c_str(), f.model.c_str(), choices[0].name.c_str(),
                  model.summary(train.sample_shape()).c_str());
-  const auto result = train::fit(model, *opt, train, validation.size() > 0 ? &validation : nullptr, objective, fo, callbacks);
+  const auto result = train::fit(model, *opt, train, validation.size() > 0 ? &validation : nullptr, objective, fo, callbacks,
+                                 resumed ? &*resumed : nullptr);
   const auto tm = train::evaluate(model, train, objective);
   const auto te = test.size() > 0 ? train::evaluate(model, test, objective) : train::Metrics{};
 
-  if (!f.save.empty()) {
-    io::ModelInfo info;
-    info.objective = std::string(train::to_string(objective));
-    info.input_shape = train.sample_shape();
-    info.class_names = train.class_names;
-    info.feature_names = train.feature_names;
-    info.scaler_mean = scaler.mean;
-    info.scaler_scale = scaler.scale;
-    info.dataset = f.data.data;
-    io::save_model(f.save, model, info);
-  }
+  if (!f.save.empty()) io::save_model(f.save, model, info);
   nlohmann::json j = {{"data", f.data.data},       {"model", f.model},
                       {"optimizer", choices[0].name}, {"options", opt->group_options(0)},
                       {"optimizer_state_bytes", opt->state_bytes()},
@@ -219,6 +333,11 @@ int run_train(TrainFlags f) {
     j["curve"] = curve_json("epoch", x, series);
   }
   j["threads"] = num_threads();
+  if (resumed) j["resumed_from"] = {{"epoch", resumed->epoch}, {"batch", resumed->batch}};
+  if (writer) {
+    j["checkpoint"] = writer->path().string();
+    j["checkpoints_written"] = writer->saves();
+  }
   if (!f.save.empty()) j["saved"] = f.save;
   if (f.json) {
     std::cout << j.dump() << "\n";
@@ -230,6 +349,9 @@ int run_train(TrainFlags f) {
       std::printf("train mse %.6g  test mse %.6g\n", tm.mse, te.mse);
     else
       std::printf("train loss %.4f acc %.4f  test loss %.4f acc %.4f\n", tm.loss, tm.accuracy, te.loss, te.accuracy);
+    if (result.skipped_steps > 0)
+      std::printf("skipped %lld steps with a non-finite loss or gradient\n", static_cast<long long>(result.skipped_steps));
+    if (writer) std::printf("checkpoint %s (%lld written)\n", writer->path().string().c_str(), static_cast<long long>(writer->saves()));
     if (!f.save.empty()) std::printf("saved %s\n", f.save.c_str());
   }
   return 0;
@@ -348,8 +470,23 @@ void add_train(CLI::App& root, std::function<int()>& action) {
   app->add_option("--seed", f->seed, "seed: split, initial weights, shuffling")->capture_default_str();
   app->add_option("--patience", f->patience, "early stopping after this many epochs without improvement (0 = off)")
       ->capture_default_str();
-  app->add_option("--on-nonfinite", f->on_nonfinite, "a non-finite loss or gradient: error | skip the step")
+  app->add_option("--on-nonfinite", f->on_nonfinite,
+                  "a non-finite loss or gradient, found before the optimizer runs: error (exit 1) | skip the step "
+                  "(parameters and optimizer state untouched; counted in skipped_steps)")
       ->capture_default_str();
+  app->add_option("--dropout", f->dropout, "mlp: dropout probability after each hidden activation (0 = none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999999));
+  app->add_option("--checkpoint", f->checkpoint,
+                  "write DIR/checkpoint.safetensors (model, optimizer state, position, RNG states), atomically, "
+                  "every --checkpoint-every batches and at the end");
+  app->add_option("--checkpoint-every", f->checkpoint_every,
+                  "checkpoint interval in batches, counted over the whole run (0 = at the end of each epoch)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  app->add_option("--resume", f->resume,
+                  "continue the run saved in DIR (same flags; --epochs may grow); exact: ends bit-identical to an "
+                  "uninterrupted run. Keeps checkpointing into DIR unless --checkpoint says otherwise");
   add_optimizer_flags(*app, f->opt);
   app->add_option("--ngram", f->text.ngram, "text: word n-gram lengths, N or MIN,MAX (e.g. 1,2)")->capture_default_str();
   app->add_option("--hash-bits", f->text.hash_bits, "text: hash features into 2^N columns (MurmurHash3, signed); 0 = vocabulary")

@@ -29,8 +29,9 @@ struct TrainFlags {
   TextFlags text;
   OptimizerFlags opt;
   std::string test_data, model, activation = "relu", save, on_nonfinite = "error";
-  double test_split = 0.2, validation_split = 0.0;
-  std::int64_t epochs = 10, batch_size = 32, patience = 0;
+  std::string checkpoint, resume;  // directories (dense models)
+  double test_split = 0.2, validation_split = 0.0, dropout = 0.0;
+  std::int64_t epochs = 10, batch_size = 32, patience = 0, checkpoint_every = 0;
   std::uint64_t seed = 0;
   bool json = false, quiet = false;
 };

@@ -169,6 +169,11 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   if (f.opt.schedule != "constant" || f.opt.clip_norm != 0.0 || f.opt.clip_value != 0.0)
     throw UsageError("--schedule, --clip-norm and --clip-value apply to dense models, not to sparse linear ones",
                      {"", 0, "schedule"});
+  if (!f.checkpoint.empty() || !f.resume.empty() || f.checkpoint_every != 0)
+    throw UsageError("--checkpoint, --checkpoint-every and --resume apply to dense models, not yet to sparse linear ones",
+                     {"", 0, "checkpoint"});
+  if (f.on_nonfinite != "error" || f.dropout != 0.0)
+    throw UsageError("--on-nonfinite and --dropout apply to dense models, not to sparse linear ones", {"", 0, "on-nonfinite"});
   if (f.validation_split > 0.0 || f.patience > 0)
     throw UsageError("--validation-split and --patience apply to dense models, not to sparse linear ones",
                      {"", 0, "validation-split"});
@@ -201,6 +206,9 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
     test = to_sparse(test_text, *vectorizer);
   } else {
     data::LibsvmOptions lo;
+    // The linear model holds a dense weight row per column: 2^27 columns (KDD Cup 2012 has 5.5e7) is
+    // 0.5 GiB of float32 per output before the optimizer's state. A larger index is an error naming its line.
+    lo.max_index = std::int64_t{1} << 27;
     if (f.model == "linreg") lo.task = data::LibsvmOptions::Task::regression;
     else if (!f.model.empty() && f.model != "auto") lo.task = data::LibsvmOptions::Task::classification;
     data::SparseDataset all = data::read_libsvm(f.data.data, lo);
@@ -331,14 +339,18 @@ int run_predict_linear(const PredictFlags& f) {
     try {
       return linear::LinearModel::from_json(doc);
     } catch (const Error& e) {
-      throw Error(e.what(), {f.model, 0, "model"});
+      throw Error(e.message(), {f.model, 0, e.context().field});
     }
   }();
   const bool text = doc.value("input", std::string("libsvm")) == "text";
   std::optional<data::TextVectorizer> vectorizer;
   if (text) {
     if (!doc.contains("vectorizer")) throw Error("a text model without its \"vectorizer\"", {f.model, 0, "vectorizer"});
-    vectorizer = data::TextVectorizer::from_json(doc["vectorizer"]);
+    try {
+      vectorizer = data::TextVectorizer::from_json(doc["vectorizer"]);
+    } catch (const Error& e) {
+      throw Error(e.message(), {f.model, 0, "vectorizer." + e.context().field});
+    }
   }
   if (!f.texts.empty() && !f.data.data.empty()) throw UsageError("give --text or --data, not both", {"", 0, "text"});
   if (f.texts.empty() && f.data.data.empty()) throw UsageError("give --data FILE or --text \"...\"", {"", 0, "data"});

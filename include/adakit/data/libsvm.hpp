@@ -16,6 +16,10 @@ struct LibsvmOptions {
   enum class Task { auto_detect, classification, regression };
   // Columns of the result: 0 = the largest index in the file; else this many (a larger index is an error).
   std::int64_t n_features = 0;
+  // With n_features = 0: the largest index accepted (at most 2^31 - 1). A model over the file's columns
+  // is sized by its largest index, so a caller that allocates one caps it (adakit train: 2^27), and a
+  // corrupted index is an error naming its line instead of a huge allocation.
+  std::int64_t max_index = 2147483647;
   // auto_detect: classification when every label is an integer, else regression.
   // Classification maps the distinct label values, sorted by value, to class ids 0, 1, ...; each class is
   // named by the label's text where the value first occurs ("+1", "-1", "3"). Regression: targets.

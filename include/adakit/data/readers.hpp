@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "adakit/core/error.hpp"
 #include "adakit/data/dataset.hpp"
@@ -47,6 +48,8 @@ inline constexpr std::int64_t kCsvMaxAutoClasses = 50;
 // "column J", 1-based): an empty file, a row with a different cell count, a missing or non-numeric or
 // non-finite or out-of-float-range cell, a missing label, an unterminated quote.
 Dataset read_csv(const std::filesystem::path& path, const CsvOptions& options = {});
+// The same over text in memory; `source` names it in errors (and gives the dataset its name).
+Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});
 
 // ---------------------------------------------------------------- IDX
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "adakit/core/tensor.hpp"
+#include "adakit/io/safetensors.hpp"
 #include "adakit/nn/sequential.hpp"
 
 namespace adakit::io {
@@ -22,12 +23,17 @@ struct ModelInfo {
 };
 
 void save_model(const std::filesystem::path& path, nn::Sequential& model, const ModelInfo& info);
+// The "adakit.task" metadata entry of a model file (also carried by adakit train's checkpoints).
+std::string task_json(const ModelInfo& info);
 
 struct LoadedModel {
   nn::Sequential model;
   ModelInfo info;
 };
-// Error naming the file and entry on a missing tensor, a shape mismatch or a bad header.
+// Error naming the file and entry on a missing tensor, a shape mismatch or a bad header. Also reads
+// the model out of a checkpoint (io/checkpoint.hpp) that carries "adakit.task".
 LoadedModel load_model(const std::filesystem::path& path);
+// The same from a safetensors file already read; `source` names it in errors.
+LoadedModel model_from_tensor_file(const TensorFile& file, const std::string& source);
 
 }  // namespace adakit::io

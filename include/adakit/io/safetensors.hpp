@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "adakit/core/tensor.hpp"
 #include "adakit/optim/optimizer.hpp"
@@ -18,10 +19,18 @@ struct TensorFile {
   std::map<std::string, std::string> metadata;
 };
 
-// Metadata gets "adakit.payload_fnv1a64", a checksum of the tensor bytes that read verifies.
+// Metadata gets two FNV-1a 64 checksums that read verifies and drops: "adakit.payload_fnv1a64" of
+// the tensor bytes, "adakit.header_fnv1a64" of the JSON header as dumped without that entry (files
+// from other writers carry neither, and are read without the check).
 void write_safetensors(const std::filesystem::path& path, const TensorFile& file);
-// Error naming the file (and the tensor or field) on a missing, truncated or corrupted file.
+// Error naming the file (and the tensor or field, or the byte offset) on a missing, truncated or
+// corrupted file: a header length beyond the file, a header that is not a JSON object, a dtype other
+// than F32, a shape or data_offsets that are not lists of non-negative integers, offsets outside the
+// payload or not matching the shape, a checksum mismatch. Allocates no more than the file's size.
 TensorFile read_safetensors(const std::filesystem::path& path);
+// The same over bytes in memory; `source` names them in errors. verify_checksums = false reads a
+// file whose checksums do not match (for inspecting damaged files, and for the fuzzers).
+TensorFile parse_safetensors(std::string_view bytes, const std::string& source, bool verify_checksums = true);
 
 // Writes `bytes` to `path` atomically (see above).
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);

@@ -85,10 +85,14 @@ struct BatchStats {
   std::int64_t count = 0;
 };
 
+// The most weights (dim × outputs) a LinearModel holds: 2^31 float32 = 8 GiB.
+inline constexpr std::int64_t kMaxLinearWeights = std::int64_t{1} << 31;
+
 class LinearModel {
  public:
   // classes: 2 for logistic (one output), >= 2 for softmax (one output per class); ignored for
-  // squared. Weights and bias start at zero. UsageError on dim < 1 or a bad class count.
+  // squared. Weights and bias start at zero. UsageError on dim < 1, a bad class count (softmax: at
+  // most 2^24), or more than kMaxLinearWeights weights.
   LinearModel(LinearTask task, std::int64_t dim, std::int64_t classes = 2, bool fit_bias = true);
   // Task chosen from the data: regression → squared, 2 classes → logistic, more → softmax.
   // dim 0 means the dataset's column count. Takes the class names.

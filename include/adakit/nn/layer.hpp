@@ -23,6 +23,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "adakit/core/parameter.hpp"
+#include "adakit/core/rng.hpp"
 #include "adakit/core/tensor.hpp"
 
 namespace adakit::nn {
@@ -35,6 +36,9 @@ class Layer {
   virtual void forward(const Tensor& x, Tensor& y, bool training) = 0;
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) = 0;
   virtual std::vector<Parameter*> parameters() { return {}; }
+  // The layer's own random stream (dropout masks), nullptr when it has none. Checkpoints save and
+  // restore its state, so a resumed run draws the masks the uninterrupted run would have drawn.
+  virtual Rng* random_stream() noexcept { return nullptr; }
   // {"kind": ..., hyper-parameters..., "seed": ...}: make_layer(config()) builds the same layer with
   // the same initial weights (trained weights travel with the parameters, not the config).
   virtual nlohmann::json config() const = 0;
@@ -50,6 +54,10 @@ class Layer {
 // Inverse of Layer::config(). Error (with the field) on an unknown kind, a missing, mistyped, unknown
 // or out-of-range field.
 std::unique_ptr<Layer> make_layer(const nlohmann::json& config);
+// The parameter elements a layer config declares (weights and biases), without building it: 0 for a
+// malformed config (make_layer names the problem), the int64 maximum on overflow. Lets a reader
+// refuse an architecture larger than its file before allocating it.
+std::int64_t declared_parameters(const nlohmann::json& config);
 // Every kind make_layer knows, in table order.
 std::span<const std::string_view> layer_kinds();
 

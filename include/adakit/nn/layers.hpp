@@ -139,7 +139,8 @@ class Dropout final : public Layer {
   nlohmann::json config() const override;
 
   double p() const noexcept { return p_; }
-  Rng& rng() noexcept { return rng_; }  // its state, for checkpoints
+  Rng& rng() noexcept { return rng_; }
+  Rng* random_stream() noexcept override { return &rng_; }
 
  private:
   double p_;

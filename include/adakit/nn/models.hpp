@@ -4,6 +4,7 @@
 //   0 linear(in→h1), 1 relu, 2 linear(h1→h2), 3 relu, 4 linear(h2→out) [, 5 sigmoid]
 //   Input [B, in] (reshape image batches [B, 1, 28, 28] to [B, 784] first: Tensor::reshape is free).
 //   activation: "relu" | "tanh" | "sigmoid"; output_activation: "" (logits) | "sigmoid".
+//   dropout > 0 adds dropout(p) (seeded from layer_seed) after each hidden activation.
 //   Fashion-MNIST MLP: mlp(784, {256}, 10); iris: mlp(4, {16}, 3).
 //
 // cnn(input = {C, H, W}, classes, channels, seed, hidden):
@@ -29,7 +30,7 @@ std::uint64_t layer_seed(std::uint64_t seed, std::size_t index);
 
 Sequential mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::int64_t out,
                const std::string& activation = "relu", const std::string& output_activation = "",
-               std::uint64_t seed = 0);
+               std::uint64_t seed = 0, double dropout = 0.0);
 
 Sequential cnn(const Shape& input, std::int64_t classes, const std::vector<std::int64_t>& channels,
                std::uint64_t seed = 0, std::int64_t hidden = 0);

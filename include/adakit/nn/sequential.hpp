@@ -14,6 +14,7 @@
 // Parameters are renamed "<layer index>.<name>" ("0.weight", "0.bias", "2.weight"), as torch.nn.Sequential.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -56,6 +57,8 @@ class Sequential {
   const Tensor& input_grad() const noexcept { return grads_.empty() ? empty_ : grads_.front(); }
 
   std::vector<Parameter*> parameters();
+  // The layers' random streams (Layer::random_stream), named by layer index ("1" for a dropout at index 1).
+  std::vector<std::pair<std::string, Rng*>> random_streams();
   std::int64_t num_parameters() const;
   void zero_grad();
 
@@ -63,8 +66,10 @@ class Sequential {
   Shape output_shape(const Shape& input) const;
   // {"kind": "sequential", "layers": [layer configs...]}
   nlohmann::json config() const;
-  // Accepts that object or a bare array of layer configs. Error naming the layer index on a bad one.
-  static Sequential from_config(const nlohmann::json& config);
+  // Accepts that object or a bare array of layer configs. Error naming the layer index on a bad one,
+  // and (before allocating anything) when the layers declare more than max_parameters values.
+  static Sequential from_config(const nlohmann::json& config,
+                                std::int64_t max_parameters = std::numeric_limits<std::int64_t>::max());
   // A table: index, layer (kind and hyper-parameters), output shape, parameter count; then the total.
   std::string summary(const Shape& input) const;
 

@@ -11,6 +11,13 @@
 //   binary_logistic  one logit per sample, labels 0/1          (BCE with logits: the tutorial's
 //                    sigmoid output + log loss, computed stably)
 //   mse              outputs [B, k] against regression targets
+//
+// Resuming: fit() keeps everything its future depends on, besides the model's parameters and the
+// optimizer's state, in a FitState (position, shuffling Rng, running sums, early-stopping counters,
+// history). Callbacks see it after every batch (Callback::on_state); io/checkpoint.hpp saves it with
+// the model and the optimizer. Passing a saved FitState back to fit() continues the run from that
+// batch, and ends with the parameters an uninterrupted run ends with, bit for bit (same data, options
+// and seed; any thread count, since kernels split deterministically).
 #pragma once
 #include <cstdint>
 #include <limits>
@@ -19,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adakit/core/rng.hpp"
 #include "adakit/data/dataset.hpp"
 #include "adakit/nn/sequential.hpp"
 #include "adakit/optim/optimizer.hpp"
@@ -56,6 +64,39 @@ struct EpochReport {
   std::int64_t skipped_steps;  // steps skipped because the loss or a gradient was not finite
 };
 
+enum class NonFinite { error, skip };
+
+struct FitResult {
+  std::vector<EpochReport> history;
+  std::int64_t epochs_run = 0;
+  std::int64_t best_epoch = 0;
+  bool stopped_early = false;
+  double seconds = 0.0;
+  std::int64_t skipped_steps = 0;
+};
+
+// Where a fit() run stands. Shuffling: each epoch visits the samples in a fresh Fisher–Yates
+// permutation of 0..n-1 drawn from the shuffling Rng (as PyTorch's RandomSampler draws a fresh
+// randperm per epoch), so the epoch's order is a function of that Rng's state at the epoch's start.
+struct FitState {
+  std::int64_t epoch = 1;              // the epoch in progress (1-based); epochs + 1 when all are done
+  std::int64_t batch = 0;              // batches of this epoch done (skipped ones included)
+  std::int64_t samples = 0;            // training samples and batches per epoch: a resumed run must match
+  std::int64_t batches_per_epoch = 0;  // (0 in a state that fit() has not started yet)
+  Rng::State shuffle_rng{};            // the shuffling Rng at the start of `epoch`, before its permutation
+  // This epoch's running sums over its finished, non-skipped batches (its EpochReport's train metrics).
+  double loss_sum = 0.0;
+  std::int64_t correct_sum = 0, seen = 0, skipped = 0;
+  // Early stopping: the best watched loss so far, epochs since it, the parameters then (restore_best).
+  double best = std::numeric_limits<double>::infinity();
+  std::int64_t since_best = 0;
+  std::vector<Tensor> best_weights;  // in model.parameters() order; empty until the first improvement
+  bool stopped = false;              // early stopping or a callback ended the run: nothing is left to do
+  FitResult result;                  // history so far (result.seconds: training time so far)
+};
+
+enum class StatePoint { batch_end, epoch_end, train_end };
+
 // Hooks; implement only those you need. on_epoch_end returns true to stop training.
 struct Callback {
   virtual ~Callback() = default;
@@ -63,9 +104,11 @@ struct Callback {
   virtual void on_batch_end(const BatchReport&) {}
   virtual bool on_epoch_end(const EpochReport&) { return false; }
   virtual void on_train_end() {}
+  // The whole position, at a point where the run can be resumed from it: after every batch (skipped
+  // ones too; state.batch batches of state.epoch done), after each epoch's end (state.batch = 0 of the
+  // next epoch), and once more at the end of training (after restore_best). Checkpoints hook here.
+  virtual void on_state(const FitState& /*state*/, StatePoint /*point*/) {}
 };
-
-enum class NonFinite { error, skip };
 
 struct FitOptions {
   std::int64_t epochs = 10;
@@ -82,18 +125,14 @@ struct FitOptions {
   NonFinite on_nonfinite = NonFinite::error;
 };
 
-struct FitResult {
-  std::vector<EpochReport> history;
-  std::int64_t epochs_run = 0;
-  std::int64_t best_epoch = 0;
-  bool stopped_early = false;
-  double seconds = 0.0;
-  std::int64_t skipped_steps = 0;
-};
-
+// `resume`: continue the run from this state (saved by a checkpoint, with the model and the optimizer
+// restored from the same one). Error when it does not fit this run (another number of samples or
+// batches per epoch, a position outside the epoch, best weights that do not match the parameters).
+// A state whose epoch is past options.epochs, or that stopped, returns at once; raising epochs
+// continues a finished run.
 FitResult fit(nn::Sequential& model, optim::Optimizer& optimizer, const data::Dataset& train,
               const data::Dataset* validation, Objective objective, const FitOptions& options,
-              std::span<Callback* const> callbacks = {});
+              std::span<Callback* const> callbacks = {}, const FitState* resume = nullptr);
 
 // Predicted classes (classification) for every sample, by batches in evaluation mode.
 std::vector<std::int32_t> predict(nn::Sequential& model, const data::Dataset& d, std::int64_t batch_size = 256);

@@ -1,0 +1,132 @@
+// Writes the committed seed corpus of each fuzz target (fuzz/corpus/<target>/): small valid inputs
+// and a few near misses. Binary seeds (safetensors, checkpoints, IDX, CIFAR) come from adakit's own
+// writers, so they track the formats. Run by `scripts/fuzz.sh --seeds`.
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "adakit/data/text.hpp"
+#include "adakit/io/checkpoint.hpp"
+#include "adakit/io/model.hpp"
+#include "adakit/io/safetensors.hpp"
+#include "adakit/linear/model.hpp"
+#include "adakit/optim/registry.hpp"
+#include "fuzz_model.hpp"
+
+namespace fs = std::filesystem;
+using namespace adakit;
+
+namespace {
+
+fs::path root;
+
+void put(const std::string& target, const std::string& name, const std::string& bytes) {
+  fs::create_directories(root / target);
+  std::ofstream(root / target / name, std::ios::binary) << bytes;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string be32(std::uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+struct Killed {};
+struct KillAt : train::Callback {
+  std::int64_t at;
+  explicit KillAt(std::int64_t a) : at(a) {}
+  void on_state(const train::FitState& s, train::StatePoint p) override {
+    if (p == train::StatePoint::batch_end && (s.epoch - 1) * s.batches_per_epoch + s.batch == at) throw Killed{};
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: make_seeds CORPUS_DIR\n";
+    return 2;
+  }
+  root = argv[1];
+  // ---- csv
+  put("csv", "header_text_labels", "a,b,label\n1,2,yes\n3,4.5,no\n-1e3,+7,yes\n");
+  put("csv", "quoted_semicolon", "\"x\";\"y, z\";label\n1;2;3\n\"4\";5;6\n");
+  put("csv", "no_header_numeric", "0.5,1,0\n1.5,2,1\n2.5,3,1\n\n");
+  put("csv", "bom_crlf", "\xEF\xBB\xBFp,q\r\n1,a\r\n2,b\r\n");
+  // ---- libsvm
+  put("libsvm", "classification", "+1 1:0.5 3:1 # comment\n-1 qid:3 2:1 7:-2.5\n\n+1 4:1e-3\n");
+  put("libsvm", "regression", "2.5 1:1 2:2\n-0.25 10:3\n");
+  // ---- text_tsv
+  put("text_tsv", "labels", "pos\tA good film, truly\nneg\tbad bad film\r\npos\t\xC3\x89t\xC3\xA9 fran\xC3\xA7" "ais\n");
+  // ---- idx: 2-byte split, images (2 of 2x3), labels
+  {
+    const std::string images = be32(0x803) + be32(2) + be32(2) + be32(3) + std::string("\x00\x10\x20\x30\x40\xff\x01\x02\x03\x04\x05\x06", 12);
+    const std::string labels = be32(0x801) + be32(2) + std::string("\x01\x00", 2);
+    const auto n = static_cast<std::uint16_t>(images.size());
+    put("idx", "two_images", std::string{static_cast<char>(n & 0xff), static_cast<char>(n >> 8)} + images + labels);
+  }
+  // ---- cifar: two records
+  {
+    std::string rec(3073, '\x07');
+    rec[0] = 3;
+    std::string rec2(3073, '\xf0');
+    rec2[0] = 9;
+    put("cifar", "two_records", rec + rec2);
+  }
+  // ---- model_json
+  {
+    auto m = fuzz::tiny_model();
+    put("model_json", "sequential", m.config().dump());
+    put("model_json", "layers", R"([{"kind":"conv2d","in_channels":1,"out_channels":2,"kernel_size":3,"padding":1,"seed":3},)"
+                                R"({"kind":"max_pool2d","kernel_size":2},{"kind":"flatten"},{"kind":"embedding","num_embeddings":4,"embedding_dim":2}])");
+    linear::LinearModel lm(linear::LinearTask::softmax, 6, 3);
+    lm.weight_row(2)[1] = 0.5f;
+    lm.bias()[0] = -1.0f;
+    put("model_json", "linear", lm.to_json().dump());
+    data::TextVectorizerOptions o;
+    o.ngram_max = 2;
+    o.weighting = data::TextWeighting::tfidf;
+    data::TextVectorizer v(o);
+    const std::vector<std::string> texts{"a good film", "bad film", "good good"};
+    v.fit(texts);
+    put("model_json", "vectorizer", v.to_json().dump());
+  }
+  // ---- safetensors and checkpoints (written by adakit, read back as bytes)
+  const fs::path tmp = fs::temp_directory_path() / "adakit_make_seeds.safetensors";
+  {
+    io::TensorFile f;
+    f.tensors.emplace("w", Tensor::from({2, 2}, {1.f, -2.f, 3.5f, 0.f}));
+    f.tensors.emplace("empty", Tensor({0, 3}));
+    f.metadata["note"] = "x";
+    io::write_safetensors(tmp, f);
+    put("safetensors", "plain", slurp(tmp));
+    auto m = fuzz::tiny_model();
+    io::save_model(tmp, m, {"softmax_ce", {2}, {"a", "b", "c"}, {"x", "y"}, {0.f, 1.f}, {1.f, 2.f}, "tiny"});
+    put("safetensors", "model", slurp(tmp));
+  }
+  const auto train = fuzz::tiny_dataset();
+  for (const char* name : {"adagrad", "adam", "sgd"}) {
+    for (std::int64_t kill : {5, 9}) {
+      auto model = fuzz::tiny_model();
+      auto opt = optim::make_optimizer(name, model.parameters());
+      opt->set_schedule(optim::Schedule::parse("step:size=3,gamma=0.5"));
+      io::CheckpointWriter writer(tmp, model, *opt, 1, {{"adakit.run", "{}"}});
+      KillAt killer(kill);
+      std::vector<train::Callback*> cbs{&writer, &killer};
+      try {
+        train::fit(model, *opt, train, &train, train::Objective::softmax_ce, fuzz::tiny_fit_options(), cbs);
+      } catch (const Killed&) {
+      }
+      put("checkpoint", std::string(name) + "_batch" + std::to_string(kill), slurp(tmp));
+    }
+  }
+  fs::remove(tmp);
+  return 0;
+}

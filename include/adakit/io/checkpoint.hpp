@@ -1,0 +1,89 @@
+// Checkpoints: a training run in one safetensors file — the model's parameters, the optimizer's whole
+// state (every buffer, step counts, group options, schedule, clipping), fit()'s position
+// (train::FitState: epoch, batch, shuffling Rng, running sums, early stopping, history), the layers'
+// random streams and the caller's metadata — so that train::fit() continues the run bit for bit.
+//
+// Layout (Python's safetensors and numpy read every tensor; all metadata values are strings):
+//   tensors   "<param>"                            model parameters, as in model files ("0.weight")
+//             "optim.<optimizer>.<param>.<buffer>" optimizer buffers ("optim.adagrad.0.weight.sum")
+//             "train.best.<param>"                 early stopping's best parameters, when kept
+//   metadata  "format"                "adakit.checkpoint.v1"
+//             "adakit.architecture"   the model's config (JSON), as in model files
+//             "optim.name"            the optimizer's registry name
+//             "optim.counter.<key>"   its integer counters ("optim.counter.optimizer.steps",
+//                                     "optim.counter.0.weight.step")
+//             "optim.meta.<key>"      its options ("optim.meta.group.0.lr"), schedule and clipping
+//             "train.<field>"         the FitState's fields (integers and doubles as exact text,
+//                                     "train.shuffle_rng" as 4 hex words + cached normal,
+//                                     "train.history" as JSON)
+//             "model.rng.<layer>"     a layer's random stream (dropout), same text as the shuffle Rng
+//             anything else           the caller's entries (adakit train: "adakit.run", "adakit.task")
+// plus the two checksums every adakit safetensors file carries (payload and header).
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "adakit/core/rng.hpp"
+#include "adakit/core/tensor.hpp"
+#include "adakit/io/safetensors.hpp"
+#include "adakit/nn/sequential.hpp"
+#include "adakit/optim/optimizer.hpp"
+#include "adakit/train/fit.hpp"
+
+namespace adakit::io {
+
+inline constexpr const char* kCheckpointFormat = "adakit.checkpoint.v1";
+
+// A checkpoint as read, before it meets a model.
+struct Checkpoint {
+  std::string architecture;                        // the model's config, JSON text
+  std::map<std::string, Tensor> parameters;        // by parameter name
+  std::map<std::string, Rng::State> random_streams;  // by layer index
+  optim::StateDict optimizer;                      // as Optimizer::state_dict() gives it
+  train::FitState state;                           // best_weights empty: see best_weights
+  std::map<std::string, Tensor> best_weights;      // by parameter name (empty: none kept)
+  std::map<std::string, std::string> metadata;     // the caller's entries
+};
+
+// Writes atomically (a crash leaves the previous checkpoint or this one). UsageError when a metadata
+// key of the caller's collides with the checkpoint's own ("format", "adakit.architecture", "optim.",
+// "train.", "model.rng.").
+void save_checkpoint(const std::filesystem::path& path, nn::Sequential& model, const optim::Optimizer& optimizer,
+                     const train::FitState& state, const std::map<std::string, std::string>& metadata = {});
+
+// Error naming the file and the entry (and what was expected) on a file that is not a checkpoint,
+// truncated or corrupted (checksums), or whose entries are missing or malformed.
+Checkpoint read_checkpoint(const std::filesystem::path& path);
+// The same from a safetensors file already read; `source` names it in errors.
+Checkpoint parse_checkpoint(const TensorFile& file, const std::string& source);
+
+// Puts the checkpoint into `model` and `optimizer` (built as for the saved run) and returns the
+// FitState to resume from (best weights in model.parameters() order). Error naming `source` and the
+// entry when the architecture, a parameter, a random stream or the optimizer (name, groups, option
+// keys, buffer shapes) do not match. All or nothing: on an error, model and optimizer are unchanged.
+train::FitState restore_checkpoint(const Checkpoint& checkpoint, nn::Sequential& model, optim::Optimizer& optimizer,
+                                   const std::string& source = "");
+
+// A train::Callback that saves a checkpoint every `every_batches` batches, counted over the whole run
+// (skipped batches included), or at the end of every epoch when every_batches is 0, and once more
+// at the end of training.
+class CheckpointWriter : public train::Callback {
+ public:
+  CheckpointWriter(std::filesystem::path path, nn::Sequential& model, const optim::Optimizer& optimizer,
+                   std::int64_t every_batches, std::map<std::string, std::string> metadata = {});
+  void on_state(const train::FitState& state, train::StatePoint point) override;
+  std::int64_t saves() const noexcept { return saves_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  nn::Sequential& model_;
+  const optim::Optimizer& optimizer_;
+  std::int64_t every_;
+  std::map<std::string, std::string> metadata_;
+  std::int64_t saves_ = 0;
+};
+
+}  // namespace adakit::io

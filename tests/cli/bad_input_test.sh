@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Bad input, as users meet it: every reader (CSV, LIBSVM, TSV text, IDX, CIFAR-10, safetensors model
+# files, checkpoints, linear model JSON) and the flags refuse malformed input with a message naming the
+# file (and the line, field or byte offset) and what was expected, exit 1 (2 for usage errors), and
+# neither crash, hang nor allocate without bound (each run is limited to 2 GB of address space; ctest
+# stops a hang after 120 s). With ADAKIT_BAD_INPUT_TABLE=FILE the cases and their exact messages are written to FILE as
+# markdown table rows (docs/robustness.md is made from them).
+set -uo pipefail
+bin=$(realpath "$1")
+source "$(dirname "$0")/harness.sh"
+table=${ADAKIT_BAD_INPUT_TABLE:-}
+# 2 GB of address space per run; AddressSanitizer reserves terabytes of it, so ASan builds run unlimited.
+vlimit=2000000
+ldd "$bin" 2> /dev/null | grep -q libasan && vlimit=unlimited
+[ -n "$table" ] && : > "$table"
+
+# bad NAME EXIT 'expected part of the message' COMMAND...: runs from $work, so messages name files
+# relative to it.
+bad() {
+  local name=$1 want=$2 part=$3; shift 3
+  (cd "$work" && ulimit -v $vlimit && exec "$@" > out 2> err); local got=$?
+  local msg; msg=$(head -c 2000 "$work/err" | head -3)
+  [ "$got" -eq "$want" ]; check "$name: exit $want (got $got: $msg)" $?
+  grep -qF -- "$part" "$work/err"; check "$name: message has '$part' (got: $msg)" $?
+  if [ -n "$table" ]; then
+    local first; first=$(head -4 "$work/err" | sed 's/|/\\|/g; s/^ *//' | paste -sd ' ' -)
+    echo "| $name | $got | \`$first\` |" >> "$table"
+  fi
+}
+w() { printf "$2" > "$work/$1"; }  # w FILE 'printf format'
+# Binary fixtures, without anything beyond bash and coreutils.
+bytes_be32() { local n; for n in "$@"; do printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255)); done; }
+be32() { printf "$(bytes_be32 "$@")"; }
+le64() { local n=$1 i out=""; for i in 0 1 2 3 4 5 6 7; do out+=$(printf '\\x%02x' $((n >> (8 * i) & 255))); done; printf "$out"; }
+zeros() { head -c "$1" /dev/zero; }
+# safetensors FILE HEADER_JSON PAYLOAD_BYTES [HEADER_LENGTH]: the length word, the header, zero bytes.
+safetensors() { { le64 "${4:-${#2}}"; printf '%s' "$2"; zeros "$3"; } > "$work/$1"; }
+
+# ---------------------------------------------------------------- CSV
+w empty.csv ''
+bad "CSV: empty file" 1 "empty.csv: empty file: no rows" "$bin" train --data empty.csv
+w short.csv 'a,b,c\n1,2,x\n3,4\n'
+bad "CSV: row with a missing cell" 1 "short.csv:3: expected 3 cells, found 2" "$bin" train --data short.csv
+w text.csv 'a,b,c\n1,2,x\n1,two,y\n'
+bad "CSV: text in a feature column" 1 "text.csv:3: field 'b'" "$bin" train --data text.csv
+w nan.csv 'a,b,c\n1,nan,x\n'
+bad "CSV: nan feature" 1 "nan.csv:2: field 'b': not a finite number: 'nan'" "$bin" train --data nan.csv
+w range.csv 'a,b,c\n1,1e39,x\n'
+bad "CSV: value beyond float32" 1 "range.csv:2: field 'b': value 1e39 is out of float32 range" "$bin" train --data range.csv
+w quote.csv 'a,b,c\n1,"2,x\n'
+bad "CSV: unterminated quote" 1 "quote.csv:2: field 'column 2': unterminated quoted field" "$bin" train --data quote.csv
+w nolabel.csv 'a,b,c\n1,2,\n'
+bad "CSV: empty label" 1 "nolabel.csv:2: field 'c': missing label" "$bin" train --data nolabel.csv
+for ((i = 0; i < 3000; ++i)); do printf '\\x%02x' $(((i * 7919 + 13) % 256)); done | { read -r -d '' fmt; printf "$fmt"; } > "$work/garbage.csv"
+bad "CSV: random bytes" 1 "garbage.csv:" "$bin" train --data garbage.csv
+for ((i = 0; i < 1000; ++i)); do echo "$i,$((i % 2))"; done | gzip -c | head -c 40 > "$work/cut.csv.gz"
+bad "CSV: truncated gzip" 1 "cut.csv.gz: truncated gzip data" "$bin" train --data cut.csv.gz
+bad "CSV: no such file" 2 "unknown dataset 'missing.csv'" "$bin" train --data missing.csv
+
+# ---------------------------------------------------------------- LIBSVM
+w tok.svm '1 1:0.5 3:1\n0 2:1 abc\n'
+bad "LIBSVM: token without ':'" 1 "tok.svm:2: field 'column 7': expected index:value: 'abc'" "$bin" train --data tok.svm
+w order.svm '1 3:0.5 2:1\n'
+bad "LIBSVM: decreasing index" 1 "order.svm:1: field 'column 9': index 2 is not above the previous index 3" "$bin" train --data order.svm
+w zero.svm '1 0:0.5\n'
+bad "LIBSVM: index 0" 1 "zero.svm:1: field 'column 3': index is not a positive integer (indices are 1-based)" "$bin" train --data zero.svm
+w nanv.svm '1 1:nan\n'
+bad "LIBSVM: nan value" 1 "nanv.svm:1: field 'column 3': value is not a finite number" "$bin" train --data nanv.svm
+w label.svm 'yes 1:1\n'
+bad "LIBSVM: label not a number" 1 "label.svm:1: field 'column 1': label is not a finite number" "$bin" train --data label.svm
+w none.svm '# only a comment\n\n'
+bad "LIBSVM: no sample" 1 "none.svm: no sample" "$bin" train --data none.svm
+w huge.svm '1 2147483647:1\n0 1:1\n'
+bad "LIBSVM: index 2^31-1 (an 8 GiB model)" 1 "huge.svm:1: field 'column 3': index above the largest one allowed, 134217728" "$bin" train --data huge.svm
+w huger.svm '1 99999999999:1\n'
+bad "LIBSVM: index above 2^31-1" 1 "huger.svm:1: field 'column 3': index above" "$bin" train --data huger.svm
+
+# ---------------------------------------------------------------- TSV text
+w notab.tsv 'pos\tgood film\nneg bad film\n'
+bad "TSV: line without a tab" 1 "notab.tsv:2: field 'column 1': no tab: expected 'label<TAB>text'" "$bin" train --data notab.tsv
+w nolab.tsv '\tgood film\n'
+bad "TSV: empty label" 1 "nolab.tsv:1: field 'column 1': empty label before the tab" "$bin" train --data nolab.tsv
+w empty.tsv ''
+bad "TSV: empty file" 1 "empty.tsv: no 'label<TAB>text' line" "$bin" train --data empty.tsv
+
+# ---------------------------------------------------------------- IDX (fashion-mnist from --data-dir)
+# idx DIR IMAGES...: the four files, the train images file made by the command IMAGES.
+idx() {
+  local d=$work/$1; shift
+  mkdir -p "$d"
+  { be32 0x801 2; printf '\x00\x01'; } > "$d/train-labels-idx1-ubyte"
+  { be32 0x803 2 28 28; zeros 1568; } > "$d/t10k-images-idx3-ubyte"
+  { be32 0x801 2; printf '\x00\x01'; } > "$d/t10k-labels-idx1-ubyte"
+  "$@" > "$d/train-images-idx3-ubyte"
+}
+idx idx_magic eval 'be32 0x801 2 28 28; zeros 1568'
+bad "IDX: wrong magic number" 1 "idx_magic/train-images-idx3-ubyte: bad magic number 0x00000801, expected 0x00000803" "$bin" train --data fashion-mnist --data-dir idx_magic
+idx idx_header be32 0x803 2
+bad "IDX: truncated header" 1 "idx_header/train-images-idx3-ubyte: truncated header: missing dimension 2 of 3" "$bin" train --data fashion-mnist --data-dir idx_header
+idx idx_claim eval 'be32 0x803 1000000 1000 1000; zeros 100'
+bad "IDX: header claims 10^12 bytes" 1 "the header announces 1000000000000 bytes of data after its 16 bytes, the file holds 100 (truncated file)" "$bin" train --data fashion-mnist --data-dir idx_claim
+idx idx_count eval 'be32 0x803 3 28 28; zeros 2352'
+bad "IDX: 3 images, 2 labels" 1 "count mismatch: 2 labels for 3 images" "$bin" train --data fashion-mnist --data-dir idx_count
+idx idx_trailing eval 'be32 0x803 2 28 28; zeros 1570'
+bad "IDX: trailing bytes" 1 "more data than the header's 1568 bytes (trailing bytes from byte 1584)" "$bin" train --data fashion-mnist --data-dir idx_trailing
+
+# ---------------------------------------------------------------- CIFAR-10 (from --data-dir)
+cifar() { # DIR: five good training batches of one record each, and test_batch.bin from stdin
+  mkdir -p "$work/$1"
+  for i in 1 2 3 4 5; do head -c 3073 /dev/zero > "$work/$1/data_batch_$i.bin"; done
+  cat > "$work/$1/test_batch.bin"
+}
+head -c 3000 /dev/zero | cifar cifar_cut
+bad "CIFAR-10: truncated record" 1 "cifar_cut/test_batch.bin: record 0 (0-based, at byte 0) is truncated: it has 3000 of 3073 bytes" "$bin" train --data cifar10 --data-dir cifar_cut
+{ printf '\x0c'; head -c 3072 /dev/zero; } | cifar cifar_label
+bad "CIFAR-10: label byte 12" 1 "cifar_label/test_batch.bin: record 0 (0-based): label byte 12 at byte 0 is not a CIFAR-10 class (0..9)" "$bin" train --data cifar10 --data-dir cifar_label
+head -c 3073 /dev/zero | cifar cifar_meta
+printf 'cat\ndog\n' > "$work/cifar_meta/batches.meta.txt"
+bad "CIFAR-10: batches.meta.txt with 2 names" 1 "batches.meta.txt: expected 10 class names, one per line, found 2" "$bin" train --data cifar10 --data-dir cifar_meta
+
+# ---------------------------------------------------------------- safetensors model files (predict --model)
+arch='{\"kind\": \"sequential\", \"layers\": [{\"kind\": \"linear\", \"in_features\": 1000000, \"out_features\": 1000000, \"seed\": 1}]}'
+task='{\"objective\": \"mse\", \"input_shape\": [4], \"class_names\": [], \"feature_names\": [], \"scaler_mean\": [], \"scaler_scale\": [], \"dataset\": \"x\"}'
+safetensors claim.safetensors '{"w": {"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 8]}}' 8
+safetensors negative.safetensors '{"w": {"dtype": "F32", "shape": [-2, 4], "data_offsets": [0, 32]}}' 32
+safetensors f16.safetensors '{"w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}' 4
+safetensors offsets.safetensors '{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}' 8
+safetensors length.safetensors '{"w": {}}' 0 $((1 << 40))
+safetensors arch.safetensors "{\"__metadata__\": {\"format\": \"adakit.model.v1\", \"adakit.architecture\": \"$arch\", \"adakit.task\": \"$task\"}, \"0.weight\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}" 4
+safetensors notjson.safetensors '{abc}' 0
+printf '\x01\x02\x03' > "$work/short.safetensors"
+bad "safetensors: shorter than 8 bytes" 1 "short.safetensors: truncated safetensors file: 3 bytes, expected at least the 8-byte header length" "$bin" predict --model short.safetensors --data iris
+bad "safetensors: header length beyond the file" 1 "length.safetensors: truncated or corrupted safetensors file: the header length at byte 0 says 1099511627776 bytes" "$bin" predict --model length.safetensors --data iris
+bad "safetensors: header not JSON" 1 "notjson.safetensors: field 'header': corrupted safetensors header (JSON at bytes 8..13)" "$bin" predict --model notjson.safetensors --data iris
+bad "safetensors: shape claims 10^12 values" 1 "claim.safetensors: field 'w': data_offsets [0,8] do not match the shape [1000000, 1000000]" "$bin" predict --model claim.safetensors --data iris
+bad "safetensors: negative dimension" 1 "negative.safetensors: field 'w': shape holds -2, expected non-negative integers" "$bin" predict --model negative.safetensors --data iris
+bad "safetensors: F16 tensor" 1 "f16.safetensors: field 'w': dtype \"F16\" is not supported (F32 only)" "$bin" predict --model f16.safetensors --data iris
+bad "safetensors: offsets past the payload" 1 "offsets.safetensors: field 'w': data_offsets [0,16] lie outside the 8-byte payload" "$bin" predict --model offsets.safetensors --data iris
+bad "model file: architecture larger than the file" 1 "arch.safetensors: field 'adakit.architecture.layers': model config declares more than 1 parameter values" "$bin" predict --model arch.safetensors --data iris
+bad "model file: no such file" 1 "nothere.safetensors" "$bin" predict --model nothere.safetensors --data iris
+
+# ---------------------------------------------------------------- checkpoints (--resume)
+run=(train --data iris --model mlp:4 --epochs 3 --batch-size 16 --seed 1 --quiet)
+(cd "$work" && "$bin" "${run[@]}" --checkpoint ck --checkpoint-every 5 --save iris.safetensors) || check "a checkpoint to damage" 1
+ck=$work/ck/checkpoint.safetensors
+mkdir -p "$work/ck_cut" "$work/ck_flip" "$work/ck_model" "$work/ck_empty"
+head -c 1000 "$ck" > "$work/ck_cut/checkpoint.safetensors"
+size=$(stat -c %s "$ck")
+{ head -c $((size - 10)) "$ck"; printf '\x7f'; tail -c 9 "$ck"; } > "$work/ck_flip/checkpoint.safetensors"
+cmp -s "$ck" "$work/ck_flip/checkpoint.safetensors"; [ $? -eq 1 ]; check "the damaged checkpoint differs" $?
+cp "$work/iris.safetensors" "$work/ck_model/checkpoint.safetensors"
+bad "checkpoint: truncated" 1 "ck_cut/checkpoint.safetensors: truncated or corrupted safetensors file: the header length at byte 0 says" "$bin" "${run[@]}" --resume ck_cut
+bad "checkpoint: one flipped bit" 1 "ck_flip/checkpoint.safetensors: field 'adakit.payload_fnv1a64': checksum mismatch: the tensor data is corrupted" "$bin" "${run[@]}" --resume ck_flip
+bad "checkpoint: a model file instead" 1 "ck_model/checkpoint.safetensors: field 'format': unsupported format 'adakit.model.v1', expected 'adakit.checkpoint.v1'" "$bin" "${run[@]}" --resume ck_model
+bad "checkpoint: none in the directory" 1 "no checkpoint to resume from (expected ck_empty/checkpoint.safetensors)" "$bin" "${run[@]}" --resume ck_empty
+bad "checkpoint: other flags than the saved run" 2 "--batch-size: checkpoint '16', this run '8'" "$bin" train --data iris --model mlp:4 --epochs 3 --batch-size 8 --seed 1 --quiet --resume ck
+bad "checkpoint: another optimizer" 2 "--optimizer: checkpoint 'adagrad', this run 'adam'" "$bin" "${run[@]}" --optimizer adam --resume ck
+
+# ---------------------------------------------------------------- linear model JSON (predict --model)
+w data.svm '1 1:1\n0 2:1\n'
+w notjson.json '{"format": "adakit.linear", '
+linear() { printf '{"format": "adakit.linear", "task": "logistic", "dim": %s, "classes": 2, "fit_bias": true, "bias": [%s], "rows": [%s], "values": [%s]}' "$@"; }
+linear 1000000000000 0 '' '' > "$work/dim.json"
+linear 10 1e300 '' '' > "$work/bias.json"
+linear 10 0 1.5 1 > "$work/rows.json"
+bad "linear model: truncated JSON" 1 "notjson.json: field 'model': not a JSON model" "$bin" predict --model notjson.json --data data.svm
+bad "linear model: dim 10^12" 1 "dim.json: field 'dim': linear model: dim 1000000000000 x 1 outputs is more than 2^31 weights" "$bin" predict --model dim.json --data data.svm
+bad "linear model: bias beyond float32" 1 "bias.json: field 'bias': linear model: bias: holds 1e+300, expected finite float32 numbers" "$bin" predict --model bias.json --data data.svm
+bad "linear model: fractional row index" 1 "rows.json: field 'rows': linear model: rows: holds 1.5, expected integer feature indices" "$bin" predict --model rows.json --data data.svm
+
+# ---------------------------------------------------------------- flags
+bad "flag: --lr not a number" 2 "field 'lr': 'abc' is not a number" "$bin" train --data iris --lr abc
+bad "flag: --lr negative" 2 "adagrad: lr must be finite and >= 0, got -1" "$bin" train --data iris --lr -1
+bad "flag: unknown optimizer" 2 "unknown optimizer 'nope'" "$bin" train --data iris --optimizer nope
+bad "flag: bad schedule" 2 "unknown schedule 'bogus'" "$bin" train --data iris --schedule bogus
+bad "flag: bad model spec" 2 "field 'model': '0' is not a positive integer" "$bin" train --data iris --model mlp:0
+bad "flag: --batch-size 0" 2 "--batch-size: Value 0 not in range" "$bin" train --data iris --batch-size 0
+bad "flag: --clip-norm negative" 2 "clip: max_norm must be finite and >= 0, got -1" "$bin" train --data iris --clip-norm -1
+bad "flag: --on-nonfinite maybe" 2 "--on-nonfinite must be error or skip" "$bin" train --data iris --on-nonfinite maybe
+bad "flag: --checkpoint-every without --checkpoint" 2 "--checkpoint-every needs --checkpoint DIR" "$bin" train --data iris --checkpoint-every 5
+bad "flag: --resume of a file" 2 "--resume takes the directory given to --checkpoint" "$bin" train --data iris --resume iris.safetensors
+bad "flag: --checkpoint on sparse data" 2 "--checkpoint, --checkpoint-every and --resume apply to dense models" "$bin" train --data data.svm --checkpoint x
+
+finish

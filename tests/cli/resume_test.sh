@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Kill and resume, with a real child process: `adakit train --checkpoint DIR` is killed with SIGKILL at a
+# random moment (twice: the resumed run is killed again), resumed with --resume DIR, and must end with a
+# model file byte-identical to an uninterrupted run's. ADAKIT_RESUME_ROUNDS rounds (default 3; the
+# issue's measurement runs 20). The run has dropout, a validation split with early stopping, a
+# warm-up + cosine schedule and gradient clipping, so every piece of state has to come back; the
+# pieces of a run use 1 or 2 threads.
+set -uo pipefail
+bin=$1
+source "$(dirname "$0")/harness.sh"
+rounds=${ADAKIT_RESUME_ROUNDS:-3}
+
+args=(train --data digits --model mlp:128,64 --dropout 0.2 --optimizer adagrad --lr 0.05 --epochs 5 --batch-size 8
+      --seed 3 --validation-split 0.1 --patience 2 --schedule cosine:total=800,final=0.1,warmup=50 --clip-norm 2
+      --quiet)
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+every=31
+"$bin" "${args[@]}" --threads 1 --save "$work/reference.safetensors"; check "uninterrupted run" $?
+# The same run writing checkpoints: same model; its duration sets the range of kill times.
+t0=$(now_ms)
+"$bin" "${args[@]}" --threads 1 --checkpoint "$work/full" --checkpoint-every $every --save "$work/full.safetensors"
+check "uninterrupted run with checkpoints" $?
+duration=$(( $(now_ms) - t0 ))
+echo "uninterrupted run with checkpoints: ${duration} ms"
+cmp -s "$work/reference.safetensors" "$work/full.safetensors"; check "checkpointing changes nothing" $?
+# A checkpoint is also a model file: predict reads it.
+expect_code "predict from a checkpoint" 0 "$bin" predict --model "$work/full/checkpoint.safetensors" --data digits --json
+grep -q '"accuracy":0.9' "$work/out"; check "predict from a checkpoint: accuracy 0.9x ($(head -c 0 "$work/out"))" $?
+
+# Runs the training in the background and kills it with SIGKILL after `delay` ms.
+# Prints what happened: "killed", or "finished" when it ended before the kill.
+run_and_kill() { # delay, save, extra flags...
+  local delay=$1 save=$2; shift 2
+  "$bin" "${args[@]}" "$@" --checkpoint-every $every --save "$save" > /dev/null 2> "$work/kill.err" &
+  local pid=$!
+  sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+  kill -9 "$pid" 2> /dev/null
+  wait "$pid"; local code=$?
+  if [ "$code" -eq 137 ]; then echo "killed after ${delay} ms"; else echo "finished (exit $code) before the kill at ${delay} ms"; fi
+}
+
+# Resumes from dir when it holds a checkpoint, else starts over with it (killed before the first one).
+resume_flags() { if [ -f "$1/checkpoint.safetensors" ]; then echo "--resume $1"; else echo "--checkpoint $1"; fi; }
+
+for round in $(seq 1 "$rounds"); do
+  dir="$work/ck$round" save="$work/model$round.safetensors"
+  rm -rf "$dir" "$save"
+  # Random kill times: the first within the run, the second within what is left of it.
+  delay1=$(( duration * (5 + RANDOM % 90) / 100 ))
+  delay2=$(( (duration - delay1) * (5 + RANDOM % 90) / 100 + 20 ))
+  # The thread count may differ between the pieces of a run (kernels split work deterministically).
+  first=$(run_and_kill $delay1 "$save" --threads 1 --checkpoint "$dir")
+  # shellcheck disable=SC2046
+  second=$(run_and_kill $delay2 "$save" --threads 2 $(resume_flags "$dir"))
+  # shellcheck disable=SC2046
+  "$bin" "${args[@]}" --threads 1 --checkpoint-every $every --save "$save" $(resume_flags "$dir") > /dev/null 2> "$work/resume.err"
+  code=$?
+  check "round $round: the final resume exits 0 ($(tail -2 "$work/resume.err"))" $code
+  cmp -s "$work/reference.safetensors" "$save"; same=$?
+  check "round $round: model bit-identical to the uninterrupted run's (first run: $first; second: $second)" $same
+  echo "round $round: first $first; second $second; identical: $([ $same -eq 0 ] && echo yes || echo NO)"
+done
+finish
