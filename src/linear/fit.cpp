@@ -13,25 +13,25 @@ namespace {
 std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
 
 // O(rows): the data fit the model (columns, labels or targets). Feature ids are checked as read.
-void check_data(const LinearModel& model, const data::SparseDataset& d) {
+void check_data(const LinearModel& model, const data::SparseDataView& d) {
   if (d.features.cols > model.dim())
-    throw UsageError("dataset '" + d.name + "' has " + std::to_string(d.features.cols) +
+    throw UsageError("dataset '" + std::string(d.name) + "' has " + std::to_string(d.features.cols) +
                          " feature columns, the model's dim is " + std::to_string(model.dim()),
                      {"", 0, "dim"});
   if (model.task() == LinearTask::squared) {
     if (d.targets.size() != sz(d.size()))
-      throw UsageError("linear regression needs one target per row: dataset '" + d.name + "' has " +
+      throw UsageError("linear regression needs one target per row: dataset '" + std::string(d.name) + "' has " +
                            std::to_string(d.targets.size()) + " for " + std::to_string(d.size()) + " rows",
                        {"", 0, "targets"});
     return;
   }
   if (d.labels.size() != sz(d.size()))
-    throw UsageError("classification needs one label per row: dataset '" + d.name + "' has " +
+    throw UsageError("classification needs one label per row: dataset '" + std::string(d.name) + "' has " +
                          std::to_string(d.labels.size()) + " for " + std::to_string(d.size()) + " rows",
                      {"", 0, "labels"});
   for (std::size_t r = 0; r < d.labels.size(); ++r)
     if (d.labels[r] < 0 || d.labels[r] >= model.classes())
-      throw UsageError("row " + std::to_string(r) + " of '" + d.name + "' has label " + std::to_string(d.labels[r]) +
+      throw UsageError("row " + std::to_string(r) + " of '" + std::string(d.name) + "' has label " + std::to_string(d.labels[r]) +
                            ", the model has " + std::to_string(model.classes()) + " classes",
                        {"", static_cast<std::int64_t>(r) + 1, "labels"});
 }
@@ -59,7 +59,7 @@ void FitOptions::validate() const {
     throw UsageError("fit: batch_size must be >= 1, got " + std::to_string(batch_size), {"", 0, "batch_size"});
 }
 
-FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataset& train,
+FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
               const FitOptions& options, const std::function<bool(const EpochReport&)>& on_epoch) {
   options.validate();
   check_data(model, train);
@@ -104,7 +104,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   return result;
 }
 
-Metrics evaluate(const LinearModel& model, const data::SparseDataset& d) {
+Metrics evaluate(const LinearModel& model, const data::SparseDataView& d) {
   check_data(model, d);
   BatchStats st;
   std::vector<float> z(sz(model.outputs())), dz(sz(model.outputs()));
@@ -121,7 +121,7 @@ Metrics evaluate(const LinearModel& model, const data::SparseDataset& d) {
   return to_metrics(model, st);
 }
 
-Tensor decision_function(const LinearModel& model, const data::CsrMatrix& x) {
+Tensor decision_function(const LinearModel& model, const data::CsrView& x) {
   if (x.cols > model.dim())
     throw UsageError("data have " + std::to_string(x.cols) + " feature columns, the model's dim is " +
                          std::to_string(model.dim()),
@@ -132,7 +132,7 @@ Tensor decision_function(const LinearModel& model, const data::CsrMatrix& x) {
   return out;
 }
 
-std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrMatrix& x) {
+std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView& x) {
   if (model.task() == LinearTask::squared)
     throw UsageError("predict: a regression model has no classes; use decision_function", {"", 0, "task"});
   const Tensor z = decision_function(model, x);
@@ -146,7 +146,7 @@ std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrMatri
   return out;
 }
 
-Tensor predict_proba(const LinearModel& model, const data::CsrMatrix& x) {
+Tensor predict_proba(const LinearModel& model, const data::CsrView& x) {
   if (model.task() == LinearTask::squared)
     throw UsageError("predict_proba: a regression model has no classes; use decision_function", {"", 0, "task"});
   const Tensor z = decision_function(model, x);
