@@ -2,6 +2,8 @@
 optimizer through state_dict save/load/continue, row-sparse steps, param groups, strict array
 checks, and the GIL released during a step."""
 
+import os
+import subprocess
 import sys
 import threading
 
@@ -208,3 +210,16 @@ def test_the_gil_is_released_during_a_step():
         sys.setswitchinterval(old)
     assert ran_during_step
     assert w[0] != 0.0
+
+
+def test_adakit_imports_without_torch_and_sklearn():
+    """torch and scikit-learn stay optional: hide them and import adakit in a fresh interpreter."""
+    code = ("import sys; sys.modules['torch'] = None; sys.modules['sklearn'] = None\n"
+            "import numpy as np, adakit\n"
+            "w = np.ones(2, np.float32); adakit.Adagrad([w], lr=0.5).step([np.ones(2, np.float32)])\n"
+            "try:\n    import adakit.torch\nexcept ImportError:\n    print('no torch: ok')\n")
+    package_dir = os.path.dirname(os.path.dirname(adakit.__file__))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": package_dir})
+    assert out.returncode == 0, out.stderr
+    assert "no torch: ok" in out.stdout
