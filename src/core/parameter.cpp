@@ -19,6 +19,16 @@ Parameter::Parameter(std::string name, Tensor value)
       value_(std::move(value)),
       grad_(value_.shape(), 0.0f) {}
 
+Parameter::Parameter(std::string name, Tensor value, Tensor grad)
+    : id_(next_id.fetch_add(1, std::memory_order_relaxed)),
+      name_(std::move(name)),
+      value_(std::move(value)),
+      grad_(std::move(grad)) {
+  if (!grad_.empty() && grad_.shape() != value_.shape())
+    throw UsageError("parameter '" + name_ + "': gradient of shape " + shape_to_string(grad_.shape()) +
+                     " for a value of shape " + shape_to_string(value_.shape()));
+}
+
 std::int64_t Parameter::row_dim() const noexcept {
   return value_.rank() == 0 ? 1 : value_.shape().back();
 }

@@ -24,7 +24,9 @@ std::string shape_to_string(const Shape& shape) {
   return s + "]";
 }
 
-void Tensor::AlignedFree::operator()(float* p) const noexcept { std::free(p); }
+void detail::TensorFree::operator()(float* p) const noexcept {
+  if (owned) std::free(p);
+}
 
 namespace {
 float* allocate(std::int64_t n) {
@@ -52,6 +54,16 @@ Tensor::Tensor(Shape shape, std::span<const float> values)
 
 Tensor Tensor::from(Shape shape, std::initializer_list<float> values) {
   return Tensor(std::move(shape), std::span<const float>(values.begin(), values.size()));
+}
+
+Tensor Tensor::borrow(Shape shape, float* data) {
+  Tensor t;
+  t.numel_ = shape_numel(shape);
+  if (data == nullptr && t.numel_ > 0)
+    throw UsageError("borrowed tensor of shape " + shape_to_string(shape) + " over a null pointer");
+  t.shape_ = std::move(shape);
+  t.data_ = std::unique_ptr<float[], AlignedFree>(data, AlignedFree{false});
+  return t;
 }
 
 Tensor::Tensor(const Tensor& other)

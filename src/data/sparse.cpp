@@ -132,6 +132,30 @@ void CsrMatrix::validate() const {
                          " outside [0, " + std::to_string(cols) + ")");
 }
 
+void CsrView::validate() const {
+  if (rows < 0 || cols < 0)
+    throw UsageError("CSR view: negative shape " + std::to_string(rows) + " x " + std::to_string(cols));
+  const std::size_t n_ptr = indptr32.empty() ? indptr.size() : indptr32.size();
+  if (!indptr.empty() && !indptr32.empty()) throw UsageError("CSR view: both an int64 and an int32 indptr");
+  if (n_ptr != z(rows) + 1)
+    throw UsageError("CSR view: indptr has " + std::to_string(n_ptr) + " entries, expected rows + 1 = " +
+                     std::to_string(rows + 1));
+  if (indices.size() != values.size())
+    throw UsageError("CSR view: " + std::to_string(indices.size()) + " indices but " + std::to_string(values.size()) +
+                     " values");
+  if (row_begin(0) != 0) throw UsageError("CSR view: indptr[0] is " + std::to_string(row_begin(0)) + ", not 0");
+  for (std::int64_t r = 0; r < rows; ++r)
+    if (row_begin(r + 1) < row_begin(r)) throw UsageError("CSR view: indptr decreases at row " + std::to_string(r));
+  if (row_begin(rows) != nnz())
+    throw UsageError("CSR view: indptr ends at " + std::to_string(row_begin(rows)) + " but there are " +
+                     std::to_string(nnz()) + " entries");
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (const auto c : row_indices(r))
+      if (c < 0 || c >= cols)
+        throw UsageError("CSR view: row " + std::to_string(r) + " has column " + std::to_string(c) + " outside [0, " +
+                         std::to_string(cols) + ")");
+}
+
 Tensor CsrMatrix::to_dense() const {
   validate();
   Tensor out({rows, cols});

@@ -1,5 +1,6 @@
 #include "adakit/linear/fit.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -13,25 +14,25 @@ namespace {
 std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
 
 // O(rows): the data fit the model (columns, labels or targets). Feature ids are checked as read.
-void check_data(const LinearModel& model, const data::SparseDataset& d) {
+void check_data(const LinearModel& model, const data::SparseDataView& d) {
   if (d.features.cols > model.dim())
-    throw UsageError("dataset '" + d.name + "' has " + std::to_string(d.features.cols) +
+    throw UsageError("dataset '" + std::string(d.name) + "' has " + std::to_string(d.features.cols) +
                          " feature columns, the model's dim is " + std::to_string(model.dim()),
                      {"", 0, "dim"});
   if (model.task() == LinearTask::squared) {
     if (d.targets.size() != sz(d.size()))
-      throw UsageError("linear regression needs one target per row: dataset '" + d.name + "' has " +
+      throw UsageError("linear regression needs one target per row: dataset '" + std::string(d.name) + "' has " +
                            std::to_string(d.targets.size()) + " for " + std::to_string(d.size()) + " rows",
                        {"", 0, "targets"});
     return;
   }
   if (d.labels.size() != sz(d.size()))
-    throw UsageError("classification needs one label per row: dataset '" + d.name + "' has " +
+    throw UsageError("classification needs one label per row: dataset '" + std::string(d.name) + "' has " +
                          std::to_string(d.labels.size()) + " for " + std::to_string(d.size()) + " rows",
                      {"", 0, "labels"});
   for (std::size_t r = 0; r < d.labels.size(); ++r)
     if (d.labels[r] < 0 || d.labels[r] >= model.classes())
-      throw UsageError("row " + std::to_string(r) + " of '" + d.name + "' has label " + std::to_string(d.labels[r]) +
+      throw UsageError("row " + std::to_string(r) + " of '" + std::string(d.name) + "' has label " + std::to_string(d.labels[r]) +
                            ", the model has " + std::to_string(model.classes()) + " classes",
                        {"", static_cast<std::int64_t>(r) + 1, "labels"});
 }
@@ -47,6 +48,41 @@ Metrics to_metrics(const LinearModel& model, const BatchStats& st) {
   return m;
 }
 
+// Prefetch hints for the batches ahead (they change no value). A step touches rows scattered over the
+// data and the model, each a cache miss when the model is larger than the cache; asking for them
+// batches early overlaps those misses with the current batch's arithmetic. Three stages, because each
+// address is known only once the previous one is read: a row's indptr entries (batch b + 3), then its
+// CSR entries (b + 2), then the model rows of its features (b + 1).
+void prefetch_indptr(const data::CsrView& x, std::span<const std::int64_t> rows) {  // batch b + 3
+  for (const auto r : rows) {
+    if (r < 0 || r >= x.rows) continue;
+    if (x.indptr32.empty()) __builtin_prefetch(x.indptr.data() + r);
+    else __builtin_prefetch(x.indptr32.data() + r);
+  }
+}
+
+void prefetch_entries(const data::CsrView& x, std::span<const std::int64_t> rows) {  // batch b + 2
+  for (const auto r : rows) {
+    if (r < 0 || r >= x.rows) continue;  // reported where the batch is built
+    const std::int64_t b = x.row_begin(r), n = x.row_begin(r + 1) - b;
+    for (std::int64_t i = 0; i < n; i += 16) __builtin_prefetch(x.indices.data() + b + i);
+    prefetch_floats(x.values.data() + b, n);
+  }
+}
+
+void prefetch_model_rows(const data::CsrView& x, std::span<const std::int64_t> rows, const LinearModel& model,
+                         const LinearOptimizer& optimizer) {  // batch b + 1
+  const std::int64_t k = model.outputs();
+  for (const auto r : rows) {
+    if (r < 0 || r >= x.rows) continue;
+    for (const std::int32_t j : x.row_indices(r)) {
+      if (j < 0 || j >= model.dim()) continue;
+      prefetch_floats(model.weights().data() + j * k, k);
+      optimizer.prefetch(j);
+    }
+  }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -59,7 +95,7 @@ void FitOptions::validate() const {
     throw UsageError("fit: batch_size must be >= 1, got " + std::to_string(batch_size), {"", 0, "batch_size"});
 }
 
-FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataset& train,
+FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
               const FitOptions& options, const std::function<bool(const EpochReport&)>& on_epoch) {
   options.validate();
   check_data(model, train);
@@ -77,10 +113,16 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       for (std::int64_t i = n - 1; i > 0; --i)
         std::swap(order[sz(i)], order[sz(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(i + 1))))]);
     BatchStats total;
+    auto batch_rows = [&](std::int64_t b) {
+      return std::span<const std::int64_t>(order.data() + std::min(b, n), sz(std::clamp(n - b, std::int64_t{0}, options.batch_size)));
+    };
     for (std::int64_t b = 0; b < n; b += options.batch_size) {
-      const std::span<const std::int64_t> rows(order.data() + b, sz(std::min(options.batch_size, n - b)));
+      const auto rows = batch_rows(b);
       batch.build(train.features, rows, model.dim());
       optimizer.prepare(model, batch.features);
+      prefetch_indptr(train.features, batch_rows(b + 3 * options.batch_size));
+      prefetch_entries(train.features, batch_rows(b + 2 * options.batch_size));
+      prefetch_model_rows(train.features, batch_rows(b + options.batch_size), model, optimizer);
       const BatchStats st = model.gradient(train, rows, batch, grad);
       optimizer.step(model, grad);
       total.loss_sum += st.loss_sum;
@@ -104,7 +146,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   return result;
 }
 
-Metrics evaluate(const LinearModel& model, const data::SparseDataset& d) {
+Metrics evaluate(const LinearModel& model, const data::SparseDataView& d) {
   check_data(model, d);
   BatchStats st;
   std::vector<float> z(sz(model.outputs())), dz(sz(model.outputs()));
@@ -121,7 +163,7 @@ Metrics evaluate(const LinearModel& model, const data::SparseDataset& d) {
   return to_metrics(model, st);
 }
 
-Tensor decision_function(const LinearModel& model, const data::CsrMatrix& x) {
+Tensor decision_function(const LinearModel& model, const data::CsrView& x) {
   if (x.cols > model.dim())
     throw UsageError("data have " + std::to_string(x.cols) + " feature columns, the model's dim is " +
                          std::to_string(model.dim()),
@@ -132,7 +174,7 @@ Tensor decision_function(const LinearModel& model, const data::CsrMatrix& x) {
   return out;
 }
 
-std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrMatrix& x) {
+std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView& x) {
   if (model.task() == LinearTask::squared)
     throw UsageError("predict: a regression model has no classes; use decision_function", {"", 0, "task"});
   const Tensor z = decision_function(model, x);
@@ -146,7 +188,7 @@ std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrMatri
   return out;
 }
 
-Tensor predict_proba(const LinearModel& model, const data::CsrMatrix& x) {
+Tensor predict_proba(const LinearModel& model, const data::CsrView& x) {
   if (model.task() == LinearTask::squared)
     throw UsageError("predict_proba: a regression model has no classes; use decision_function", {"", 0, "task"});
   const Tensor z = decision_function(model, x);

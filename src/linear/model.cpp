@@ -77,7 +77,7 @@ double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label
 
 // ---- BatchFeatures ----
 
-void BatchFeatures::build(const data::CsrMatrix& x, std::span<const std::int64_t> rows, std::int64_t dim) {
+void BatchFeatures::build(const data::CsrView& x, std::span<const std::int64_t> rows, std::int64_t dim) {
   scratch_.clear();
   std::uint32_t any_bits = 0;  // OR of the feature ids: which radix digits can be nonzero
   bool in_order = true;        // feature ids non-decreasing in reading order: already grouped
@@ -212,7 +212,7 @@ std::int64_t LinearModel::count_nonzero_features() const {
   return n;
 }
 
-void LinearModel::scores(const data::CsrMatrix& x, std::int64_t row, std::span<float> z) const {
+void LinearModel::scores(const data::CsrView& x, std::int64_t row, std::span<float> z) const {
   const auto idx = x.row_indices(row);
   const auto val = x.row_values(row);
   std::copy(bias_.begin(), bias_.end(), z.begin());
@@ -229,7 +229,7 @@ void LinearModel::scores(const data::CsrMatrix& x, std::int64_t row, std::span<f
   }
 }
 
-BatchStats LinearModel::gradient(const data::SparseDataset& d, std::span<const std::int64_t> rows,
+BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const std::int64_t> rows,
                                  const BatchFeatures& batch, SparseGradient& out) const {
   const std::int64_t k = outputs_;
   const auto b = static_cast<std::int64_t>(rows.size());

@@ -142,6 +142,38 @@ TEST(Tensor, ReshapeKeepsDataOrThrows) {
   EXPECT_EQ(t.shape(), (Shape{6}));  // a failed reshape changes nothing
 }
 
+TEST(Tensor, BorrowViewsForeignMemoryWithoutCopyOrFree) {
+  std::vector<float> memory{1, 2, 3, 4, 5, 6};
+  {
+    Tensor t = Tensor::borrow({2, 3}, memory.data());
+    EXPECT_FALSE(t.owns_data());
+    EXPECT_EQ(t.data(), memory.data());
+    EXPECT_EQ(t.shape(), (Shape{2, 3}));
+    EXPECT_EQ(t[4], 5.0f);
+    t.span()[0] = -1.0f;  // writes land in the owner's memory
+    t.fill(7.0f);
+    t.reshape({6});
+    EXPECT_EQ(t.data(), memory.data());
+
+    Tensor copy(t);  // a copy owns its storage
+    EXPECT_TRUE(copy.owns_data());
+    EXPECT_NE(copy.data(), memory.data());
+    copy[0] = 0.0f;
+    EXPECT_EQ(memory[0], 7.0f);
+
+    Tensor moved(std::move(t));  // a move keeps the borrow
+    EXPECT_FALSE(moved.owns_data());
+    EXPECT_EQ(moved.data(), memory.data());
+    moved = Tensor({2}, 3.0f);  // assigning over a borrow releases it without freeing
+    EXPECT_TRUE(moved.owns_data());
+  }
+  for (float v : memory) EXPECT_EQ(v, 7.0f);  // still ours, and written through the view
+  EXPECT_TRUE(Tensor({2}).owns_data());
+  EXPECT_TRUE(Tensor::borrow({0}, nullptr).empty());
+  EXPECT_THROW(Tensor::borrow({2}, nullptr), UsageError);
+  EXPECT_THROW(Tensor::borrow({-1}, memory.data()), UsageError);
+}
+
 // ---------------------------------------------------------------- Parameter
 
 TEST(Parameter, IdsAreUniqueAndIncreasing) {
@@ -193,6 +225,26 @@ TEST(Parameter, ZeroGradClearsDenseAndSparse) {
   EXPECT_FALSE(p.sparse_grad().has_value());
   for (float g : p.grad().span()) EXPECT_EQ(g, 0.0f);
   EXPECT_EQ(p.value()[0], 0.0f);  // the value is untouched
+}
+
+TEST(Parameter, BorrowedValueAndGradient) {
+  std::vector<float> value{1, 2, 3, 4}, grad{0.5f, 0.5f, 0.5f, 0.5f}, other{9, 9, 9, 9};
+  Parameter p("w", Tensor::borrow({2, 2}, value.data()), Tensor::borrow({2, 2}, grad.data()));
+  EXPECT_EQ(p.value().data(), value.data());
+  EXPECT_EQ(p.grad().data(), grad.data());
+  EXPECT_EQ(p.row_dim(), 2);
+  p.value().span()[3] = -4.0f;
+  EXPECT_EQ(value[3], -4.0f);
+  p.grad() = Tensor::borrow({2, 2}, other.data());  // rebinding the gradient copies nothing
+  EXPECT_EQ(p.grad()[1], 9.0f);
+  p.zero_grad();  // zeroes the memory the gradient views
+  EXPECT_EQ(other[1], 0.0f);
+  EXPECT_EQ(grad[1], 0.5f);
+
+  Parameter no_grad("e", Tensor::borrow({4}, value.data()), Tensor());  // no dense gradient yet
+  EXPECT_TRUE(no_grad.grad().empty());
+  no_grad.zero_grad();
+  EXPECT_THROW(Parameter("bad", Tensor({2, 2}), Tensor({4})), UsageError);
 }
 
 // ---------------------------------------------------------------- coalesce_rows

@@ -21,6 +21,11 @@ struct RowSparseGrad {
 class Parameter {
  public:
   Parameter(std::string name, Tensor value);
+  // With the gradient's storage given (e.g. both borrowed: Tensor::borrow over another library's
+  // arrays, rebound with grad() = ... before each step). `grad` has value's shape, or is empty: no
+  // dense gradient yet (a dense step then fails on the size until one is set; a row-sparse step
+  // does not read it). UsageError on another shape.
+  Parameter(std::string name, Tensor value, Tensor grad);
   Parameter(const Parameter&) = delete;  // an id names one parameter
   Parameter& operator=(const Parameter&) = delete;
   Parameter(Parameter&&) noexcept = default;

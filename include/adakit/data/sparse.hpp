@@ -1,9 +1,12 @@
 // Sparse data: a CSR matrix (rows of (index, value) pairs, LIBLINEAR-style) and a labelled sparse
-// dataset. Text features, LIBSVM files and the sparse linear models all meet here.
+// dataset. Text features, LIBSVM files and the sparse linear models all meet here. The models read
+// them through views (CsrView, SparseDataView), so arrays owned elsewhere (scipy.sparse's, through
+// the Python bindings) are used in place; a CsrMatrix or SparseDataset converts to its view for free.
 #pragma once
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adakit/core/tensor.hpp"
@@ -45,6 +48,38 @@ struct CsrMatrix {
   Tensor to_dense() const;
 };
 
+// A read-only view of CSR arrays owned by someone else: nothing is copied; the owner keeps them alive
+// while the view is used. indptr comes as int64 (CsrMatrix) or int32 (scipy.sparse while nnz < 2^31):
+// exactly one of indptr / indptr32 holds rows + 1 entries.
+struct CsrView {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::span<const std::int64_t> indptr;
+  std::span<const std::int32_t> indptr32;
+  std::span<const std::int32_t> indices;
+  std::span<const float> values;
+
+  CsrView() = default;
+  CsrView(const CsrMatrix& m)  // NOLINT(google-explicit-constructor): a matrix is usable as its view
+      : rows(m.rows), cols(m.cols), indptr(m.indptr), indices(m.indices), values(m.values) {}
+
+  std::int64_t row_begin(std::int64_t r) const {
+    return indptr32.empty() ? indptr[static_cast<std::size_t>(r)] : indptr32[static_cast<std::size_t>(r)];
+  }
+  std::int64_t nnz() const { return static_cast<std::int64_t>(indices.size()); }
+  std::span<const std::int32_t> row_indices(std::int64_t r) const {
+    const std::int64_t b = row_begin(r);
+    return indices.subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(row_begin(r + 1) - b));
+  }
+  std::span<const float> row_values(std::int64_t r) const {
+    const std::int64_t b = row_begin(r);
+    return values.subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(row_begin(r + 1) - b));
+  }
+  // The invariants CsrMatrix::validate() checks (rows + 1 indptr entries from 0, non-decreasing, ending
+  // at nnz; as many values as indices; indices in [0, cols)): O(rows + nnz), nothing copied.
+  void validate() const;
+};
+
 struct SparseDataset {
   std::string name;
   CsrMatrix features;
@@ -57,6 +92,20 @@ struct SparseDataset {
   // Copies the given rows (any order, repeats allowed), keeps names. UsageError on a row out of range or
   // when labels / targets do not have one entry per row.
   SparseDataset subset(std::span<const std::int64_t> rows) const;
+};
+
+// A labelled sparse dataset over arrays owned elsewhere (the view the sparse linear models train on).
+struct SparseDataView {
+  std::string_view name;
+  CsrView features;
+  std::span<const std::int32_t> labels;  // classification: class ids; empty for regression
+  std::span<const float> targets;        // regression: one target per row; empty for classification
+
+  SparseDataView() = default;
+  SparseDataView(const SparseDataset& d)  // NOLINT(google-explicit-constructor)
+      : name(d.name), features(d.features), labels(d.labels), targets(d.targets) {}
+  std::int64_t size() const { return features.rows; }
+  bool is_classification() const { return targets.empty(); }
 };
 
 }  // namespace adakit::data

@@ -29,6 +29,9 @@ class LazyAdagrad final : public LinearOptimizer {
   optim::OptionMap option_map() const override;
   const optim::AdagradOptions& options() const noexcept { return options_; }
   std::span<const float> sum() const noexcept { return sum_; }  // s of W, dim x outputs
+  void prefetch(std::int64_t feature) const override {
+    if (feature >= 0 && feature < dim_) prefetch_floats(sum_.data() + feature * outputs_, outputs_);
+  }
 
  protected:
   void on_reset(LinearModel& model) override;

@@ -57,16 +57,16 @@ struct FitResult {
 // Binds the optimizer to the model on first use (optimizer.bind), so calling fit() again continues
 // training. UsageError when the data do not fit the model (columns > dim, labels out of range, no
 // targets for regression). on_epoch returns true to stop.
-FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataset& train,
+FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
               const FitOptions& options = {}, const std::function<bool(const EpochReport&)>& on_epoch = {});
 
 // Over the whole dataset, with the model's current weights.
-Metrics evaluate(const LinearModel& model, const data::SparseDataset& d);
+Metrics evaluate(const LinearModel& model, const data::SparseDataView& d);
 // Scores z = Wᵀx + b: [rows, outputs] (regression: the predictions).
-Tensor decision_function(const LinearModel& model, const data::CsrMatrix& x);
+Tensor decision_function(const LinearModel& model, const data::CsrView& x);
 // Classes (logistic: z > 0; softmax: first argmax). UsageError for a regression model.
-std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrMatrix& x);
+std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView& x);
 // Class probabilities [rows, classes] (logistic: (1 − σ(z), σ(z))). UsageError for regression.
-Tensor predict_proba(const LinearModel& model, const data::CsrMatrix& x);
+Tensor predict_proba(const LinearModel& model, const data::CsrView& x);
 
 }  // namespace adakit::linear

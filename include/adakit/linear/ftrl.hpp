@@ -48,6 +48,11 @@ class Ftrl final : public LinearOptimizer {
   const FtrlOptions& options() const noexcept { return options_; }
   std::span<const float> z() const noexcept { return z_; }  // dim x outputs
   std::span<const float> n() const noexcept { return n_; }
+  void prefetch(std::int64_t feature) const override {
+    if (feature < 0 || feature >= dim_) return;
+    prefetch_floats(z_.data() + feature * outputs_, outputs_);
+    prefetch_floats(n_.data() + feature * outputs_, outputs_);
+  }
 
  protected:
   void on_reset(LinearModel& model) override;

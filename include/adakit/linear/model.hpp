@@ -56,7 +56,7 @@ struct BatchFeatures {
   std::vector<float> values;            // each entry's value x
 
   // UsageError when a row is outside x or a feature id is outside [0, dim).
-  void build(const data::CsrMatrix& x, std::span<const std::int64_t> rows, std::int64_t dim);
+  void build(const data::CsrView& x, std::span<const std::int64_t> rows, std::int64_t dim);
 
  private:
   struct Entry {
@@ -119,10 +119,10 @@ class LinearModel {
   std::int64_t count_nonzero_features() const;
 
   // z = Wᵀx_row + b (outputs values). Reads only the row's features.
-  void scores(const data::CsrMatrix& x, std::int64_t row, std::span<float> z) const;
+  void scores(const data::CsrView& x, std::int64_t row, std::span<float> z) const;
   // Mean gradient over `rows` of d (see the top of this file). `batch` must have been built from the
   // same rows. Returns what the forward pass saw.
-  BatchStats gradient(const data::SparseDataset& d, std::span<const std::int64_t> rows, const BatchFeatures& batch,
+  BatchStats gradient(const data::SparseDataView& d, std::span<const std::int64_t> rows, const BatchFeatures& batch,
                       SparseGradient& out) const;
 
   // Saving: config() + tensors() for a safetensors file ("weight" [dim, outputs], "bias" [outputs]),

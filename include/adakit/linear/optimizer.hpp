@@ -21,6 +21,11 @@
 
 namespace adakit::linear {
 
+// Prefetch hint for `count` floats from `p`: one per 64-byte line. Touching memory early changes no value.
+inline void prefetch_floats(const float* p, std::int64_t count) {
+  for (std::int64_t i = 0; i < count; i += 16) __builtin_prefetch(p + i);
+}
+
 class LinearOptimizer {
  public:
   virtual ~LinearOptimizer() = default;
@@ -41,6 +46,9 @@ class LinearOptimizer {
   void step(LinearModel& model, const SparseGradient& grad);
   // Brings every weight up to date: O(dim · outputs). Idempotent.
   void sync(LinearModel& model);
+  // A hint that a coming step will touch `feature` (linear::fit gives it one batch ahead): asks the
+  // CPU to bring that feature's state toward the cache. Changes no value; a no-op by default.
+  virtual void prefetch(std::int64_t /*feature*/) const {}
 
   std::int64_t steps() const noexcept { return steps_; }
   // Instrumentation: coordinates of W and bias read or written by prepare() and step() since reset()
