@@ -14,8 +14,10 @@
 // With the defaults this is torch.optim.Adagrad exactly (PyTorch 1.13+).
 //
 // Row-sparse step: the same formula on the rows a sparse gradient touches, duplicates summed first
-// (as PyTorch coalesces); rows not touched are not read or written, so it equals the dense step
-// whenever the untouched rows' gradients are zero. Weight decay with sparse gradients is an error.
+// (as PyTorch coalesces), in the order they appear; rows not touched are not read or written, so it
+// equals the dense step whenever the untouched rows' gradients are zero. Weight decay with sparse
+// gradients is an error. Rows that occur once are updated straight from the gradient (no copy);
+// threads split the row-sorted batch at row boundaries, so results don't depend on the thread count.
 //
 // Named conventions (adagrad_convention): pytorch (default) | keras (s0 = 0.1, eps = 1e-7 inside) |
 // optax (s0 = 0.1, eps = 1e-7 inside, zero update where s = 0) | tf1 (s0 = 0.1, no eps: tf.compat.v1
