@@ -54,11 +54,13 @@ for round in $(seq 1 "$rounds"); do
   # shellcheck disable=SC2046
   second=$(run_and_kill $delay2 "$save" --threads 2 $(resume_flags "$dir"))
   # shellcheck disable=SC2046
-  "$bin" "${args[@]}" --threads 1 --checkpoint-every $every --save "$save" $(resume_flags "$dir") > /dev/null 2> "$work/resume.err"
+  "$bin" "${args[@]}" --threads 1 --checkpoint-every $every --save "$save" --json $(resume_flags "$dir") \
+    > "$work/resume.out" 2> "$work/resume.err"
   code=$?
+  from=$(grep -o '"resumed_from":{[^}]*}' "$work/resume.out" | sed 's/"resumed_from"://; s/"//g')
   check "round $round: the final resume exits 0 ($(tail -2 "$work/resume.err"))" $code
   cmp -s "$work/reference.safetensors" "$save"; same=$?
   check "round $round: model bit-identical to the uninterrupted run's (first run: $first; second: $second)" $same
-  echo "round $round: first $first; second $second; identical: $([ $same -eq 0 ] && echo yes || echo NO)"
+  echo "round $round: first $first; second $second; last resume from ${from:-the start}; identical: $([ $same -eq 0 ] && echo yes || echo NO)"
 done
 finish
