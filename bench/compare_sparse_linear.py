@@ -40,6 +40,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -308,6 +309,8 @@ def main():
     print("\n".join("#     " + l for l in pj["parallel"].strip().splitlines()))
     print("# (no BLAS call on either side: EmbeddingBag, sparse Adagrad and adakit's linear models are plain loops)")
 
+    # SIGTERM (a killed run) unwinds like an exception, so the temporary folder below is removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(f"stopped by signal {signum}"))
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="adakit-sparse-bench-")
     os.makedirs(data_dir, exist_ok=True)
     t_start = time.perf_counter()
