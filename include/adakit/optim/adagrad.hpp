@@ -21,8 +21,11 @@
 //
 // Named conventions (adagrad_convention): pytorch (default) | keras (s0 = 0.1, eps = 1e-7 inside) |
 // optax (s0 = 0.1, eps = 1e-7 inside, zero update where s = 0) | tf1 (s0 = 0.1, no eps: tf.compat.v1
-// AdagradOptimizer) | glove (s0 = 1, no eps, step uses the sum before the current gradient:
-// Pennington et al. 2014, reference glove.c).
+// AdagradOptimizer) | glove (s0 = 1, no eps, step uses the sum before the current gradient: the order
+// of Pennington et al. 2014's reference glove.c). glove.c folds its learning rate eta into the
+// gradient before accumulating (θ -= η·g / sqrt(1 + Σ (η·g)²)), so it equals this preset with lr = 1
+// fed the gradient η·g, not this preset with lr = η (which gives θ -= η·g / sqrt(1 + Σ g²)); the
+// embed/ trainer follows glove.c exactly (embed/glove.hpp).
 #pragma once
 #include <cstdint>
 #include <span>
