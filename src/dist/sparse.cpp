@@ -1,6 +1,7 @@
 #include "adakit/dist/sparse.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <numeric>
 #include <string>
@@ -83,6 +84,67 @@ std::span<const std::int64_t> rank_share(std::span<const std::int64_t> batch, in
   return batch.subspan(sz(begin), sz(end - begin));
 }
 
+// ---- the row index ----
+
+namespace detail {
+
+std::int32_t RowSlots::find(std::int32_t feature) const noexcept {
+  if (cells_.empty()) return -1;
+  const std::size_t mask = cells_.size() - 1;
+  const std::int64_t key = std::int64_t{feature} + 1;
+  for (std::size_t i = static_cast<std::size_t>(mix64(static_cast<std::uint64_t>(feature)) >> shift_);; i = (i + 1) & mask) {
+    const std::int64_t c = cells_[i];
+    if (c == 0) return -1;
+    if ((c >> 32) == key) return static_cast<std::int32_t>(c & 0xffffffff);
+  }
+}
+
+std::int32_t RowSlots::find_or_insert(std::int32_t feature, std::int32_t next, bool& inserted) {
+  if (2 * (size_ + 1) > static_cast<std::int64_t>(cells_.size())) grow();
+  const std::size_t mask = cells_.size() - 1;
+  const std::int64_t key = std::int64_t{feature} + 1;
+  for (std::size_t i = static_cast<std::size_t>(mix64(static_cast<std::uint64_t>(feature)) >> shift_);; i = (i + 1) & mask) {
+    const std::int64_t c = cells_[i];
+    if (c == 0) {
+      cells_[i] = key << 32 | next;
+      ++size_;
+      inserted = true;
+      return next;
+    }
+    if ((c >> 32) == key) {
+      inserted = false;
+      return static_cast<std::int32_t>(c & 0xffffffff);
+    }
+  }
+}
+
+void RowSlots::grow() {
+  std::vector<std::int64_t> old = std::move(cells_);
+  const std::size_t capacity = std::max<std::size_t>(64, 2 * old.size());
+  cells_.assign(capacity, 0);
+  shift_ = 64 - std::countr_zero(capacity);
+  const std::size_t mask = capacity - 1;
+  for (const std::int64_t c : old) {
+    if (c == 0) continue;
+    const auto feature = static_cast<std::uint64_t>((c >> 32) - 1);
+    std::size_t i = static_cast<std::size_t>(mix64(feature) >> shift_);
+    while (cells_[i] != 0) i = (i + 1) & mask;
+    cells_[i] = c;
+  }
+}
+
+void RowSlots::prefetch(std::int32_t feature) const noexcept {
+  if (!cells_.empty()) __builtin_prefetch(cells_.data() + (mix64(static_cast<std::uint64_t>(feature)) >> shift_));
+}
+
+void RowSlots::clear() noexcept {
+  cells_.clear();
+  size_ = 0;
+  shift_ = 64;
+}
+
+}  // namespace detail
+
 // ---- the trainer ----
 
 SparseLinearTrainer::SparseLinearTrainer(Comm& comm, SparseMode mode, linear::LinearTask task, std::int64_t dim,
@@ -111,13 +173,15 @@ std::int64_t SparseLinearTrainer::rows_held() const noexcept {
 }
 
 std::int64_t SparseLinearTrainer::slot_for_update(std::int32_t feature) {
-  const auto [it, fresh] = slot_.try_emplace(feature, static_cast<std::int64_t>(slot_feature_.size()));
+  if (slot_feature_.size() >= 0x7fffffffu) throw Error("dist sparse: a rank holds 2^31 rows; use more ranks");
+  bool fresh = false;
+  const std::int32_t slot = slot_.find_or_insert(feature, static_cast<std::int32_t>(slot_feature_.size()), fresh);
   if (fresh) {
     slot_feature_.push_back(feature);
     table_.resize(table_.size() + sz(outputs_), 0.0f);
     sum_.resize(sum_.size() + sz(outputs_), static_cast<float>(options_.initial_accumulator_value));
   }
-  return it->second;
+  return slot;
 }
 
 // rows_ <- the current weights of batch_.features (nf x outputs).
@@ -154,9 +218,12 @@ void SparseLinearTrainer::fetch_rows() {
   for (int r = 0; r < ranks; ++r) requested_counts_[sz(r)] = recv_counts_[sz(r)] / 4;
   // 2. the owners answer with the rows' current weights (a row never updated is zero).
   send_.assign(requested_.size() * sz(k) * 4, std::byte{0});
+  // Lookups are cache misses once the rows held outgrow the cache: ask for the cells kAhead ids early.
+  constexpr std::size_t kAhead = 8;
   for (std::size_t q = 0; q < requested_.size(); ++q) {
-    const auto it = slot_.find(requested_[q]);
-    if (it != slot_.end()) std::memcpy(send_.data() + q * sz(k) * 4, table_.data() + it->second * k, sz(k) * 4);
+    if (q + kAhead < requested_.size()) slot_.prefetch(requested_[q + kAhead]);
+    const std::int32_t slot = slot_.find(requested_[q]);
+    if (slot >= 0) std::memcpy(send_.data() + q * sz(k) * 4, table_.data() + std::int64_t{slot} * k, sz(k) * 4);
   }
   std::vector<int> reply_counts(sz(ranks));
   for (int r = 0; r < ranks; ++r) reply_counts[sz(r)] = to_int(4 * k * requested_counts_[sz(r)], "a row reply");
@@ -185,7 +252,10 @@ void SparseLinearTrainer::push_gradients() {
     const std::vector<std::byte> got = comm_.alltoallv(send_, counts, recv_counts_);
     if (got.size() != requested_.size() * sz(k) * 4) throw Error("dist sparse: gradient rows do not match the ids requested");
     indices_.resize(requested_.size());
-    for (std::size_t q = 0; q < requested_.size(); ++q) indices_[q] = slot_for_update(requested_[q]);
+    for (std::size_t q = 0; q < requested_.size(); ++q) {
+      if (q + 8 < requested_.size()) slot_.prefetch(requested_[q + 8]);
+      indices_[q] = slot_for_update(requested_[q]);
+    }
     // 4. One kernel call; duplicates (a row several ranks touched) are summed in order of appearance,
     // which is rank order: the same result on every run.
     optim::adagrad_step_rows(table_, sum_, k, indices_,

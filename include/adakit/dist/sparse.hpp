@@ -52,7 +52,6 @@
 #include <optional>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "adakit/data/sparse.hpp"
@@ -91,6 +90,28 @@ struct SparseStepCounters {
   // allgather of 4·outputs bytes comes on top). Equal to Comm::traffic().alltoall_bytes's increase.
   std::uint64_t minimum_bytes = 0;
 };
+
+namespace detail {
+// Feature id -> slot of a rank's owned rows: open addressing with linear probing over a power-of-two
+// table of (int32 key, int32 slot) pairs, at most half full (8 bytes an entry: a std::unordered_map
+// node costs ~4x that, and a cache miss per lookup). Index = the HIGH bits of splitmix64(id): the
+// owner is its value mod K, so the low bits are the same for all the ids a rank holds.
+class RowSlots {
+ public:
+  std::int32_t find(std::int32_t feature) const noexcept;  // -1 when absent
+  // The slot of `feature`, inserting `next` when absent; `inserted` tells which.
+  std::int32_t find_or_insert(std::int32_t feature, std::int32_t next, bool& inserted);
+  void clear() noexcept;
+  // A hint: brings the cell where `feature`'s probe starts toward the cache (changes nothing).
+  void prefetch(std::int32_t feature) const noexcept;
+
+ private:
+  void grow();
+  std::vector<std::int64_t> cells_;  // (key + 1) << 32 | slot; 0 = empty
+  std::int64_t size_ = 0;
+  int shift_ = 64;
+};
+}  // namespace detail
 
 class SparseLinearTrainer {
  public:
@@ -135,7 +156,7 @@ class SparseLinearTrainer {
   std::int64_t steps_ = 0;
   std::vector<float> table_, sum_;  // replicated: dim x outputs; sharded: slots x outputs
   std::vector<float> bias_, bias_sum_;
-  std::unordered_map<std::int32_t, std::int64_t> slot_;  // sharded: feature -> slot
+  detail::RowSlots slot_;                                // sharded: feature -> slot
   std::vector<std::int32_t> slot_feature_;                // sharded: slot -> feature
 
   // Per-step buffers (reused; sized by the rows touched).
