@@ -14,6 +14,8 @@
 //
 // Figures, per rank and per step (medians over --repeats runs of --steps steps, after one warm-up run):
 //   step_ms            wall time of a step (max over ranks of each run's mean, then the median)
+//   comm_ms            of which inside MPI calls (mean over ranks): transfer AND waiting for the
+//                      slowest rank; step_ms − comm_ms is the rank's own work
 //   rows_touched       distinct features of the rank's rows
 //   rows_remote        of which owned by another rank (sharded)
 //   sent_bytes         Comm::traffic() increase (payload handed to MPI, all calls)
@@ -35,6 +37,7 @@
 #include "adakit/adakit.hpp"
 #include "adakit/dist/comm.hpp"
 #include "adakit/dist/sparse.hpp"
+#include "adakit/linear/adagrad.hpp"
 
 namespace {
 using namespace adakit;
@@ -183,15 +186,45 @@ int main(int argc, char** argv) {
       for (std::int64_t i = 0; i < a.rows; ++i) order[static_cast<std::size_t>(i)] = i;
       for (std::int64_t i = a.rows - 1; i > 0; --i)
         std::swap(order[static_cast<std::size_t>(i)], order[shuffle.below(static_cast<std::uint64_t>(i + 1))]);
+      if (comm.size() == 1) {
+        // Baseline without dist/: linear::fit's step (BatchFeatures::build, gradient, LazyAdagrad) on
+        // the same batches, timed the same way.
+        linear::LinearModel model(linear::LinearTask::logistic, std::int64_t{1} << bits);
+        optim::AdagradOptions o;
+        o.lr = 0.1;
+        linear::LazyAdagrad opt(o);
+        opt.bind(model);
+        linear::BatchFeatures bf;
+        linear::SparseGradient grad;
+        std::int64_t next = 0;
+        std::vector<double> ms;
+        for (std::int64_t run = 0; run <= a.repeats; ++run) {
+          const auto start = std::chrono::steady_clock::now();
+          for (std::int64_t s = 0; s < a.steps; ++s) {
+            if (next + a.batch > a.rows) next = 0;
+            const std::span<const std::int64_t> batch(order.data() + next, static_cast<std::size_t>(a.batch));
+            next += a.batch;
+            bf.build(data.features, batch, model.dim());
+            opt.prepare(model, bf.features);
+            model.gradient(data, batch, bf, grad);
+            opt.step(model, grad);
+          }
+          if (run > 0)
+            ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
+                         static_cast<double>(a.steps));
+        }
+        std::printf("{\"ranks\": 1, \"mode\": \"linear::fit (no MPI)\", \"bits\": %d, \"batch\": %lld, \"step_ms\": %.4f}\n", bits,
+                    static_cast<long long>(a.batch), median(ms));
+      }
       for (const auto mode : a.modes) {
         optim::AdagradOptions o;
         o.lr = 0.1;
         dist::SparseLinearTrainer trainer(comm, mode, linear::LinearTask::logistic, std::int64_t{1} << bits, 2, true, o);
         std::int64_t next = 0;
         // Per run: mean step time (max over ranks), and per-step means of the counters over ranks.
-        std::vector<double> ms, touched, remote, sent, minimum, wire;
+        std::vector<double> ms, comm_ms, touched, remote, sent, minimum, wire;
         for (std::int64_t run = 0; run <= a.repeats; ++run) {  // run 0 warms up
-          double c[5] = {0, 0, 0, 0, 0};
+          double c[6] = {0, 0, 0, 0, 0, 0};
           const auto t0 = comm.traffic().total();
           const auto w0 = wchar();
           comm.barrier();
@@ -205,16 +238,18 @@ int main(int argc, char** argv) {
             c[0] += static_cast<double>(k.rows_touched);
             c[1] += static_cast<double>(k.rows_remote);
             c[2] += static_cast<double>(k.minimum_bytes);
+            c[5] += k.comm_seconds;
           }
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           c[3] = static_cast<double>(comm.traffic().total() - t0);
           c[4] = static_cast<double>(wchar() - w0);
-          comm.allreduce_sum(std::span<double>(c, 5));
+          comm.allreduce_sum(std::span<double>(c, 6));
           std::vector<std::int64_t> worst_us{static_cast<std::int64_t>(secs * 1e6)};
           comm.allreduce_max(worst_us);
           if (run == 0) continue;
           const double per = 1.0 / (static_cast<double>(a.steps) * comm.size());
           ms.push_back(static_cast<double>(worst_us[0]) / 1e3 / static_cast<double>(a.steps));
+          comm_ms.push_back(c[5] * per * 1e3);
           touched.push_back(c[0] * per);
           remote.push_back(c[1] * per);
           minimum.push_back(c[2] * per);
@@ -226,11 +261,11 @@ int main(int argc, char** argv) {
         if (comm.rank() == 0)
           std::printf(
               "{\"ranks\": %d, \"mode\": \"%s\", \"bits\": %d, \"batch\": %lld, \"rows\": %lld, \"nnz_per_row\": %.1f, "
-              "\"step_ms\": %.4f, \"rows_touched\": %.1f, \"rows_remote\": %.1f, \"sent_bytes\": %.0f, "
+              "\"step_ms\": %.4f, \"comm_ms\": %.4f, \"rows_touched\": %.1f, \"rows_remote\": %.1f, \"sent_bytes\": %.0f, "
               "\"minimum_bytes\": %.0f, \"wchar_bytes\": %.0f, \"rows_held_max\": %lld}\n",
               comm.size(), std::string(dist::to_string(mode)).c_str(), bits, static_cast<long long>(a.batch),
               static_cast<long long>(a.rows), static_cast<double>(data.features.nnz()) / static_cast<double>(a.rows),
-              median(ms), median(touched), median(remote), median(sent), median(minimum), median(wire),
+              median(ms), median(comm_ms), median(touched), median(remote), median(sent), median(minimum), median(wire),
               static_cast<long long>(held[0]));
         std::fflush(stdout);
       }

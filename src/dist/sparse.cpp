@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <numeric>
 #include <string>
@@ -184,6 +185,14 @@ std::int64_t SparseLinearTrainer::slot_for_update(std::int32_t feature) {
   return slot;
 }
 
+std::vector<std::byte> SparseLinearTrainer::exchange(std::span<const std::byte> send, std::span<const int> counts,
+                                                     std::vector<int>& recv_counts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::byte> got = comm_.alltoallv(send, counts, recv_counts);
+  counters_.comm_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return got;
+}
+
 // rows_ <- the current weights of batch_.features (nf x outputs).
 void SparseLinearTrainer::fetch_rows() {
   const auto& features = batch_.features;
@@ -211,7 +220,7 @@ void SparseLinearTrainer::fetch_rows() {
   send_.clear();
   for (const std::int64_t i : packed_) put(send_, static_cast<std::int32_t>(features[sz(i)]));
   // 1. ids to their owners.
-  const std::vector<std::byte> asked = comm_.alltoallv(send_, send_counts_, recv_counts_);
+  const std::vector<std::byte> asked = exchange(send_, send_counts_, recv_counts_);
   requested_.resize(asked.size() / 4);
   if (!asked.empty()) std::memcpy(requested_.data(), asked.data(), asked.size());
   requested_counts_.resize(sz(ranks));
@@ -227,7 +236,7 @@ void SparseLinearTrainer::fetch_rows() {
   }
   std::vector<int> reply_counts(sz(ranks));
   for (int r = 0; r < ranks; ++r) reply_counts[sz(r)] = to_int(4 * k * requested_counts_[sz(r)], "a row reply");
-  const std::vector<std::byte> got = comm_.alltoallv(send_, reply_counts, recv_counts_);
+  const std::vector<std::byte> got = exchange(send_, reply_counts, recv_counts_);
   if (got.size() != sz(nf * k * 4)) throw Error("dist sparse: the owners returned " + std::to_string(got.size()) + " bytes of rows for " + std::to_string(nf) + " ids");
   for (std::int64_t p = 0; p < nf; ++p)
     std::memcpy(rows_.data() + packed_[sz(p)] * k, got.data() + p * k * 4, sz(k * 4));
@@ -249,7 +258,7 @@ void SparseLinearTrainer::push_gradients() {
     for (const std::int64_t i : packed_) put(send_, std::span<const float>(grads_.data() + i * k, sz(k)));
     std::vector<int> counts(sz(ranks));
     for (int r = 0; r < ranks; ++r) counts[sz(r)] = send_counts_[sz(r)] / 4 * to_int(4 * k, "a gradient row");
-    const std::vector<std::byte> got = comm_.alltoallv(send_, counts, recv_counts_);
+    const std::vector<std::byte> got = exchange(send_, counts, recv_counts_);
     if (got.size() != requested_.size() * sz(k) * 4) throw Error("dist sparse: gradient rows do not match the ids requested");
     indices_.resize(requested_.size());
     for (std::size_t q = 0; q < requested_.size(); ++q) {
@@ -269,7 +278,7 @@ void SparseLinearTrainer::push_gradients() {
   put(block, std::span<const float>(grads_));
   for (int r = 0; r < ranks; ++r) put(send_, std::span<const std::byte>(block));
   const std::vector<int> counts(sz(ranks), to_int(static_cast<std::int64_t>(block.size()), "a gradient block"));
-  const std::vector<std::byte> got = comm_.alltoallv(send_, counts, recv_counts_);
+  const std::vector<std::byte> got = exchange(send_, counts, recv_counts_);
   indices_.clear();
   std::vector<float>& all = rows_;  // the fetched rows are no longer needed: reuse the buffer
   all.clear();
@@ -291,7 +300,11 @@ void SparseLinearTrainer::step_bias() {
   const int ranks = comm_.size();
   const std::vector<int> counts(sz(ranks), static_cast<int>(outputs_));
   std::vector<float> all(sz(ranks * outputs_));
-  comm_.allgather(bias_grad_, all, counts);
+  {
+    const auto t0 = std::chrono::steady_clock::now();
+    comm_.allgather(bias_grad_, all, counts);
+    counters_.comm_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
   std::fill(bias_grad_.begin(), bias_grad_.end(), 0.0f);
   for (int r = 0; r < ranks; ++r)
     for (std::int64_t c = 0; c < outputs_; ++c) bias_grad_[sz(c)] += all[sz(r * outputs_ + c)];

@@ -89,6 +89,7 @@ struct SparseStepCounters {
   // The analytic minimum this rank must send for the rows of the step (see the top; the bias's
   // allgather of 4·outputs bytes comes on top). Equal to Comm::traffic().alltoall_bytes's increase.
   std::uint64_t minimum_bytes = 0;
+  double comm_seconds = 0.0;  // wall time inside this step's MPI calls (waiting for the others included)
 };
 
 namespace detail {
@@ -143,6 +144,7 @@ class SparseLinearTrainer {
 
  private:
   std::int64_t slot_for_update(std::int32_t feature);  // sharded: inserts a fresh row when absent
+  std::vector<std::byte> exchange(std::span<const std::byte> send, std::span<const int> counts, std::vector<int>& recv_counts);
   void fetch_rows();
   void push_gradients();
   void step_bias();
