@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -25,6 +26,13 @@
 #include "adakit/linear/registry.hpp"
 #include "adakit/optim/registry.hpp"
 #include "adakit/train/progress.hpp"
+#if ADAKIT_HAS_MPI
+#include <chrono>
+
+#include "adakit/dist/comm.hpp"
+#include "adakit/dist/sparse.hpp"
+#include "adakit/linear/adagrad.hpp"
+#endif
 #include "train.hpp"
 
 namespace adakit::cli {
@@ -152,6 +160,43 @@ nlohmann::json read_json_file(const std::string& path) {
   }
 }
 
+#if ADAKIT_HAS_MPI
+// Under mpirun: every rank reads the same data (same split), trains its share of each global batch with
+// dist::sparse_fit (rows owned by hash of the feature id, docs/distributed-sparse.md), and rank 0 gathers
+// the model. Returns the run on rank 0 (model filled in), std::nullopt on the others.
+std::optional<linear::FitResult> fit_over_mpi(linear::LinearModel& model, const linear::LinearOptimizer& opt,
+                                              const data::SparseDataset& train, const linear::FitOptions& fo,
+                                              const std::function<void(const linear::EpochReport&)>& on_epoch) {
+  const auto* adagrad = dynamic_cast<const linear::LazyAdagrad*>(&opt);
+  if (adagrad == nullptr)
+    throw UsageError("under mpirun, sparse linear models train with adagrad only, not " + std::string(opt.name()),
+                     {"", 0, "optimizer"});
+  dist::Environment mpi(nullptr, nullptr);  // a no-op when main already initialised MPI
+  dist::Comm comm = dist::Comm::world();
+  const auto t0 = std::chrono::steady_clock::now();
+  dist::SparseLinearTrainer trainer(comm, dist::SparseMode::sharded, model.task(), model.dim(),
+                                    model.task() == linear::LinearTask::squared ? 2 : model.classes(), model.fit_bias(),
+                                    adagrad->options());
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  const auto run = dist::sparse_fit(trainer, train, {.epochs = fo.epochs, .batch_size = fo.batch_size, .seed = fo.seed},
+                                    {}, [&](const linear::EpochReport& e) {
+                                      if (comm.rank() != 0) return;
+                                      auto r = e;
+                                      r.seconds = seconds();
+                                      on_epoch(r);
+                                    });
+  auto state = trainer.gather(0);
+  if (comm.rank() != 0) return std::nullopt;
+  std::copy(state->model.weights().begin(), state->model.weights().end(), model.weights().begin());
+  std::copy(state->model.bias().begin(), state->model.bias().end(), model.bias().begin());
+  linear::FitResult result;
+  result.history = run.history;
+  result.steps = run.steps;
+  result.seconds = seconds();
+  return result;
+}
+#endif
+
 }  // namespace
 
 std::string resolve_format(const DataFlags& f) {
@@ -249,7 +294,7 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
                  choices[0].name.c_str());
     progress.on_train_begin(f.epochs, (train.size() + f.batch_size - 1) / f.batch_size);
   }
-  const auto result = linear::fit(model, *opt, train, fo, [&](const linear::EpochReport& e) {
+  auto on_epoch = [&](const linear::EpochReport& e) {
     if (talk) {
       train::EpochReport r{};
       r.epoch = e.epoch;
@@ -260,7 +305,19 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
       progress.on_epoch_end(r);
     }
     return false;
-  });
+  };
+#if ADAKIT_HAS_MPI
+  linear::FitResult result;
+  if (dist::Environment::launched_by_mpirun()) {
+    auto run = fit_over_mpi(model, *opt, train, fo, on_epoch);
+    if (!run) return 0;  // rank 0 evaluates, saves and reports
+    result = std::move(*run);
+  } else {
+    result = linear::fit(model, *opt, train, fo, on_epoch);
+  }
+#else
+  const auto result = linear::fit(model, *opt, train, fo, on_epoch);
+#endif
   if (talk) progress.on_train_end();
   const auto tm = linear::evaluate(model, train);
   const auto te = test.size() > 0 ? linear::evaluate(model, test) : linear::Metrics{};
