@@ -37,7 +37,9 @@ def run(cmd):
 
 
 def mpirun(k, extra=()):
-    return ["mpirun", "--oversubscribe", "-np", str(k), *extra]
+    # Ranks waiting in MPI yield the core (Open MPI polls otherwise, which starves the other rank on a
+    # machine with more runnable processes than cores).
+    return ["mpirun", "--oversubscribe", "--mca", "mpi_yield_when_idle", "1", "-np", str(k), *extra]
 
 
 def main():
@@ -62,7 +64,9 @@ def main():
             j = run(cmd)
             t = statistics.median(j["epoch_seconds"])
             times[name].append(t)
-            print(f"  repeat {r + 1}: {name}: {t:.3f} s/epoch, test acc {j['test_accuracy']:.4f}", flush=True)
+            d = j.get("data_parallel", {})
+            wait = f", in reduce {d['ms_per_step_in_reduce']:.2f} ms/step, in step {d['ms_per_step_in_step']:.2f}" if d else ""
+            print(f"  repeat {r + 1}: {name}: {t:.3f} s/epoch, test acc {j['test_accuracy']:.4f}{wait}", flush=True)
     base = statistics.median(times["1 process, 1 thread"])
     print("\nstep time (median epoch, median of repeats), global batch 128, 469 steps an epoch")
     print(f"{'configuration':50s} {'s/epoch':>8s} {'ms/step':>8s} {'throughput vs 1 process':>24s}")

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,6 +18,13 @@ namespace adakit::dist {
 namespace {
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+// Adds the seconds of its lifetime to `total`.
+struct Timer {
+  double& total;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  ~Timer() { total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+};
 
 std::size_t as_size(std::int64_t v) { return static_cast<std::size_t>(v); }
 
@@ -166,6 +174,7 @@ bool DataParallel::reduce(std::span<double, 3> totals) {
     if (p->has_sparse_grad())
       throw UsageError("data parallel: '" + p->name() + "' has a row-sparse gradient; this trainer averages dense "
                        "gradients only (embeddings: dist/sparse)");
+  const Timer timer{reduce_seconds_};
   return options_.mode == Mode::replicated ? reduce_replicated(totals) : reduce_sharded(totals);
 }
 
@@ -184,6 +193,7 @@ bool DataParallel::reduce_replicated(std::span<double, 3> totals) {
 
 void DataParallel::step(optim::Optimizer& optimizer) {
   if (&optimizer != &optimizer_) throw UsageError("data parallel: step() with another optimizer than the one it was built with");
+  const Timer timer{step_seconds_};
   if (options_.mode == Mode::replicated) optimizer_.step();
   else step_sharded();
 }

@@ -95,6 +95,8 @@ class MpiParallel final : public TrainParallel {
                                        {"allgather", per_step(t.allgather_bytes)},
                                        {"gather (checkpoints)", per_step(t.gather_bytes)}};
     j["min_sent_bytes_per_step"] = 2.0 * (k - 1.0) / k * n * 4.0;
+    j["ms_per_step_in_reduce"] = 1000.0 * dp_->reduce_seconds() / static_cast<double>(steps);
+    j["ms_per_step_in_step"] = 1000.0 * dp_->step_seconds() / static_cast<double>(steps);
     const std::int64_t written = bytes_written();
     if (written >= 0 && written_at_attach_ >= 0)
       j["os_write_bytes_per_step"] = static_cast<double>(written - written_at_attach_) / static_cast<double>(steps);

@@ -107,6 +107,10 @@ class DataParallel final : public train::Replicas {
   // Optimizer steps taken (the shard's in sharded mode).
   std::int64_t steps() const;
   std::size_t buckets() const noexcept { return buckets_.size(); }
+  // Seconds spent in reduce() (waiting for the gradients, after backward) and in step() (sharded:
+  // the slice's update and the allgather), summed over steps.
+  double reduce_seconds() const noexcept { return reduce_seconds_; }
+  double step_seconds() const noexcept { return step_seconds_; }
   // Collective: true when every rank holds bit-equal parameters (a check for tests and the CLI).
   bool replicas_equal();
 
@@ -156,6 +160,7 @@ class DataParallel final : public train::Replicas {
   std::vector<std::unique_ptr<Parameter>> shard_params_;
   std::unique_ptr<optim::Optimizer> shard_;
   Tensor slice_grads_, slice_values_, all_values_;
+  double reduce_seconds_ = 0.0, step_seconds_ = 0.0;
   double norm_ = 0.0;  // global norm of the (value-clipped) gradient, from the last reduce
 };
 
