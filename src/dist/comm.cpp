@@ -189,6 +189,19 @@ std::vector<std::byte> Comm::alltoallv(std::span<const std::byte> send, std::spa
   return recv;
 }
 
+void Comm::gather(std::span<const float> mine, std::span<float> all, std::span<const int> counts, int root) {
+  if (counts.size() != static_cast<std::size_t>(size_)) throw UsageError("dist: gather needs one count per rank");
+  const std::vector<int> displs = displacements(counts);
+  const long long total = std::accumulate(counts.begin(), counts.end(), 0LL);
+  if (static_cast<int>(mine.size()) != counts[rank_] || (rank_ == root && static_cast<long long>(all.size()) != total))
+    throw UsageError("dist: gather buffer sizes do not match the counts");
+  traffic_.gather_bytes += mine.size_bytes();
+  ++traffic_.calls;
+  check(MPI_Gatherv(mine.data(), counts[rank_], MPI_FLOAT, all.data(), counts.data(), displs.data(), MPI_FLOAT, root,
+                    comm_),
+        "MPI_Gatherv");
+}
+
 void Comm::broadcast(std::span<float> data, int root) {
   check(MPI_Bcast(data.data(), as_count(data.size(), "MPI_Bcast"), MPI_FLOAT, root, comm_), "MPI_Bcast");
 }

@@ -57,6 +57,7 @@ void Sequential::backward(const Tensor& dloss) {
   for (std::size_t i = n; i-- > 0;) {
     const Tensor& dy = i + 1 == n ? dloss : grads_[i + 1];
     layers_[i]->backward(acts_[i], acts_[i + 1], dy, grads_[i]);
+    if (backward_hook_) backward_hook_(i);
   }
 }
 

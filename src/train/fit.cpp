@@ -1,5 +1,6 @@
 #include "adakit/train/fit.hpp"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -154,6 +155,32 @@ void check_resume(const FitState& st, std::int64_t n, std::int64_t batches, std:
         std::to_string(st.epoch));
 }
 
+// One replica's part of the global batch order[start, end): forward and backward on its rows, the loss
+// gradient scaled by its share, then the replicas' reduce. Sets the batch's mean loss and correct count
+// over all replicas; returns whether loss and gradient are finite.
+bool replica_batch(nn::Sequential& model, optim::Optimizer& opt, Replicas& replicas, const data::Dataset& train,
+                   std::span<const std::int64_t> order, std::int64_t start, std::int64_t end, Objective obj,
+                   const Shape& out_sample, Batch& b, double& loss, std::int64_t& correct) {
+  const std::int64_t count = end - start, k = replicas.size(), r = replicas.rank();
+  const std::int64_t lo = start + count * r / k, hi = start + count * (r + 1) / k;
+  opt.zero_grad();
+  std::array<double, 3> totals{0.0, 0.0, 0.0};
+  if (hi > lo) {
+    gather(train, order.subspan(static_cast<std::size_t>(lo), static_cast<std::size_t>(hi - lo)), obj, out_sample, b);
+    const Tensor& out = model.forward(b.x, true);
+    std::int64_t mine = 0;
+    const double local = batch_loss(out, obj, b, mine);
+    // The loss is the mean over this replica's rows; the batch's loss is the mean over all of them.
+    if (hi - lo != count) optim::scale_values(b.grad.span(), static_cast<float>(static_cast<double>(hi - lo) / static_cast<double>(count)));
+    model.backward(b.grad);
+    totals = {local * static_cast<double>(hi - lo), static_cast<double>(mine), static_cast<double>(hi - lo)};
+  }
+  const bool finite = replicas.reduce(totals);
+  loss = totals[0] / totals[2];
+  correct = static_cast<std::int64_t>(totals[1]);
+  return finite && std::isfinite(loss);
+}
+
 void shuffled_order(Rng& rng, bool shuffle, std::vector<std::int64_t>& order) {
   std::iota(order.begin(), order.end(), 0);
   if (!shuffle) return;
@@ -203,15 +230,22 @@ FitResult fit(nn::Sequential& model, optim::Optimizer& opt, const data::Dataset&
     shuffled_order(rng, o.shuffle, order);
     for (std::int64_t bi = st.batch; bi < batches; ++bi) {
       const std::int64_t start = bi * o.batch_size, end = std::min(n, start + o.batch_size);
-      gather(train, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)),
-             obj, out_sample, b);
-      const Tensor& out = model.forward(b.x, true);
       std::int64_t correct = 0;
-      const double loss = batch_loss(out, obj, b, correct);
-      opt.zero_grad();
-      model.backward(b.grad);
-      // Checked before opt.step(): clipping and the optimizer's state never see a non-finite value.
-      if (!std::isfinite(loss) || !grads_finite(params)) {
+      double loss = 0.0;
+      bool finite = true;
+      if (o.replicas == nullptr) {
+        gather(train, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)),
+               obj, out_sample, b);
+        const Tensor& out = model.forward(b.x, true);
+        loss = batch_loss(out, obj, b, correct);
+        opt.zero_grad();
+        model.backward(b.grad);
+        // Checked before opt.step(): clipping and the optimizer's state never see a non-finite value.
+        finite = std::isfinite(loss) && grads_finite(params);
+      } else {
+        finite = replica_batch(model, opt, *o.replicas, train, order, start, end, obj, out_sample, b, loss, correct);
+      }
+      if (!finite) {
         if (o.on_nonfinite == NonFinite::error)
           throw Error("non-finite " + std::string(std::isfinite(loss) ? "gradient" : "loss") + " at epoch " +
                       std::to_string(epoch) + ", batch " + std::to_string(bi + 1) +
@@ -219,7 +253,8 @@ FitResult fit(nn::Sequential& model, optim::Optimizer& opt, const data::Dataset&
         ++st.skipped;
         ++result.skipped_steps;
       } else {
-        opt.step();
+        if (o.replicas != nullptr) o.replicas->step(opt);
+        else opt.step();
         const auto count = end - start;
         st.loss_sum += loss * static_cast<double>(count);
         st.correct_sum += correct;

@@ -229,4 +229,29 @@ TEST(NnSequential, LearnsANonlinearProblem) {
   EXPECT_GT(accuracy(model.forward(x, false), labels), 0.97);
 }
 
+// The backward hook sees the layers from the last to the first, each when its gradients are final:
+// a copy taken inside the hook equals the gradient after backward() returns.
+TEST(NnSequential, BackwardHookRunsAfterEachLayerInReverse) {
+  Sequential model = mlp(3, {4, 5}, 2, "tanh", "", 11);  // linear, tanh, linear, tanh, linear
+  Tensor x = random_tensor({6, 3}, 1);
+  std::vector<std::size_t> seen;
+  std::vector<Tensor> at_hook(model.size());
+  model.set_backward_hook([&](std::size_t i) {
+    seen.push_back(i);
+    auto params = model.layer(i).parameters();
+    if (!params.empty()) at_hook[i] = params[0]->grad();
+  });
+  const Tensor& y = model.forward(x, true);
+  Tensor d = random_tensor(y.shape(), 2);
+  model.zero_grad();
+  model.backward(d);
+  const std::vector<std::size_t> want{4, 3, 2, 1, 0};
+  EXPECT_EQ(seen, want);
+  for (std::size_t i : {0u, 2u, 4u}) EXPECT_TRUE(same(at_hook[i], model.layer(i).parameters()[0]->grad())) << i;
+  model.set_backward_hook({});  // removed: backward runs without it
+  model.forward(x, true);
+  model.backward(d);
+  EXPECT_EQ(seen.size(), 5u);
+}
+
 }  // namespace

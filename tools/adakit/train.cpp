@@ -1,5 +1,6 @@
 // adakit train / adakit predict: datasets by name or CSV path, models by a short spec, any optimizer.
 #include <cmath>
+#include <exception>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -179,9 +180,22 @@ void check_same_run(const nlohmann::json& saved, const nlohmann::json& now, cons
                      {file, 0, "adakit.run"});
 }
 
-int run_train(TrainFlags f) {
+// `parallel`: this process is one rank of a data-parallel run (mpirun); nullptr: it is alone.
+int run_train_on(TrainFlags f, TrainParallel* parallel) {
   const std::string format = resolve_format(f.data);
-  if (format != "dense") return run_train_linear(f, format);
+  if (format != "dense") {
+    if (parallel != nullptr && parallel->size() > 1)
+      throw UsageError("data-parallel training under mpirun takes dense data (nn models); this data is " + format,
+                       {"", 0, "format"});
+    return run_train_linear(f, format);
+  }
+  // Under mpirun only rank 0 prints and writes files; every rank trains.
+  const bool lead = parallel == nullptr || parallel->rank() == 0;
+  if (!lead) {
+    f.quiet = true;
+    f.json = false;
+    f.save.clear();
+  }
   if (f.model.empty() || f.model == "auto") f.model = "mlp:64";
   if (f.text.hash_bits != 0 || f.text.tfidf || f.text.binary || f.text.ngram != "1" || f.text.min_df != 1 ||
       f.text.max_features != 0)
@@ -274,33 +288,57 @@ int run_train(TrainFlags f) {
   const std::string checkpoint_dir = !f.checkpoint.empty() ? f.checkpoint : f.resume;
   if (f.checkpoint_every != 0 && checkpoint_dir.empty())
     throw UsageError("--checkpoint-every needs --checkpoint DIR", {"", 0, "checkpoint-every"});
+  // Data parallel: after the restore (rank 0's parameters are broadcast, a sharded optimizer state is
+  // split over the ranks).
+  if (parallel != nullptr) fo.replicas = parallel->attach(model, *opt);
+  // ... which lets go of them before they go, unless an error is on its way to abort the job.
+  struct Detach {
+    TrainParallel* parallel;
+    ~Detach() {
+      if (parallel != nullptr && std::uncaught_exceptions() == 0) parallel->detach();
+    }
+  } detach_before_model_goes{parallel};
   std::optional<io::CheckpointWriter> writer;
+  train::Callback* checkpointer = nullptr;
   if (!checkpoint_dir.empty()) {
     std::error_code ec;
-    fs::create_directories(checkpoint_dir, ec);
-    if (ec || !fs::is_directory(checkpoint_dir, ec))
+    if (lead) fs::create_directories(checkpoint_dir, ec);
+    if (lead && (ec || !fs::is_directory(checkpoint_dir, ec)))
       throw Error("cannot create the checkpoint directory: " + ec.message(), {checkpoint_dir, 0, "checkpoint"});
-    writer.emplace(checkpoint_file(checkpoint_dir), model, *opt, f.checkpoint_every,
-                   std::map<std::string, std::string>{{"adakit.run", run.dump()}, {"adakit.task", io::task_json(info)}});
+    std::map<std::string, std::string> meta{{"adakit.run", run.dump()}, {"adakit.task", io::task_json(info)}};
+    if (parallel != nullptr) {
+      checkpointer = parallel->checkpoint_writer(checkpoint_file(checkpoint_dir), model, *opt, f.checkpoint_every, std::move(meta));
+    } else {
+      writer.emplace(checkpoint_file(checkpoint_dir), model, *opt, f.checkpoint_every, std::move(meta));
+      checkpointer = &*writer;
+    }
   }
+  const auto checkpoints_written = [&] { return parallel != nullptr ? parallel->checkpoints_written() : writer ? writer->saves() : 0; };
+  const std::int64_t state_bytes = parallel != nullptr ? parallel->state_bytes() : opt->state_bytes();
   train::ProgressPrinter progress(stderr);
   std::vector<train::Callback*> callbacks;
   if (!f.quiet && !f.json) callbacks.push_back(&progress);
-  if (writer) callbacks.push_back(&*writer);
-  if (!f.quiet && !f.json)
+  if (checkpointer != nullptr) callbacks.push_back(checkpointer);
+  if (!f.quiet && !f.json) {
     std::fprintf(stderr, "train %s: %lld train / %lld test samples of shape %s, %s, %s\n%s", train.name.c_str(),
                  static_cast<long long>(train.size()), static_cast<long long>(test.size()),
                  shape_to_string(train.sample_shape()).c_str(), f.model.c_str(), choices[0].name.c_str(),
                  model.summary(train.sample_shape()).c_str());
+    if (parallel != nullptr)
+      std::fprintf(stderr, "data parallel: %d ranks, %s, global batch %lld (%.3g MB of optimizer state per rank)\n",
+                   parallel->size(), f.dist.c_str(), static_cast<long long>(f.batch_size),
+                   static_cast<double>(state_bytes) / 1e6);
+  }
   const auto result = train::fit(model, *opt, train, validation.size() > 0 ? &validation : nullptr, objective, fo, callbacks,
                                  resumed ? &*resumed : nullptr);
+  if (!lead) return 0;  // rank 0 evaluates, saves and reports
   const auto tm = train::evaluate(model, train, objective);
   const auto te = test.size() > 0 ? train::evaluate(model, test, objective) : train::Metrics{};
 
   if (!f.save.empty()) io::save_model(f.save, model, info);
   nlohmann::json j = {{"data", f.data.data},       {"model", f.model},
                       {"optimizer", choices[0].name}, {"options", opt->group_options(0)},
-                      {"optimizer_state_bytes", opt->state_bytes()},
+                      {"optimizer_state_bytes", state_bytes},
                       {"epochs", result.epochs_run}, {"seconds", result.seconds},
                       {"train_samples", train.size()}, {"test_samples", test.size()},
                       {"stopped_early", result.stopped_early}, {"skipped_steps", result.skipped_steps},
@@ -334,27 +372,44 @@ int run_train(TrainFlags f) {
   }
   j["threads"] = num_threads();
   if (resumed) j["resumed_from"] = {{"epoch", resumed->epoch}, {"batch", resumed->batch}};
-  if (writer) {
-    j["checkpoint"] = writer->path().string();
-    j["checkpoints_written"] = writer->saves();
+  if (checkpointer != nullptr) {
+    j["checkpoint"] = checkpoint_file(checkpoint_dir).string();
+    j["checkpoints_written"] = checkpoints_written();
   }
+  if (parallel != nullptr) j["data_parallel"] = parallel->report();
   if (!f.save.empty()) j["saved"] = f.save;
   if (f.json) {
     std::cout << j.dump() << "\n";
   } else if (!f.quiet) {
     std::printf("epochs %lld in %.2fs%s; optimizer state %.3g MB\n", static_cast<long long>(result.epochs_run),
                 result.seconds, result.stopped_early ? " (stopped early)" : "",
-                static_cast<double>(opt->state_bytes()) / 1e6);
+                static_cast<double>(state_bytes) / 1e6);
     if (objective == train::Objective::mse)
       std::printf("train mse %.6g  test mse %.6g\n", tm.mse, te.mse);
     else
       std::printf("train loss %.4f acc %.4f  test loss %.4f acc %.4f\n", tm.loss, tm.accuracy, te.loss, te.accuracy);
     if (result.skipped_steps > 0)
       std::printf("skipped %lld steps with a non-finite loss or gradient\n", static_cast<long long>(result.skipped_steps));
-    if (writer) std::printf("checkpoint %s (%lld written)\n", writer->path().string().c_str(), static_cast<long long>(writer->saves()));
+    if (checkpointer != nullptr)
+      std::printf("checkpoint %s (%lld written)\n", checkpoint_file(checkpoint_dir).string().c_str(),
+                  static_cast<long long>(checkpoints_written()));
     if (!f.save.empty()) std::printf("saved %s\n", f.save.c_str());
   }
   return 0;
+}
+
+int run_train(const TrainFlags& f) {
+  auto parallel = TrainParallel::start(f);
+  if (parallel == nullptr) return run_train_on(f, nullptr);
+  // One rank's error must end the job: the others would wait for it in a collective.
+  try {
+    return run_train_on(f, parallel.get());
+  } catch (const UsageError& e) {
+    parallel->abort(e.what(), 2);
+  } catch (const std::exception& e) {
+    parallel->abort(std::string("error: ") + e.what(), 1);
+  }
+  return 1;  // not reached: abort() ends the job
 }
 
 int run_predict(const PredictFlags& f) {
@@ -484,6 +539,13 @@ void add_train(CLI::App& root, std::function<int()>& action) {
                   "checkpoint interval in batches, counted over the whole run (0 = at the end of each epoch)")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  app->add_option("--dist", f->dist,
+                  "under mpirun -np K (dense models): data parallel, each rank computing 1/K of every batch; "
+                  "replicated (every rank holds the optimizer state) | sharded (ZeRO-1: each rank holds 1/K of it). "
+                  "Ignored without mpirun")
+      ->capture_default_str();
+  app->add_option("--dist-bucket-kb", f->dist_bucket_kb, "under mpirun, replicated: gradient allreduce bucket size in KiB")
+      ->capture_default_str();
   app->add_option("--resume", f->resume,
                   "continue the run saved in DIR (same flags; --epochs may grow); exact: ends bit-identical to an "
                   "uninterrupted run. Keeps checkpointing into DIR unless --checkpoint says otherwise");

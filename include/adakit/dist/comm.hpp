@@ -26,9 +26,10 @@ struct Traffic {
   std::uint64_t reduce_scatter_bytes = 0;  // whole input buffer of Reduce_scatter
   std::uint64_t allgather_bytes = 0;       // this rank's contribution to Allgatherv
   std::uint64_t alltoall_bytes = 0;        // bytes this rank sends to others (not to itself) in Alltoallv
+  std::uint64_t gather_bytes = 0;          // this rank's contribution to Gatherv (checkpoints)
   std::uint64_t calls = 0;
   std::uint64_t total() const {
-    return allreduce_bytes + reduce_scatter_bytes + allgather_bytes + alltoall_bytes;
+    return allreduce_bytes + reduce_scatter_bytes + allgather_bytes + alltoall_bytes + gather_bytes;
   }
 };
 
@@ -91,6 +92,9 @@ class Comm {
   // rank r; returns what each rank sent here, packed in rank order, with recv_counts filled in.
   std::vector<std::byte> alltoallv(std::span<const std::byte> send, std::span<const int> send_counts,
                                    std::vector<int>& recv_counts);
+  // mine: this rank's block; all (read on root only, may be empty elsewhere): every rank's block in
+  // rank order (counts[r] elements each).
+  void gather(std::span<const float> mine, std::span<float> all, std::span<const int> counts, int root);
   void broadcast(std::span<float> data, int root);
   void broadcast(std::span<std::byte> data, int root);
   // Ends every rank of the job (MPI_Abort) after printing `why` with this rank's number to stderr.

@@ -14,6 +14,7 @@
 // Parameters are renamed "<layer index>.<name>" ("0.weight", "0.bias", "2.weight"), as torch.nn.Sequential.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -52,6 +53,11 @@ class Sequential {
   const Tensor& forward(const Tensor& x, bool training);
   // dloss: gradient of the loss w.r.t. the last forward()'s output (same shape). Gradients accumulate.
   void backward(const Tensor& dloss);
+  // Called by backward() right after layer i's backward (i from size()-1 down to 0): layer i's
+  // parameter gradients are final for this backward from then on. Data parallelism starts reducing
+  // them there, while the layers below still compute (dist/data_parallel.hpp). Empty: none.
+  using BackwardHook = std::function<void(std::size_t layer)>;
+  void set_backward_hook(BackwardHook hook) { backward_hook_ = std::move(hook); }
   // Also compute the gradient w.r.t. the model input (off by default); read it after backward().
   void set_input_grad(bool on);
   const Tensor& input_grad() const noexcept { return grads_.empty() ? empty_ : grads_.front(); }
@@ -77,6 +83,7 @@ class Sequential {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Tensor> acts_;   // acts_[0]: copy of the input; acts_[i + 1]: output of layer i
   std::vector<Tensor> grads_;  // grads_[i]: gradient w.r.t. acts_[i] (grads_[n] unused: dloss is read in place)
+  BackwardHook backward_hook_;
   bool input_grad_ = false;
   bool ready_ = false;  // a forward() completed since the last change
   Tensor empty_;

@@ -95,6 +95,10 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   virtual std::string_view name() const = 0;
+  // True when the rule updates each element from that element alone (SGD, AdaGrad, Adam, ...): then a
+  // step over any slices of the parameters equals the whole step on those elements, which sharded
+  // data parallelism relies on (dist/data_parallel.hpp). False for tensor rules (Shampoo, SM3, ...).
+  virtual bool elementwise() const { return false; }
 
   // Clips (when set), scales lr by the schedule, then applies the rule to every parameter that
   // requires a gradient, dense or row-sparse.
@@ -187,6 +191,7 @@ class RuleOptimizer final : public Optimizer {
   }
 
   std::string_view name() const override { return Rule::name; }
+  bool elementwise() const override { return ElementwiseRule<Rule>; }
 
   void add_param_group(std::vector<Parameter*> params, Options options) {
     options.validate();

@@ -66,6 +66,25 @@ struct EpochReport {
 
 enum class NonFinite { error, skip };
 
+// Data parallelism, as fit() sees it: K replicas (processes) run fit() with the same arguments; each
+// computes its rows of every global batch (a contiguous block of the batch's rows: rank r of K takes
+// rows [B*r/K, B*(r+1)/K)), with its loss gradient scaled by its share b_r/B, so that the replicas'
+// gradients sum to the gradient of the whole batch's mean loss. Replicas combines them and steps; every
+// replica ends each step with the same parameters. fit() knows nothing of the transport:
+// dist/data_parallel.hpp implements this over MPI.
+class Replicas {
+ public:
+  virtual ~Replicas() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // After this replica's backward. totals = {loss x rows, correct predictions, rows} of this replica;
+  // on return, their sums over the replicas. Returns whether the combined loss and gradient are finite
+  // (the same answer on every replica).
+  virtual bool reduce(std::span<double, 3> totals) = 0;
+  // The optimizer step on the combined gradient (after a true reduce()).
+  virtual void step(optim::Optimizer& optimizer) = 0;
+};
+
 struct FitResult {
   std::vector<EpochReport> history;
   std::int64_t epochs_run = 0;
@@ -123,6 +142,8 @@ struct FitOptions {
   // A non-finite loss or gradient: error (throws adakit::Error) or skip the step, leaving
   // parameters and optimizer state untouched.
   NonFinite on_nonfinite = NonFinite::error;
+  // Data parallel: this process is one of replicas->size() (nullptr: it is alone). Not owned.
+  Replicas* replicas = nullptr;
 };
 
 // `resume`: continue the run from this state (saved by a checkpoint, with the model and the optimizer

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `mpirun -np K adakit train` (data parallel, built with MPI), driven as a user drives it:
+#  - 2 ranks (sharded) end with the losses of 1 process without MPI, global batch the same;
+#  - one rank killed with SIGKILL mid-run: the job ends within a bounded time, with a non-zero exit and
+#    Open MPI's message naming the killed rank; the last checkpoint (rank 0 writes it atomically) is
+#    intact (it reads back, checksums included) and
+#  - resumes on 1 process without mpirun and on 3 ranks (replicated), ending with the uninterrupted
+#    2-rank run's losses (1e-5 relative);
+#  - only rank 0 prints; errors on the ranks end the job with exit 2 (usage) and one message.
+# Usage: dist_test.sh ADAKIT_BIN MPIEXEC
+set -uo pipefail
+bin=$1
+mpiexec=$2
+source "$(dirname "$0")/harness.sh"
+export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+mpirun_() { "$mpiexec" --oversubscribe -np "$@"; }
+
+args=(train --data digits --model mlp:32 --optimizer adagrad --lr 0.05 --batch-size 12 --seed 5 --clip-norm 1 --threads 1)
+# Losses of a --json result: "train_loss test_loss".
+losses() { grep -o '"t[a-z]*_loss":[-0-9.e]*' "$1" | sed 's/.*://' | tr '\n' ' '; }
+# Relative difference of two loss pairs within 1e-5.
+close() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); if (x[1] == "" || y[1] == "") exit 1;
+  for (i = 1; i <= 2; i++) { d = x[i] - y[i]; if (d < 0) d = -d; s = y[i] < 0 ? -y[i] : y[i]; if (d > 1e-5 * s) exit 1 } }'; }
+
+# 1 process (no mpirun) and 2 ranks: 3 epochs of 120 steps.
+"$bin" "${args[@]}" --epochs 3 --json > "$work/one.json" 2> "$work/one.err"; check "1 process runs ($(tail -1 "$work/one.err"))" $?
+mpirun_ 2 "$bin" "${args[@]}" --epochs 3 --dist sharded --json > "$work/full2.json" 2> "$work/two.err"
+check "2 ranks run ($(tail -2 "$work/two.err"))" $?
+[ "$(grep -c '"train_loss"' "$work/full2.json")" -eq 1 ]; check "only rank 0 prints the result" $?
+grep -q '"data_parallel":{[^}]*"mode":"sharded"' "$work/full2.json"; check "the result names the data-parallel mode" $?
+close "$(losses "$work/full2.json")" "$(losses "$work/one.json")"
+check "2 ranks end with 1 process's losses: $(losses "$work/full2.json")vs $(losses "$work/one.json")" $?
+
+ck="$work/ck"
+"$mpiexec" --oversubscribe -np 2 "$bin" "${args[@]}" --epochs 3 --dist sharded --checkpoint "$ck" --checkpoint-every 10 \
+  --quiet > "$work/killed.out" 2> "$work/killed.err" &
+job=$!
+for _ in $(seq 1 300); do [ -f "$ck/checkpoint.safetensors" ] && break; sleep 0.05; done
+rank1=""
+for p in $(pgrep -P "$job"); do
+  tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && rank1=$p
+done
+[ -n "$rank1" ]; check "found rank 1 of the running job" $?
+t0=$(date +%s%N)
+[ -n "$rank1" ] && kill -9 "$rank1"
+# Bounded: the job must be gone within 30 s of the kill.
+for _ in $(seq 1 300); do kill -0 "$job" 2> /dev/null || break; sleep 0.1; done
+kill -0 "$job" 2> /dev/null && { echo "job still running 30 s after the kill"; kill -9 "$job"; }
+wait "$job"; code=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "killed rank 1 (pid $rank1): the job ended after ${ms} ms with exit $code"
+[ "$code" -ne 0 ]; check "the killed job exits non-zero (got $code)" $?
+grep -qi "signal 9\|killed" "$work/killed.err"; check "a message names the killed rank: $(grep -i -m1 'signal\|killed' "$work/killed.err")" $?
+expect_code "the last checkpoint is intact (predict reads it)" 0 "$bin" predict --model "$ck/checkpoint.safetensors" --data digits --json
+cp -r "$ck" "$work/ck3"
+[ -n "${ADAKIT_DIST_TEST_VERBOSE:-}" ] && cat "$work/killed.err"
+
+# Resume it on 1 process without mpirun, and on 3 ranks (replicated): the uninterrupted run's end.
+"$bin" "${args[@]}" --epochs 3 --resume "$ck" --json > "$work/resumed1.json" 2> "$work/resumed1.err"
+check "resume on 1 process ($(tail -1 "$work/resumed1.err"))" $?
+echo "resumed from: $(grep -o "\"resumed_from\":{[^}]*}" "$work/resumed1.json")"
+close "$(losses "$work/resumed1.json")" "$(losses "$work/full2.json")"
+check "resumed on 1 process = uninterrupted: $(losses "$work/resumed1.json")vs $(losses "$work/full2.json")" $?
+mpirun_ 3 "$bin" "${args[@]}" --epochs 3 --resume "$work/ck3" --dist replicated --json > "$work/resumed3.json" 2> "$work/resumed3.err"
+check "resume on 3 ranks ($(tail -1 "$work/resumed3.err"))" $?
+close "$(losses "$work/resumed3.json")" "$(losses "$work/full2.json")"
+check "resumed on 3 ranks = uninterrupted: $(losses "$work/resumed3.json")vs $(losses "$work/full2.json")" $?
+
+# Errors: a bad --dist is a usage error (with or without mpirun); an error after MPI started (here on
+# every rank) ends the job through MPI_Abort with the message and a non-zero exit.
+expect_code "--dist zero3 is a usage error" 2 "$bin" "${args[@]}" --epochs 1 --dist zero3
+grep -q "dist must be replicated or sharded" "$work/err"; check "usage error message" $?
+expect_code "sharded refuses a tensor optimizer" 2 mpirun_ 2 "$bin" train --data digits --optimizer shampoo --epochs 1 --dist sharded
+grep -q "rank [01] of 2: .*elementwise optimizer" "$work/err"; check "sharded refusal message" $?
+finish
