@@ -72,4 +72,21 @@ expect_code "--dist zero3 is a usage error" 2 "$bin" "${args[@]}" --epochs 1 --d
 grep -q "dist must be replicated or sharded" "$work/err"; check "usage error message" $?
 expect_code "sharded refuses a tensor optimizer" 2 mpirun_ 2 "$bin" train --data digits --optimizer shampoo --epochs 1 --dist sharded
 grep -q "rank [01] of 2: .*elementwise optimizer" "$work/err"; check "sharded refusal message" $?
+# Sparse data (LIBSVM) under mpirun: rows owned by hash across the ranks (dist/sparse.hpp); 1, 2 and 3
+# ranks end with the same accuracy and nonzero count, and losses within 1e-5 of 1 process.
+awk 'BEGIN { srand(7); for (i = 0; i < 300; i++) { y = i % 2; printf "%d", y;
+  for (j = 1; j <= 60; j++) if (rand() < 0.1) printf " %d:%.3f", j, (j % 2 == y ? 1 : 0.2) + rand() * 0.1;
+  printf "\n" } }' > "$work/sp.svm"
+sargs=(train --data "$work/sp.svm" --format libsvm --optimizer adagrad --lr 0.5 --batch-size 8 --epochs 3 --seed 3 --json)
+"$bin" "${sargs[@]}" > "$work/sp1.json" 2> "$work/sp1.err"; check "sparse: 1 process ($(tail -1 "$work/sp1.err"))" $?
+for np in 2 3; do
+  mpirun_ $np "$bin" "${sargs[@]}" > "$work/sp$np.json" 2> "$work/sp$np.err"
+  check "sparse: $np ranks run ($(tail -1 "$work/sp$np.err"))" $?
+  [ "$(grep -c '"train_loss"' "$work/sp$np.json")" -eq 1 ]; check "sparse: only rank 0 prints ($np ranks)" $?
+  close "$(losses "$work/sp$np.json")" "$(losses "$work/sp1.json")"
+  check "sparse: $np ranks end with 1 process's losses: $(losses "$work/sp$np.json")vs $(losses "$work/sp1.json")" $?
+  nz() { grep -o '"nonzero_weights":[0-9]*' "$1"; }
+  [ -n "$(nz "$work/sp1.json")" ] && [ "$(nz "$work/sp$np.json")" = "$(nz "$work/sp1.json")" ]
+  check "sparse: $np ranks, same nonzero weights ($(nz "$work/sp$np.json"))" $?
+done
 finish

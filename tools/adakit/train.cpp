@@ -183,12 +183,8 @@ void check_same_run(const nlohmann::json& saved, const nlohmann::json& now, cons
 // `parallel`: this process is one rank of a data-parallel run (mpirun); nullptr: it is alone.
 int run_train_on(TrainFlags f, TrainParallel* parallel) {
   const std::string format = resolve_format(f.data);
-  if (format != "dense") {
-    if (parallel != nullptr && parallel->size() > 1)
-      throw UsageError("data-parallel training under mpirun takes dense data (nn models); this data is " + format,
-                       {"", 0, "format"});
-    return run_train_linear(f, format);
-  }
+  // Sparse data under mpirun: rows owned by hash across the ranks (train_linear.cpp, dist/sparse.hpp).
+  if (format != "dense") return run_train_linear(f, format);
   // Under mpirun only rank 0 prints and writes files; every rank trains.
   const bool lead = parallel == nullptr || parallel->rank() == 0;
   if (!lead) {

@@ -162,7 +162,7 @@ nlohmann::json read_json_file(const std::string& path) {
 
 #if ADAKIT_HAS_MPI
 // Under mpirun: every rank reads the same data (same split), trains its share of each global batch with
-// dist::sparse_fit (rows owned by hash of the feature id, docs/distributed-sparse.md), and rank 0 gathers
+// dist::sparse_fit (rows owned by hash of the feature id, docs/distributed.md), and rank 0 gathers
 // the model. Returns the run on rank 0 (model filled in), std::nullopt on the others.
 std::optional<linear::FitResult> fit_over_mpi(linear::LinearModel& model, const linear::LinearOptimizer& opt,
                                               const data::SparseDataset& train, const linear::FitOptions& fo,
