@@ -273,7 +273,7 @@ int run(const Args& a) {
     epoch_loss = epoch_accuracy = {0.0};
   }
   double weights_l1 = 0.0;  // a fingerprint of the trained weights, to compare builds (O(dim), untimed)
-  for (const float w : model.weights()) weights_l1 += std::abs(static_cast<double>(w));
+  for (std::int64_t j = 0; j < model.dim(); ++j) weights_l1 += std::abs(static_cast<double>(model.weight_row(j)[0]));
   const double med = median(epoch_seconds);
   const int bits = std::has_single_bit(static_cast<std::uint64_t>(d.features.cols))
                        ? std::countr_zero(static_cast<std::uint64_t>(d.features.cols))

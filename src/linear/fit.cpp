@@ -70,16 +70,14 @@ void prefetch_entries(const data::CsrView& x, std::span<const std::int64_t> rows
   }
 }
 
-void prefetch_model_rows(const data::CsrView& x, std::span<const std::int64_t> rows, const LinearModel& model,
-                         const LinearOptimizer& optimizer) {  // batch b + 1
-  const std::int64_t k = model.outputs();
+void prefetch_model_rows(const data::CsrView& x, std::span<const std::int64_t> rows,
+                         const LinearModel& model) {  // batch b + 1: weights and optimizer state, one row
+  const std::int64_t stride = model.row_stride();
+  const float* table = model.table().data();
   for (const auto r : rows) {
     if (r < 0 || r >= x.rows) continue;
-    for (const std::int32_t j : x.row_indices(r)) {
-      if (j < 0 || j >= model.dim()) continue;
-      prefetch_floats(model.weights().data() + j * k, k);
-      optimizer.prefetch(j);
-    }
+    for (const std::int32_t j : x.row_indices(r))
+      if (j >= 0 && j < model.dim()) prefetch_floats(table + j * stride, stride);
   }
 }
 
@@ -122,7 +120,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       optimizer.prepare(model, batch.features);
       prefetch_indptr(train.features, batch_rows(b + 3 * options.batch_size));
       prefetch_entries(train.features, batch_rows(b + 2 * options.batch_size));
-      prefetch_model_rows(train.features, batch_rows(b + options.batch_size), model, optimizer);
+      prefetch_model_rows(train.features, batch_rows(b + options.batch_size), model);
       const BatchStats st = model.gradient(train, rows, batch, grad);
       optimizer.step(model, grad);
       total.loss_sum += st.loss_sum;

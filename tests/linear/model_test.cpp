@@ -63,7 +63,7 @@ TEST(LinearModel, BatchGradientIsTheMeanAndMatchesFiniteDifferences) {
     const auto task = classes == 2 ? LinearTask::logistic : classes == 3 ? LinearTask::softmax : LinearTask::squared;
     LinearModel m(task, s.dim, classes == 0 ? 2 : classes);
     Rng rng(5);
-    rng.fill_normal(m.weights(), 0.0, 0.3);
+    rng.fill_normal(m.table(), 0.0, 0.3);  // no optimizer state yet: the table is W
     rng.fill_normal(m.bias(), 0.0, 0.3);
     const auto rows = all_rows(d);
     BatchFeatures batch;
