@@ -14,10 +14,10 @@
 //
 // Where the state lives: the per-feature state (accumulators, last step seen, ...) is kept IN THE
 // MODEL's table, state_width() floats after each feature's weights (LinearModel::reserve_state), so
-// that a touched feature's weights and state share one cache line; the bias's state stays here.
-// reset() lays the model out for this optimizer and marks it with this state's id: the state then
-// travels with the model (a copy of the model copies it), and stepping a model that holds another
-// optimizer's state (or none) is a UsageError asking for reset(model).
+// that a touched feature's weights and state share one cache line; the bias's state and the step
+// count stay here. reset() lays the model out for this optimizer and marks it with this state's id:
+// the features' state then travels with the model (a copy of the model copies it), and stepping a
+// model that holds another optimizer's state (or none) is a UsageError asking for reset(model).
 #pragma once
 #include <cstdint>
 #include <cstring>
