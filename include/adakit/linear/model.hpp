@@ -10,8 +10,8 @@
 // reserve_state). A lazy step reads and writes a feature's weights AND its optimizer state, and on
 // a large hashed model each is a cache miss: side by side, both come in one line instead of two
 // (Vowpal Wabbit keeps its weights and its adaptive state interleaved the same way, with a stride).
-// Rows of up to 16 floats are padded to a power of two and the table is 64-byte aligned, so such a
-// row never straddles a cache line. weights() is a [dim x outputs] view of the weights alone; saving,
+// With state, rows of up to 16 floats are padded to a power of two, and the table is 64-byte aligned,
+// so such a row never straddles a cache line; without state a row is just the outputs weights. weights() is a [dim x outputs] view of the weights alone; saving,
 // loading and the Python binding see the same [dim, outputs] weights whatever the state.
 //
 // Losses of one row (linear_loss), with their gradients dL/dz:
