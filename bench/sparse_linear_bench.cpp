@@ -12,9 +12,11 @@
 // (each batch measured before its own step).
 //
 // --reference: afterwards, 3 passes of the memory floor of any lazy update of W and s stored apart
-// (reference_pass below: read and write w[j] and s[j] once per nonzero, nothing else), timed alone;
-// with --epochs 0, only those. compare_sparse_linear.py sets what the hash size costs adakit
-// against what it costs this loop.
+// (reference_pass below: read and write w[j] and s[j] once per nonzero, nothing else), timed alone,
+// and 3 of the same with (w[j], s[j]) side by side in one table, prefetched 64 nonzeros ahead
+// (reference_pass_interleaved: the layout linear::LinearModel uses); with --epochs 0, only those.
+// compare_sparse_linear.py and hash_size_bench.py set what the hash size costs adakit against what
+// it costs these loops.
 // --phases: instead of fit(), the same loop written out (BatchFeatures::build, prepare, gradient,
 // step, in fit()'s order, same results) with the thread's CPU clock read around each phase; prints
 // the CPU seconds of each. For profiling only: the clock reads cost a little (a system call each).
@@ -194,6 +196,25 @@ double reference_pass(const data::CsrMatrix& x, std::vector<float>& w, std::vect
   return seconds(t0, Clock::now());
 }
 
+// The same floor with each feature's (w, s) side by side (one cache line for both) and the pairs of
+// the nonzeros 64 ahead prefetched, as linear::fit does a batch ahead.
+double reference_pass_interleaved(const data::CsrMatrix& x, std::vector<float>& ws) {
+  const auto t0 = Clock::now();
+  const std::int32_t* idx = x.indices.data();
+  const float* val = x.values.data();
+  float* __restrict p = ws.data();
+  const std::int64_t nnz = x.nnz();
+  constexpr std::int64_t kAhead = 64;
+  for (std::int64_t e = 0; e < nnz; ++e) {
+    if (e + kAhead < nnz) __builtin_prefetch(p + 2 * std::int64_t{idx[e + kAhead]}, 1);
+    const std::int64_t j = idx[e];
+    const float v = val[e];
+    p[2 * j + 1] += v * v;
+    p[2 * j] -= 1e-3f * v;
+  }
+  return seconds(t0, Clock::now());
+}
+
 int run(const Args& a) {
   set_num_threads(a.threads);
   const auto t_load = Clock::now();
@@ -259,13 +280,17 @@ int run(const Args& a) {
     }
   }
 
-  std::vector<double> reference_seconds, reference_cpu_seconds;
+  std::vector<double> reference_seconds, reference_cpu_seconds, interleaved_seconds, interleaved_cpu_seconds;
   if (a.reference) {
     std::vector<float> w(static_cast<std::size_t>(d.features.cols), 0.0f), sums(w.size(), 0.0f);
+    std::vector<float> ws(2 * w.size(), 0.0f);
     for (int r = 0; r < 3; ++r) {
-      const double cpu0 = cpu_seconds();
+      double cpu0 = cpu_seconds();
       reference_seconds.push_back(reference_pass(d.features, w, sums));
       reference_cpu_seconds.push_back(cpu_seconds() - cpu0);
+      cpu0 = cpu_seconds();
+      interleaved_seconds.push_back(reference_pass_interleaved(d.features, ws));
+      interleaved_cpu_seconds.push_back(cpu_seconds() - cpu0);
     }
   }
   if (epoch_seconds.empty()) {  // --epochs 0: no training, so no loss either
@@ -273,7 +298,7 @@ int run(const Args& a) {
     epoch_loss = epoch_accuracy = {0.0};
   }
   double weights_l1 = 0.0;  // a fingerprint of the trained weights, to compare builds (O(dim), untimed)
-  for (const float w : model.weights()) weights_l1 += std::abs(static_cast<double>(w));
+  for (std::int64_t j = 0; j < model.dim(); ++j) weights_l1 += std::abs(static_cast<double>(model.weight_row(j)[0]));
   const double med = median(epoch_seconds);
   const int bits = std::has_single_bit(static_cast<std::uint64_t>(d.features.cols))
                        ? std::countr_zero(static_cast<std::uint64_t>(d.features.cols))
@@ -302,9 +327,10 @@ int run(const Args& a) {
               a.phases ? "true" : "false");
   if (a.reference)
     std::printf(", \"reference_seconds\": %s, \"reference_seconds_median\": %.9g, \"reference_cpu_seconds\": %s, "
-                "\"reference_cpu_seconds_median\": %.9g",
+                "\"reference_cpu_seconds_median\": %.9g, \"reference_interleaved_seconds_median\": %.9g, "
+                "\"reference_interleaved_cpu_seconds_median\": %.9g",
                 list(reference_seconds).c_str(), median(reference_seconds), list(reference_cpu_seconds).c_str(),
-                median(reference_cpu_seconds));
+                median(reference_cpu_seconds), median(interleaved_seconds), median(interleaved_cpu_seconds));
   if (a.phases)
     std::printf(", \"phase_seconds\": {\"build\": %.6g, \"prepare\": %.6g, \"gradient\": %.6g, \"step\": %.6g}",
                 phase[0], phase[1], phase[2], phase[3]);

@@ -99,7 +99,7 @@ class _LinearBase(BaseEstimator):
                                            targets=targets, epochs=int(self.epochs), batch_size=int(self.batch_size),
                                            seed=_seed(self.random_state), shuffle=bool(self.shuffle))
         self.model_ = model
-        self.coef_ = model.weights.T  # [outputs, n_features], a view of the model's weights
+        self.coef_ = model.weights.T  # [outputs, n_features], a copy of the model's weights
         self.intercept_ = model.bias
         self.n_iter_ = int(self.epochs)
         return self

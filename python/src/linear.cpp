@@ -61,6 +61,18 @@ py::array_t<float> model_array(py::object self, std::span<float> values, std::ve
   return py::array_t<float>(shape, values.data(), self);
 }
 
+// The weights [dim, outputs], copied out of the model's table (which also holds optimizer state and is
+// laid out again when an optimizer binds, so a view could outlive its memory).
+py::array_t<float> weight_array(const LinearModel& lm) {
+  py::array_t<float> out({lm.dim(), lm.outputs()});
+  float* dst = out.mutable_data();
+  for (std::int64_t j = 0; j < lm.dim(); ++j) {
+    const auto w = lm.weight_row(j);
+    std::copy(w.begin(), w.end(), dst + j * lm.outputs());
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_linear(py::module_& m) {
@@ -75,11 +87,7 @@ void bind_linear(py::module_& m) {
       .def_property_readonly("outputs", &LinearModel::outputs)
       .def_property_readonly("classes", &LinearModel::classes)
       .def_property_readonly("fit_bias", &LinearModel::fit_bias)
-      .def_property_readonly("weights",
-                             [](py::object self) {
-                               auto& lm = self.cast<LinearModel&>();
-                               return model_array(self, lm.weights(), {lm.dim(), lm.outputs()});
-                             })
+      .def_property_readonly("weights", &weight_array, "a copy of W [dim, outputs]")
       .def_property_readonly("bias",
                              [](py::object self) {
                                auto& lm = self.cast<LinearModel&>();
@@ -88,18 +96,21 @@ void bind_linear(py::module_& m) {
       .def("count_nonzero_weights", &LinearModel::count_nonzero_weights)
       .def(py::pickle(
           [](const LinearModel& lm) {
+            const py::array_t<float> w = weight_array(lm);
             return py::make_tuple(std::string(linear::to_string(lm.task())), lm.dim(),
                                   lm.classes() > 0 ? lm.classes() : std::int64_t{2}, lm.fit_bias(),
-                                  py::bytes(reinterpret_cast<const char*>(lm.weights().data()), lm.weights().size_bytes()),
+                                  py::bytes(reinterpret_cast<const char*>(w.data()), static_cast<std::size_t>(w.nbytes())),
                                   py::bytes(reinterpret_cast<const char*>(lm.bias().data()), lm.bias().size_bytes()));
           },
           [](const py::tuple& t) {
             LinearModel lm(linear::linear_task_from_string(t[0].cast<std::string>()), t[1].cast<std::int64_t>(),
                            t[2].cast<std::int64_t>(), t[3].cast<bool>());
             const auto w = t[4].cast<std::string>(), b = t[5].cast<std::string>();
-            if (w.size() != lm.weights().size_bytes() || b.size() != lm.bias().size_bytes())
+            if (w.size() != lm.weights().size() * sizeof(float) || b.size() != lm.bias().size_bytes())
               throw py::value_error("LinearModel: pickled weights do not fit the model's shape");
-            std::memcpy(lm.weights().data(), w.data(), w.size());
+            for (std::int64_t j = 0; j < lm.dim(); ++j)
+              std::memcpy(lm.weight_row(j).data(), w.data() + j * lm.outputs() * std::int64_t{sizeof(float)},
+                          static_cast<std::size_t>(lm.outputs()) * sizeof(float));
             std::memcpy(lm.bias().data(), b.data(), b.size());
             return lm;
           }));

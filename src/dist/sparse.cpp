@@ -425,7 +425,7 @@ std::optional<LinearAdagradState> SparseLinearTrainer::gather(int root) {
     if (on_root)
       for (std::size_t q = 0; q + sz(row_bytes) <= got.size(); q += sz(row_bytes)) {
         const auto j = get<std::int32_t>(got.data() + q);
-        std::memcpy(out->model.weights().data() + j * k, got.data() + q + 4, sz(4 * k));
+        std::memcpy(out->model.weights().row(j).data(), got.data() + q + 4, sz(4 * k));
         std::memcpy(out->sum.data() + j * k, got.data() + q + 4 + sz(4 * k), sz(4 * k));
       }
     at = std::max(at, end);
@@ -481,7 +481,7 @@ void SparseLinearTrainer::scatter(const LinearAdagradState* state, int root) {
   std::vector<std::int32_t> rows;
   if (on_root)
     for (std::int64_t j = 0; j < dim_; ++j) {
-      const float* w = state->model.weights().data() + j * k;
+      const float* w = state->model.weights().row(j).data();
       const float* s = state->sum.data() + j * k;
       bool fresh = true;
       for (std::int64_t c = 0; c < k; ++c) fresh = fresh && w[c] == 0.0f && s[c] == s0;
@@ -502,7 +502,7 @@ void SparseLinearTrainer::scatter(const LinearAdagradState* state, int root) {
         const std::int32_t j = rows[sz(q)];
         auto& out = by_owner[sz(feature_owner(j, ranks))];
         put(out, j);
-        put(out, std::span<const float>(state->model.weights().data() + std::int64_t{j} * k, sz(k)));
+        put(out, std::span<const float>(state->model.weights().row(j)));
         put(out, std::span<const float>(state->sum.data() + std::int64_t{j} * k, sz(k)));
       }
       for (int r = 0; r < ranks; ++r) {

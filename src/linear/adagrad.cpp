@@ -29,13 +29,15 @@ optim::OptionMap LazyAdagrad::option_map() const { return optim::options_to_map(
 
 void LazyAdagrad::on_reset(LinearModel& model) {
   const auto s0 = static_cast<float>(options_.initial_accumulator_value);
-  sum_.assign(model.weights().size(), s0);
+  if (s0 != 0.0f)
+    for (std::int64_t j = 0; j < dim_; ++j) std::fill_n(row(model, j) + outputs_, outputs_, s0);
   bias_sum_.assign(model.bias().size(), s0);
 }
 
 void LazyAdagrad::on_step(LinearModel& model, const SparseGradient& grad) {
   // The kernel validates the feature ids (rows) and sums duplicates.
-  optim::adagrad_step_rows(model.weights(), sum_, outputs_, grad.features, grad.values, options_, steps_);
+  optim::adagrad_step_rows_interleaved(model.table(), model.row_stride(), outputs_, outputs_, grad.features,
+                                       grad.values, options_, steps_);
   touched_ += static_cast<std::int64_t>(grad.values.size());
   if (model.fit_bias()) {
     optim::adagrad_step(model.bias(), grad.bias, bias_sum_, options_, steps_);

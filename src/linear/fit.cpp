@@ -52,7 +52,11 @@ Metrics to_metrics(const LinearModel& model, const BatchStats& st) {
 // data and the model, each a cache miss when the model is larger than the cache; asking for them
 // batches early overlaps those misses with the current batch's arithmetic. Three stages, because each
 // address is known only once the previous one is read: a row's indptr entries (batch b + 3), then its
-// CSR entries (b + 2), then the model rows of its features (b + 1).
+// CSR entries (b + 2), then the model rows of its features (b + 1): of its first kModelRowsAhead rows
+// only, because LinearModel::gradient prefetches the rest a few rows ahead as it scores, and a burst of
+// ~40 misses a row for a whole large batch overflows the CPU's miss queues and the L2 before the lines
+// are used (batch 256: ~10,000 lines).
+constexpr std::size_t kModelRowsAhead = 32;
 void prefetch_indptr(const data::CsrView& x, std::span<const std::int64_t> rows) {  // batch b + 3
   for (const auto r : rows) {
     if (r < 0 || r >= x.rows) continue;
@@ -70,16 +74,14 @@ void prefetch_entries(const data::CsrView& x, std::span<const std::int64_t> rows
   }
 }
 
-void prefetch_model_rows(const data::CsrView& x, std::span<const std::int64_t> rows, const LinearModel& model,
-                         const LinearOptimizer& optimizer) {  // batch b + 1
-  const std::int64_t k = model.outputs();
+void prefetch_model_rows(const data::CsrView& x, std::span<const std::int64_t> rows,
+                         const LinearModel& model) {  // batch b + 1: weights and optimizer state, one row
+  const std::int64_t stride = model.row_stride();
+  const float* table = model.table().data();
   for (const auto r : rows) {
     if (r < 0 || r >= x.rows) continue;
-    for (const std::int32_t j : x.row_indices(r)) {
-      if (j < 0 || j >= model.dim()) continue;
-      prefetch_floats(model.weights().data() + j * k, k);
-      optimizer.prefetch(j);
-    }
+    for (const std::int32_t j : x.row_indices(r))
+      if (j >= 0 && j < model.dim()) prefetch_floats(table + j * stride, stride);
   }
 }
 
@@ -122,7 +124,8 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       optimizer.prepare(model, batch.features);
       prefetch_indptr(train.features, batch_rows(b + 3 * options.batch_size));
       prefetch_entries(train.features, batch_rows(b + 2 * options.batch_size));
-      prefetch_model_rows(train.features, batch_rows(b + options.batch_size), model, optimizer);
+      const auto next = batch_rows(b + options.batch_size);
+      prefetch_model_rows(train.features, next.first(std::min(next.size(), kModelRowsAhead)), model);
       const BatchStats st = model.gradient(train, rows, batch, grad);
       optimizer.step(model, grad);
       total.loss_sum += st.loss_sum;

@@ -31,8 +31,6 @@ std::span<const optim::Field<FtrlOptions>> Ftrl::fields() {
 optim::OptionMap Ftrl::option_map() const { return optim::options_to_map(options_, fields()); }
 
 void Ftrl::on_reset(LinearModel& model) {
-  z_.assign(model.weights().size(), 0.0f);
-  n_.assign(model.weights().size(), 0.0f);
   bias_z_.assign(model.bias().size(), 0.0f);
   bias_n_.assign(model.bias().size(), 0.0f);
   std::fill(model.weights().begin(), model.weights().end(), 0.0f);
@@ -44,12 +42,11 @@ void Ftrl::on_step(LinearModel& model, const SparseGradient& grad) {
   for (std::size_t i = 0; i < grad.features.size(); ++i) {
     const std::int64_t j = grad.features[i];
     check_feature(j);
-    const std::int64_t off = j * outputs_;
-    float* w = model.weights().data() + off;
+    float* w = row(model, j);  // weights, then z, then n
     const float* g = grad.values.data() + static_cast<std::int64_t>(i) * outputs_;
     for (std::int64_t c = 0; c < outputs_; ++c) {
-      float& z = z_[sz(off + c)];
-      float& n = n_[sz(off + c)];
+      float& z = w[outputs_ + c];
+      float& n = w[2 * outputs_ + c];
       ftrl_update(z, n, w[c], g[c], o.alpha);
       w[c] = static_cast<float>(ftrl_weight(z, n, o.alpha, o.beta, o.l1, o.l2));
     }

@@ -166,8 +166,34 @@ LinearModel::LinearModel(LinearTask task, std::int64_t dim, std::int64_t classes
     throw UsageError("linear model: dim " + std::to_string(dim_) + " x " + std::to_string(outputs_) +
                          " outputs is more than 2^31 weights",
                      {"", 0, "dim"});
-  weights_.assign(sz(dim_ * outputs_), 0.0f);
+  row_stride_ = outputs_;
+  table_ = Tensor({dim_, row_stride_});
   bias_.assign(sz(outputs_), 0.0f);
+}
+
+void LinearModel::reserve_state(std::int64_t width, std::uint64_t owner) {
+  if (width < 0 || width > kMaxLinearTable)
+    throw UsageError("linear model: optimizer state of " + std::to_string(width) + " floats per feature", {"", 0, "state"});
+  std::int64_t stride = outputs_ + width;
+  if (width > 0 && stride <= 16) stride = static_cast<std::int64_t>(std::bit_ceil(static_cast<std::uint64_t>(stride)));
+  if (stride > kMaxLinearTable / dim_)
+    throw UsageError("linear model: dim " + std::to_string(dim_) + " x " + std::to_string(stride) +
+                         " floats of weights and optimizer state is more than 2^33",
+                     {"", 0, "dim"});
+  if (stride == row_stride_) {  // same layout: zero the state in place
+    for (std::int64_t j = 0; j < dim_; ++j) {
+      float* row = table_.data() + j * row_stride_;
+      std::fill(row + outputs_, row + row_stride_, 0.0f);
+    }
+  } else {
+    Tensor t({dim_, stride});
+    for (std::int64_t j = 0; j < dim_; ++j)
+      std::copy_n(table_.data() + j * row_stride_, outputs_, t.data() + j * stride);
+    table_ = std::move(t);
+    row_stride_ = stride;
+  }
+  state_width_ = width;
+  state_owner_ = width > 0 ? owner : 0;
 }
 
 LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t dim) {
@@ -191,22 +217,27 @@ void LinearModel::set_class_names(std::vector<std::string> names) {
 
 std::span<float> LinearModel::weight_row(std::int64_t feature) {
   if (feature < 0 || feature >= dim_) throw UsageError("feature " + std::to_string(feature) + " is outside dim");
-  return {weights_.data() + feature * outputs_, sz(outputs_)};
+  return {table_.data() + feature * row_stride_, sz(outputs_)};
 }
 
 std::span<const float> LinearModel::weight_row(std::int64_t feature) const {
   if (feature < 0 || feature >= dim_) throw UsageError("feature " + std::to_string(feature) + " is outside dim");
-  return {weights_.data() + feature * outputs_, sz(outputs_)};
+  return {table_.data() + feature * row_stride_, sz(outputs_)};
 }
 
 std::int64_t LinearModel::count_nonzero_weights() const {
-  return static_cast<std::int64_t>(std::count_if(weights_.begin(), weights_.end(), [](float w) { return w != 0.0f; }));
+  std::int64_t n = 0;
+  for (std::int64_t j = 0; j < dim_; ++j) {
+    const float* w = table_.data() + j * row_stride_;
+    n += std::count_if(w, w + outputs_, [](float v) { return v != 0.0f; });
+  }
+  return n;
 }
 
 std::int64_t LinearModel::count_nonzero_features() const {
   std::int64_t n = 0;
   for (std::int64_t j = 0; j < dim_; ++j) {
-    const float* w = weights_.data() + j * outputs_;
+    const float* w = table_.data() + j * row_stride_;
     n += std::any_of(w, w + outputs_, [](float v) { return v != 0.0f; }) ? 1 : 0;
   }
   return n;
@@ -223,7 +254,7 @@ void LinearModel::scores(const data::CsrView& x, std::int64_t row, std::span<flo
       throw UsageError("feature " + std::to_string(j) + " of row " + std::to_string(row) +
                            " is outside the model's dim " + std::to_string(dim_),
                        {"", row + 1, "features"});
-    const float* w = weights_.data() + j * k;
+    const float* w = table_.data() + j * row_stride_;
     const float v = val[e];
     for (std::int64_t c = 0; c < k; ++c) z[sz(c)] += v * w[c];
   }
@@ -253,7 +284,7 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
     const std::int64_t r = rows[sz(p)];
     if (r < 0 || r >= d.features.rows) return;  // refused below
     for (const std::int32_t j : d.features.row_indices(r))
-      if (j >= 0 && j < dim_) __builtin_prefetch(weights_.data() + j * k, 0);
+      if (j >= 0 && j < dim_) __builtin_prefetch(table_.data() + j * row_stride_, 0);
   };
   for (std::int64_t p = 0; p < std::min(b, kRowsAhead); ++p) prefetch_row(p);
   for (std::int64_t p = 0; p < b; ++p) {
@@ -310,7 +341,9 @@ nlohmann::json LinearModel::config() const {
 
 std::map<std::string, Tensor> LinearModel::tensors() const {
   std::map<std::string, Tensor> out;
-  out.emplace("weight", Tensor({dim_, outputs_}, std::span<const float>(weights_)));
+  Tensor w({dim_, outputs_});
+  for (std::int64_t j = 0; j < dim_; ++j) std::copy_n(table_.data() + j * row_stride_, outputs_, w.data() + j * outputs_);
+  out.emplace("weight", std::move(w));
   out.emplace("bias", Tensor({outputs_}, std::span<const float>(bias_)));
   return out;
 }
@@ -340,7 +373,7 @@ LinearModel model_from_config(const nlohmann::json& c) {
 
 LinearModel LinearModel::from_tensors(const nlohmann::json& config, const std::map<std::string, Tensor>& tensors) {
   LinearModel m = model_from_config(config);
-  auto take = [&](const std::string& name, const Shape& shape, std::span<float> into) {
+  auto take = [&](const std::string& name, const Shape& shape, auto into) {
     const auto it = tensors.find(name);
     if (it == tensors.end()) bad_field(name, "tensor is missing");
     if (it->second.shape() != shape)
@@ -359,7 +392,7 @@ nlohmann::json LinearModel::to_json() const {
   std::vector<std::int64_t> rows;
   std::vector<float> values;
   for (std::int64_t f = 0; f < dim_; ++f) {
-    const float* w = weights_.data() + f * outputs_;
+    const float* w = table_.data() + f * row_stride_;
     if (std::none_of(w, w + outputs_, [](float v) { return v != 0.0f; })) continue;
     rows.push_back(f);
     values.insert(values.end(), w, w + outputs_);

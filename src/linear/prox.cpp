@@ -38,18 +38,24 @@ optim::OptionMap AdagradL1::option_map() const { return optim::options_to_map(op
 
 void AdagradL1::on_reset(LinearModel& model) {
   const auto s0 = static_cast<float>(options_.initial_accumulator_value);
-  sum_.assign(model.weights().size(), s0);
-  bias_sum_.assign(model.bias().size(), s0);
-  last_.assign(sz(model.dim()), 0);
+  if (s0 != 0.0f)
+    for (std::int64_t j = 0; j < dim_; ++j) std::fill_n(row(model, j) + outputs_, outputs_, s0);
+  bias_sum_.assign(model.bias().size(), s0);  // the last steps: 0, as reserve_state left them
+}
+
+std::int64_t AdagradL1::last_step(const LinearModel& model, std::int64_t feature) const {
+  check_model(model);
+  check_feature(feature);
+  return load_step(model.table().data() + feature * model.row_stride() + 2 * outputs_);
 }
 
 void AdagradL1::catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step) {
-  std::int64_t& last = last_[sz(feature)];
-  const std::int64_t k = to_step - last;
-  last = to_step;
+  float* w = row(model, feature);  // weights, then s, then the last step
+  float* last_slot = w + 2 * outputs_;
+  const std::int64_t k = to_step - load_step(last_slot);
+  store_step(last_slot, to_step);
   if (k <= 0 || (options_.l1 == 0.0 && options_.l2 == 0.0)) return;
-  float* w = model.weights().data() + feature * outputs_;
-  const float* s = sum_.data() + feature * outputs_;
+  const float* s = w + outputs_;
   for (std::int64_t c = 0; c < outputs_; ++c) {
     if (w[c] == 0.0f) continue;
     const double eta_over_h = options_.lr / (options_.eps + std::sqrt(static_cast<double>(s[c])));
@@ -72,11 +78,11 @@ void AdagradL1::on_step(LinearModel& model, const SparseGradient& grad) {
     const std::int64_t j = grad.features[i];
     check_feature(j);
     catch_up(model, j, t - 1);  // nothing to do when prepare() ran
-    float* w = model.weights().data() + j * outputs_;
-    float* s = sum_.data() + j * outputs_;
+    float* w = row(model, j);
+    float* s = w + outputs_;
     const float* g = grad.values.data() + static_cast<std::int64_t>(i) * outputs_;
     for (std::int64_t c = 0; c < outputs_; ++c) adagrad_l1_coordinate(w[c], s[c], g[c], o.lr, o.eps, o.l1, o.l2);
-    last_[sz(j)] = t;
+    store_step(w + 2 * outputs_, t);
   }
   touched_ += static_cast<std::int64_t>(grad.values.size());
   if (model.fit_bias()) {
@@ -112,14 +118,20 @@ std::span<const optim::Field<LazySgdOptions>> LazySgd::fields() {
 
 optim::OptionMap LazySgd::option_map() const { return optim::options_to_map(options_, fields()); }
 
-void LazySgd::on_reset(LinearModel& model) { last_.assign(sz(model.dim()), 0); }
+void LazySgd::on_reset(LinearModel&) {}  // the last steps: 0, as reserve_state left them
+
+std::int64_t LazySgd::last_step(const LinearModel& model, std::int64_t feature) const {
+  check_model(model);
+  check_feature(feature);
+  return load_step(model.table().data() + feature * model.row_stride() + outputs_);
+}
 
 void LazySgd::catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step) {
-  std::int64_t& last = last_[sz(feature)];
-  const std::int64_t k = to_step - last;
-  last = to_step;
+  float* w = row(model, feature);  // weights, then the last step
+  float* last_slot = w + outputs_;
+  const std::int64_t k = to_step - load_step(last_slot);
+  store_step(last_slot, to_step);
   if (k <= 0 || (options_.l1 == 0.0 && options_.l2 == 0.0)) return;
-  float* w = model.weights().data() + feature * outputs_;
   for (std::int64_t c = 0; c < outputs_; ++c)
     if (w[c] != 0.0f)
       w[c] = static_cast<float>(prox_l1_l2_repeat(w[c], k, options_.lr, options_.l1, options_.l2));
@@ -140,10 +152,10 @@ void LazySgd::on_step(LinearModel& model, const SparseGradient& grad) {
     const std::int64_t j = grad.features[i];
     check_feature(j);
     catch_up(model, j, t - 1);
-    float* w = model.weights().data() + j * outputs_;
+    float* w = row(model, j);
     const float* g = grad.values.data() + static_cast<std::int64_t>(i) * outputs_;
     for (std::int64_t c = 0; c < outputs_; ++c) sgd_prox_coordinate(w[c], g[c], o.lr, o.l1, o.l2);
-    last_[sz(j)] = t;
+    store_step(w + outputs_, t);
   }
   touched_ += static_cast<std::int64_t>(grad.values.size());
   if (model.fit_bias()) {

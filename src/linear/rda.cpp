@@ -31,8 +31,6 @@ std::span<const optim::Field<AdagradRdaOptions>> AdagradRda::fields() {
 optim::OptionMap AdagradRda::option_map() const { return optim::options_to_map(options_, fields()); }
 
 void AdagradRda::on_reset(LinearModel& model) {
-  u_.assign(model.weights().size(), 0.0f);
-  s_.assign(model.weights().size(), 0.0f);
   bias_u_.assign(model.bias().size(), 0.0f);
   bias_s_.assign(model.bias().size(), 0.0f);
   std::fill(model.weights().begin(), model.weights().end(), 0.0f);
@@ -41,10 +39,11 @@ void AdagradRda::on_reset(LinearModel& model) {
 
 void AdagradRda::refresh(LinearModel& model, std::int64_t feature) {
   const auto& o = options_;
-  const std::int64_t off = feature * outputs_;
-  float* w = model.weights().data() + off;
+  float* w = row(model, feature);  // weights, then u, then s
+  const float* u = w + outputs_;
+  const float* s = w + 2 * outputs_;
   for (std::int64_t c = 0; c < outputs_; ++c)
-    w[c] = static_cast<float>(rda_weight(u_[sz(off + c)], s_[sz(off + c)], steps_, o.lr, o.eps, o.l1, o.l2));
+    w[c] = static_cast<float>(rda_weight(u[c], s[c], steps_, o.lr, o.eps, o.l1, o.l2));
 }
 
 void AdagradRda::refresh_bias(LinearModel& model) {
@@ -68,11 +67,12 @@ void AdagradRda::on_step(LinearModel& model, const SparseGradient& grad) {
   for (std::size_t i = 0; i < grad.features.size(); ++i) {
     const std::int64_t j = grad.features[i];
     check_feature(j);
-    const std::int64_t off = j * outputs_;
+    float* u = row(model, j) + outputs_;
+    float* s = u + outputs_;
     const float* g = grad.values.data() + static_cast<std::int64_t>(i) * outputs_;
     for (std::int64_t c = 0; c < outputs_; ++c) {
-      u_[sz(off + c)] += g[c];
-      s_[sz(off + c)] += g[c] * g[c];
+      u[c] += g[c];
+      s[c] += g[c] * g[c];
     }
     refresh(model, j);
   }

@@ -58,13 +58,14 @@ TEST(FtrlProximal, EqualsADirectTranscriptionOfAlgorithm1) {
     Ftrl opt({.alpha = 0.2, .beta = 1.0, .l1 = l1, .l2 = l2});
     fit(m, opt, d, {.epochs = 2, .batch_size = 1, .shuffle = false});
     std::int64_t ref_nonzero = 0;
+    const std::vector<float> z = opt.z(m), n = opt.n(m);
     for (std::int64_t i = 0; i < s.dim; ++i) {
       const double want = ref.weight(static_cast<std::size_t>(i));
       ref_nonzero += want != 0.0;
       ASSERT_NEAR(m.weights()[static_cast<std::size_t>(i)], want, 1e-5 * (1.0 + std::abs(want)))
           << "feature " << i << " l1 " << l1;
-      EXPECT_NEAR(opt.z()[static_cast<std::size_t>(i)], ref.z[static_cast<std::size_t>(i)], 1e-4);
-      EXPECT_NEAR(opt.n()[static_cast<std::size_t>(i)], ref.n[static_cast<std::size_t>(i)], 1e-4);
+      EXPECT_NEAR(z[static_cast<std::size_t>(i)], ref.z[static_cast<std::size_t>(i)], 1e-4);
+      EXPECT_NEAR(n[static_cast<std::size_t>(i)], ref.n[static_cast<std::size_t>(i)], 1e-4);
     }
     EXPECT_NEAR(static_cast<double>(m.count_nonzero_weights()), static_cast<double>(ref_nonzero), 2.0);
     EXPECT_EQ(m.bias()[0], 0.0f);

@@ -63,7 +63,7 @@ TEST(LinearModel, BatchGradientIsTheMeanAndMatchesFiniteDifferences) {
     const auto task = classes == 2 ? LinearTask::logistic : classes == 3 ? LinearTask::softmax : LinearTask::squared;
     LinearModel m(task, s.dim, classes == 0 ? 2 : classes);
     Rng rng(5);
-    rng.fill_normal(m.weights(), 0.0, 0.3);
+    rng.fill_normal(m.table(), 0.0, 0.3);  // no optimizer state yet: the table is W
     rng.fill_normal(m.bias(), 0.0, 0.3);
     const auto rows = all_rows(d);
     BatchFeatures batch;
@@ -273,6 +273,68 @@ TEST(LinearFit, SameSeedSameWeightsOtherSeedOtherWeightsAndEarlyStop) {
   // Fitting again continues from the same state.
   fit(m, *opt, train, {.epochs = 1});
   EXPECT_EQ(opt->steps(), 1200);
+}
+
+// The optimizer state sits in the model's rows (model.hpp): laying it out, or dropping it, changes
+// no weight, score or saved byte; the weights view reads like the flat [dim x outputs] array.
+TEST(LinearModel, OptimizerStateInTheTableLeavesWeightsScoresAndSavesAlone) {
+  const Spec s{.dim = 300, .informative = 20, .classes = 3};
+  const auto d = make_dataset(s, 50, 2);
+  LinearModel m = LinearModel::for_dataset(d);
+  Rng rng(9);
+  std::vector<float> w(m.weights().size());
+  rng.fill_normal(w, 0.0, 0.5);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = i % 7 == 0 ? 0.0f : w[i];
+  std::copy(w.begin(), w.end(), m.weights().begin());
+  const auto j0 = m.to_json().dump();
+  const auto t0 = m.tensors().at("weight");
+  const auto z0 = decision_function(m, d.features);
+  const auto nz0 = m.count_nonzero_weights();
+  for (const std::int64_t width : {5, 1, 20, 0}) {
+    m.reserve_state(width, 42);
+    EXPECT_EQ(m.state_width(), width);
+    EXPECT_EQ(m.row_stride(), width == 0 ? 3 : width == 5 ? 8 : width == 1 ? 4 : 23);  // padded when <= 16
+    EXPECT_EQ(m.state_owner(), width == 0 ? 0u : 42u);
+    EXPECT_EQ(std::vector<float>(m.weights().begin(), m.weights().end()), w) << width;
+    EXPECT_EQ(m.weights()[4], w[4]);
+    EXPECT_EQ(m.weight_row(7)[2], w[7 * 3 + 2]);
+    for (std::int64_t f = 0; f < m.dim(); ++f)  // the state starts at 0
+      for (std::int64_t k = m.outputs(); k < m.row_stride(); ++k)
+        ASSERT_EQ(m.table()[static_cast<std::size_t>(f * m.row_stride() + k)], 0.0f);
+    EXPECT_EQ(m.to_json().dump(), j0);
+    EXPECT_EQ(m.tensors().at("weight").shape(), t0.shape());
+    EXPECT_TRUE(std::equal(t0.span().begin(), t0.span().end(), m.tensors().at("weight").span().begin()));
+    const auto z = decision_function(m, d.features);
+    EXPECT_TRUE(std::equal(z0.span().begin(), z0.span().end(), z.span().begin()));
+    EXPECT_EQ(m.count_nonzero_weights(), nz0);
+    const auto back = LinearModel::from_tensors(m.config(), m.tensors());
+    EXPECT_EQ(std::vector<float>(back.weights().begin(), back.weights().end()), w);
+  }
+  EXPECT_THROW(m.reserve_state(-1, 1), UsageError);
+}
+
+// The state travels with the model: an optimizer refuses a model that holds another one's state.
+TEST(LinearModel, AnOptimizerStepsOnlyAModelHoldingItsState) {
+  const Spec s{.dim = 200, .informative = 20};
+  const auto d = make_dataset(s, 40, 3);
+  LinearModel m(LinearTask::logistic, s.dim, 2, /*fit_bias=*/false);  // the bias's state stays in the optimizer
+  auto a = make_linear_optimizer("adagrad", {{"lr", "0.5"}});
+  auto b = make_linear_optimizer("adagrad-l1", {{"l1", "0.01"}});
+  fit(m, *a, d, {.epochs = 1, .batch_size = 4});
+  EXPECT_EQ(m.row_stride(), 2);  // w, s
+  LinearModel copy = m;  // copies the features' state too (the step count stays in the optimizer; no lr_decay here)
+  fit(m, *a, d, {.epochs = 1, .batch_size = 4, .seed = 1});
+  fit(copy, *a, d, {.epochs = 1, .batch_size = 4, .seed = 1});
+  EXPECT_EQ(std::vector<float>(copy.weights().begin(), copy.weights().end()),
+            std::vector<float>(m.weights().begin(), m.weights().end()));
+  fit(m, *b, d, {.epochs = 1, .batch_size = 4});  // b lays the model out for itself: w, s, last step
+  EXPECT_EQ(m.row_stride(), 4);
+  EXPECT_THROW(fit(m, *a, d, {.epochs = 1}), UsageError);  // a's state is gone from m
+  LinearModel fresh(LinearTask::logistic, s.dim, 2, false);
+  EXPECT_THROW(fit(fresh, *b, d, {.epochs = 1}), UsageError);  // b's state is in m, not here
+  b->reset(fresh);
+  fit(fresh, *b, d, {.epochs = 1});
+  EXPECT_EQ(b->steps(), 40);
 }
 
 TEST(LinearSave, JsonAndTensorsRoundTripExactly) {

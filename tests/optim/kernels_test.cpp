@@ -190,12 +190,28 @@ TEST(AdagradRows, MatchesAnOrderedReferenceOnRandomBatches) {
       std::vector<float> sum(table.size(), static_cast<float>(c.options.initial_accumulator_value));
       std::vector<float> ref_table = table, ref_sum = sum;
       std::vector<double> dbl_table(table.begin(), table.end()), dbl_sum(sum.begin(), sum.end());
+      // The same rows interleaved (linear::LinearModel's layout): parameters, a gap, sums, a gap.
+      constexpr std::size_t stride = 2 * dim + 3, sum_offset = dim + 1;
+      std::vector<float> inter(rows * stride, 7.0f);  // the gaps keep 7
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t j = 0; j < dim; ++j) {
+          inter[r * stride + j] = table[r * dim + j];
+          inter[r * stride + sum_offset + j] = sum[r * dim + j];
+        }
       for (std::size_t s = 0; s < batches.size(); ++s) {
         const auto t = static_cast<std::int64_t>(s + 1);
         const auto& idx = batches[s];
         std::vector<float> row_grads(idx.size() * dim);
         data.fill_normal(row_grads, 0.0, 1.0);
         adagrad_step_rows(table, sum, static_cast<std::int64_t>(dim), idx, row_grads, c.options, t);
+        adagrad_step_rows_interleaved(inter, stride, sum_offset, dim, idx, row_grads, c.options, t);
+        for (std::size_t r = 0; r < rows; ++r)  // bit for bit the separate tables' step; gaps untouched
+          for (std::size_t j = 0; j < stride; ++j) {
+            const float want = j < dim ? table[r * dim + j]
+                               : j >= sum_offset && j < sum_offset + dim ? sum[r * dim + j - sum_offset]
+                                                                         : 7.0f;
+            ASSERT_EQ(std::memcmp(&inter[r * stride + j], &want, sizeof(float)), 0) << "row " << r << " slot " << j;
+          }
         // Reference, float: ordered sums, then adagrad_step on each touched row.
         std::vector<float> g(table.size(), 0.0f);
         std::vector<double> gd(table.size(), 0.0);
@@ -235,6 +251,22 @@ TEST(AdagradRows, MatchesAnOrderedReferenceOnRandomBatches) {
       }
     }
   }
+}
+
+TEST(AdagradRows, InterleavedRejectsRowsThatCannotHoldParametersAndSums) {
+  std::vector<float> t(40, 0.0f);
+  const std::vector<std::int64_t> idx{1};
+  const std::vector<float> g(4, 1.0f);
+  const AdagradOptions o;
+  EXPECT_THROW(adagrad_step_rows_interleaved(t, 8, 3, 4, idx, g, o, 1), adakit::UsageError);  // sums overlap
+  EXPECT_THROW(adagrad_step_rows_interleaved(t, 7, 4, 4, idx, g, o, 1), adakit::UsageError);  // past the row
+  EXPECT_THROW(adagrad_step_rows_interleaved(t, 12, 4, 4, idx, g, o, 1), adakit::UsageError);  // 40 % 12 != 0
+  EXPECT_THROW(adagrad_step_rows_interleaved(t, 8, 4, 4, std::vector<std::int64_t>{5}, g, o, 1),
+               adakit::UsageError);  // row 5 of 5
+  adagrad_step_rows_interleaved(t, 8, 4, 4, idx, g, o, 1);
+  EXPECT_EQ(t[8], -static_cast<float>(o.lr));  // θ -= lr g / (√1 + eps), in float: −lr
+  EXPECT_EQ(t[12], 1.0f);
+  EXPECT_EQ(t[0], 0.0f);
 }
 
 TEST(AdagradRows, RejectsWeightDecayBadIndicesAndSizes) {

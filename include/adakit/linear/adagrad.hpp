@@ -1,8 +1,9 @@
 // Lazy AdaGrad for sparse linear models — exactly adakit's AdaGrad (optim/adagrad.hpp, PyTorch
 // semantics; Duchi, Hazan & Singer, JMLR 2011):
 //   clr = lr / (1 + (t − 1) lr_decay);  s += g²;  θ −= clr · g / (√s + eps)
-// t is the global step count. The kernel is optim::adagrad_step_rows over W seen as [dim x outputs]
-// (one row per feature), and optim::adagrad_step over the bias; nothing is written again here.
+// t is the global step count. The kernel is optim::adagrad_step_rows_interleaved over the model's
+// table (each feature's row: its outputs weights, then their outputs sums s), and optim::adagrad_step
+// over the bias; nothing is written again here.
 //
 // Lazy = exact: a coordinate whose gradient is 0 gets s += 0 and θ −= 0 in the dense update, so
 // touching only the batch's features gives the dense trajectory bit for bit. For the same reason
@@ -28,10 +29,9 @@ class LazyAdagrad final : public LinearOptimizer {
   std::string_view name() const override { return kName; }
   optim::OptionMap option_map() const override;
   const optim::AdagradOptions& options() const noexcept { return options_; }
-  std::span<const float> sum() const noexcept { return sum_; }  // s of W, dim x outputs
-  void prefetch(std::int64_t feature) const override {
-    if (feature >= 0 && feature < dim_) prefetch_floats(sum_.data() + feature * outputs_, outputs_);
-  }
+  // s of W, dim x outputs (a copy, from the model's rows). UsageError unless `model` holds this state.
+  std::vector<float> sum(const LinearModel& model) const { return gather_state(model, outputs_, outputs_); }
+  std::int64_t state_width(std::int64_t outputs) const override { return outputs; }
 
  protected:
   void on_reset(LinearModel& model) override;
@@ -41,7 +41,7 @@ class LazyAdagrad final : public LinearOptimizer {
 
  private:
   optim::AdagradOptions options_;
-  std::vector<float> sum_, bias_sum_;
+  std::vector<float> bias_sum_;
 };
 
 }  // namespace adakit::linear

@@ -46,13 +46,11 @@ class Ftrl final : public LinearOptimizer {
   std::string_view name() const override { return kName; }
   optim::OptionMap option_map() const override;
   const FtrlOptions& options() const noexcept { return options_; }
-  std::span<const float> z() const noexcept { return z_; }  // dim x outputs
-  std::span<const float> n() const noexcept { return n_; }
-  void prefetch(std::int64_t feature) const override {
-    if (feature < 0 || feature >= dim_) return;
-    prefetch_floats(z_.data() + feature * outputs_, outputs_);
-    prefetch_floats(n_.data() + feature * outputs_, outputs_);
-  }
+  // z and n, dim x outputs each (copies, from the model's rows: weights, z, n). UsageError unless
+  // `model` holds this state.
+  std::vector<float> z(const LinearModel& model) const { return gather_state(model, outputs_, outputs_); }
+  std::vector<float> n(const LinearModel& model) const { return gather_state(model, 2 * outputs_, outputs_); }
+  std::int64_t state_width(std::int64_t outputs) const override { return 2 * outputs; }
 
  protected:
   void on_reset(LinearModel& model) override;
@@ -62,7 +60,7 @@ class Ftrl final : public LinearOptimizer {
 
  private:
   FtrlOptions options_;
-  std::vector<float> z_, n_, bias_z_, bias_n_;
+  std::vector<float> bias_z_, bias_n_;
 };
 
 }  // namespace adakit::linear

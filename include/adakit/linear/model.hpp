@@ -5,6 +5,15 @@
 // contiguous, so a feature is one "row" for optim::adagrad_step_rows), and a bias b [outputs].
 // outputs = 1 for logistic and squared, = classes for softmax. Scores of a row x: z = Wᵀx + b.
 //
+// Storage: one table, one row per feature of row_stride() floats: the feature's `outputs` weights,
+// then state_width() floats of per-feature optimizer state (none until an optimizer binds: see
+// reserve_state). A lazy step reads and writes a feature's weights AND its optimizer state, and on
+// a large hashed model each is a cache miss: side by side, both come in one line instead of two
+// (Vowpal Wabbit keeps its weights and its adaptive state interleaved the same way, with a stride).
+// With state, rows of up to 16 floats are padded to a power of two, and the table is 64-byte aligned,
+// so such a row never straddles a cache line; without state a row is just the outputs weights. weights() is a [dim x outputs] view of the weights alone; saving,
+// loading and the Python binding see the same [dim, outputs] weights whatever the state.
+//
 // Losses of one row (linear_loss), with their gradients dL/dz:
 //   logistic  y ∈ {0, 1}, s = 2y − 1:  L = log(1 + exp(−s z)) = max(−s z, 0) + log1p(exp(−|s z|))
 //             dL/dz = σ(z) − y
@@ -21,11 +30,15 @@
 // weights up to date only when it is next seen. After training by hand, call the optimizer's sync()
 // before predicting or saving; linear::fit() does so on return.
 #pragma once
+#include <compare>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -85,8 +98,69 @@ struct BatchStats {
   std::int64_t count = 0;
 };
 
-// The most weights (dim × outputs) a LinearModel holds: 2^31 float32 = 8 GiB.
+// The most weights (dim × outputs) a LinearModel holds: 2^31 float32 = 8 GiB; with the optimizer
+// state, its table holds at most 2^33 floats.
 inline constexpr std::int64_t kMaxLinearWeights = std::int64_t{1} << 31;
+inline constexpr std::int64_t kMaxLinearTable = std::int64_t{1} << 33;
+
+// A [rows x cols] matrix over rows `stride` floats apart (LinearModel::weights()). Element i is
+// (i / cols, i % cols), so it reads like the flat row-major array it replaces: size(), [i], random-access
+// begin()/end() (std::equal, std::fill, std::vector(begin, end)), row(r).
+template <class T>
+class WeightView {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using iterator_concept = std::random_access_iterator_tag;
+    using value_type = std::remove_const_t<T>;
+    using difference_type = std::ptrdiff_t;
+    using pointer = T*;
+    using reference = T&;
+    iterator() = default;
+    iterator(T* data, std::int64_t cols, std::int64_t stride, difference_type i)
+        : data_(data), cols_(cols), stride_(stride), i_(i) {}
+    reference operator*() const { return data_[(i_ / cols_) * stride_ + i_ % cols_]; }
+    reference operator[](difference_type n) const { return *(*this + n); }
+    iterator& operator++() { ++i_; return *this; }
+    iterator operator++(int) { iterator t = *this; ++i_; return t; }
+    iterator& operator--() { --i_; return *this; }
+    iterator operator--(int) { iterator t = *this; --i_; return t; }
+    iterator& operator+=(difference_type n) { i_ += n; return *this; }
+    iterator& operator-=(difference_type n) { i_ -= n; return *this; }
+    friend iterator operator+(iterator a, difference_type n) { return a += n; }
+    friend iterator operator+(difference_type n, iterator a) { return a += n; }
+    friend iterator operator-(iterator a, difference_type n) { return a -= n; }
+    friend difference_type operator-(const iterator& a, const iterator& b) { return a.i_ - b.i_; }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.i_ == b.i_; }
+    friend auto operator<=>(const iterator& a, const iterator& b) { return a.i_ <=> b.i_; }
+
+   private:
+    T* data_ = nullptr;  // the view's fields, copied: an iterator outlives the temporary view it came from
+    std::int64_t cols_ = 1, stride_ = 1;
+    difference_type i_ = 0;
+  };
+
+  WeightView(T* data, std::int64_t rows, std::int64_t cols, std::int64_t stride)
+      : data_(data), rows_(rows), cols_(cols), stride_(stride) {}
+  std::size_t size() const noexcept { return static_cast<std::size_t>(rows_ * cols_); }
+  std::int64_t rows() const noexcept { return rows_; }
+  std::int64_t cols() const noexcept { return cols_; }
+  std::int64_t stride() const noexcept { return stride_; }
+  T& operator[](std::size_t i) const {
+    const auto k = static_cast<std::size_t>(cols_);
+    return data_[(i / k) * static_cast<std::size_t>(stride_) + i % k];
+  }
+  std::span<T> row(std::int64_t r) const { return {data_ + r * stride_, static_cast<std::size_t>(cols_)}; }
+  iterator begin() const { return {data_, cols_, stride_, 0}; }
+  iterator end() const { return {data_, cols_, stride_, static_cast<std::ptrdiff_t>(size())}; }
+
+ private:
+  T* data_;
+  std::int64_t rows_, cols_, stride_;
+};
+static_assert(std::random_access_iterator<WeightView<float>::iterator>);
+static_assert(std::random_access_iterator<WeightView<const float>::iterator>);
 
 class LinearModel {
  public:
@@ -106,10 +180,24 @@ class LinearModel {
   const std::vector<std::string>& class_names() const noexcept { return class_names_; }
   void set_class_names(std::vector<std::string> names);  // empty, or one per class
 
-  std::span<float> weights() noexcept { return weights_; }  // dim x outputs, row-major by feature
-  std::span<const float> weights() const noexcept { return weights_; }
-  std::span<float> weight_row(std::int64_t feature);
+  // The weights, dim x outputs, row-major by feature (a strided view of the table: see the top).
+  WeightView<float> weights() noexcept { return {table_.data(), dim_, outputs_, row_stride_}; }
+  WeightView<const float> weights() const noexcept { return {table_.data(), dim_, outputs_, row_stride_}; }
+  std::span<float> weight_row(std::int64_t feature);  // UsageError outside [0, dim)
   std::span<const float> weight_row(std::int64_t feature) const;
+
+  // The table, for optimizers and kernels: feature j's row starts at table().data() + j * row_stride()
+  // (outputs weights, then state_width() floats of optimizer state).
+  std::span<float> table() noexcept { return table_.span(); }
+  std::span<const float> table() const noexcept { return table_.span(); }
+  std::int64_t row_stride() const noexcept { return row_stride_; }
+  std::int64_t state_width() const noexcept { return state_width_; }
+  // Lays the table out with `width` floats of optimizer state per feature, all 0, keeping the weights
+  // (O(dim); the table moves when the stride changes), and records `owner`, the id of the optimizer
+  // state that lives there (LinearOptimizer::reset). width 0 drops the state. UsageError on width < 0
+  // or a table over kMaxLinearTable floats.
+  void reserve_state(std::int64_t width, std::uint64_t owner);
+  std::uint64_t state_owner() const noexcept { return state_owner_; }  // 0: no optimizer state
   std::span<float> bias() noexcept { return bias_; }
   std::span<const float> bias() const noexcept { return bias_; }
 
@@ -140,7 +228,10 @@ class LinearModel {
   std::int64_t dim_, outputs_, classes_;
   bool fit_bias_;
   std::vector<std::string> class_names_;
-  std::vector<float> weights_, bias_;
+  std::int64_t state_width_ = 0, row_stride_ = 1;
+  std::uint64_t state_owner_ = 0;
+  Tensor table_;  // [dim, row_stride]
+  std::vector<float> bias_;
 };
 
 }  // namespace adakit::linear

@@ -11,10 +11,19 @@
 // prepare() matters for the optimizers whose untouched weights still move: the L1/L2 proximal steps
 // of adagrad-l1 and sgd (caught up in closed form, linear/prox.hpp), and adagrad-rda (weights are a
 // function of the dual state and of t). For adagrad and ftrl it does nothing.
+//
+// Where the state lives: the per-feature state (accumulators, last step seen, ...) is kept IN THE
+// MODEL's table, state_width() floats after each feature's weights (LinearModel::reserve_state), so
+// that a touched feature's weights and state share one cache line; the bias's state and the step
+// count stay here. reset() lays the model out for this optimizer and marks it with this state's id:
+// the features' state then travels with the model (a copy of the model copies it), and stepping a
+// model that holds another optimizer's state (or none) is a UsageError asking for reset(model).
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "adakit/linear/model.hpp"
 #include "adakit/optim/options.hpp"
@@ -25,6 +34,15 @@ namespace adakit::linear {
 inline void prefetch_floats(const float* p, std::int64_t count) {
   for (std::int64_t i = 0; i < count; i += 16) __builtin_prefetch(p + i);
 }
+
+// A step count kept in two float slots of a model row (a bit copy, never read as a float).
+inline std::int64_t load_step(const float* slot) {
+  std::int64_t v;
+  std::memcpy(&v, slot, sizeof v);
+  return v;
+}
+inline void store_step(float* slot, std::int64_t v) { std::memcpy(slot, &v, sizeof v); }
+inline constexpr std::int64_t kStepSlots = 2;
 
 class LinearOptimizer {
  public:
@@ -46,9 +64,8 @@ class LinearOptimizer {
   void step(LinearModel& model, const SparseGradient& grad);
   // Brings every weight up to date: O(dim · outputs). Idempotent.
   void sync(LinearModel& model);
-  // A hint that a coming step will touch `feature` (linear::fit gives it one batch ahead): asks the
-  // CPU to bring that feature's state toward the cache. Changes no value; a no-op by default.
-  virtual void prefetch(std::int64_t /*feature*/) const {}
+  // Floats of per-feature state this optimizer keeps in the rows of a model with `outputs` outputs.
+  virtual std::int64_t state_width(std::int64_t outputs) const = 0;
 
   std::int64_t steps() const noexcept { return steps_; }
   // Instrumentation: coordinates of W and bias read or written by prepare() and step() since reset()
@@ -62,11 +79,17 @@ class LinearOptimizer {
   virtual void on_sync(LinearModel& model) = 0;
   // UsageError unless 0 <= feature < dim.
   void check_feature(std::int64_t feature) const;
+  // UsageError unless `model` has the state's shape and holds this state.
+  void check_model(const LinearModel& model) const;
+  // Feature j's row in the model's table: outputs_ weights, then this optimizer's state.
+  static float* row(LinearModel& model, std::int64_t feature) {
+    return model.table().data() + feature * model.row_stride();
+  }
+  // The state at `offset` (from the row's start) of every feature, `count` floats each: dim x count.
+  std::vector<float> gather_state(const LinearModel& model, std::int64_t offset, std::int64_t count) const;
 
   std::int64_t dim_ = -1, outputs_ = 0, steps_ = 0, touched_ = 0;
-
- private:
-  void check_model(const LinearModel& model) const;
+  std::uint64_t owner_ = 0;  // the id reset() gave this state (LinearModel::state_owner)
 };
 
 }  // namespace adakit::linear

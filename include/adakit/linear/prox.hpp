@@ -91,8 +91,10 @@ class AdagradL1 final : public LinearOptimizer {
   std::string_view name() const override { return kName; }
   optim::OptionMap option_map() const override;
   const AdagradL1Options& options() const noexcept { return options_; }
-  std::span<const float> sum() const noexcept { return sum_; }                 // dim x outputs
-  std::span<const std::int64_t> last_step() const noexcept { return last_; }  // per feature
+  // From the model's rows (weights, s, the last step as two slots). UsageError unless `model` holds this state.
+  std::vector<float> sum(const LinearModel& model) const { return gather_state(model, outputs_, outputs_); }  // dim x outputs
+  std::int64_t last_step(const LinearModel& model, std::int64_t feature) const;
+  std::int64_t state_width(std::int64_t outputs) const override { return outputs + kStepSlots; }
 
  protected:
   void on_reset(LinearModel& model) override;
@@ -103,8 +105,7 @@ class AdagradL1 final : public LinearOptimizer {
  private:
   void catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step);
   AdagradL1Options options_;
-  std::vector<float> sum_, bias_sum_;
-  std::vector<std::int64_t> last_;
+  std::vector<float> bias_sum_;
 };
 
 // ---- sgd ----
@@ -123,7 +124,9 @@ class LazySgd final : public LinearOptimizer {
   std::string_view name() const override { return kName; }
   optim::OptionMap option_map() const override;
   const LazySgdOptions& options() const noexcept { return options_; }
-  std::span<const std::int64_t> last_step() const noexcept { return last_; }
+  // From the model's rows (weights, the last step as two slots). UsageError unless `model` holds this state.
+  std::int64_t last_step(const LinearModel& model, std::int64_t feature) const;
+  std::int64_t state_width(std::int64_t) const override { return kStepSlots; }
 
  protected:
   void on_reset(LinearModel& model) override;
@@ -134,7 +137,6 @@ class LazySgd final : public LinearOptimizer {
  private:
   void catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step);
   LazySgdOptions options_;
-  std::vector<std::int64_t> last_;
 };
 
 }  // namespace adakit::linear

@@ -45,8 +45,11 @@ class AdagradRda final : public LinearOptimizer {
   std::string_view name() const override { return kName; }
   optim::OptionMap option_map() const override;
   const AdagradRdaOptions& options() const noexcept { return options_; }
-  std::span<const float> grad_sum() const noexcept { return u_; }  // u, dim x outputs
-  std::span<const float> sum() const noexcept { return s_; }       // s, dim x outputs
+  // u and s, dim x outputs each (copies, from the model's rows: weights, u, s). UsageError unless
+  // `model` holds this state.
+  std::vector<float> grad_sum(const LinearModel& model) const { return gather_state(model, outputs_, outputs_); }
+  std::vector<float> sum(const LinearModel& model) const { return gather_state(model, 2 * outputs_, outputs_); }
+  std::int64_t state_width(std::int64_t outputs) const override { return 2 * outputs; }
 
  protected:
   void on_reset(LinearModel& model) override;
@@ -58,7 +61,7 @@ class AdagradRda final : public LinearOptimizer {
   void refresh(LinearModel& model, std::int64_t feature);
   void refresh_bias(LinearModel& model);
   AdagradRdaOptions options_;
-  std::vector<float> u_, s_, bias_u_, bias_s_;
+  std::vector<float> bias_u_, bias_s_;
 };
 
 }  // namespace adakit::linear

@@ -56,6 +56,12 @@ void adagrad_step(std::span<float> param, std::span<const float> grad, std::span
 void adagrad_step_rows(std::span<float> table, std::span<float> sum, std::int64_t dim,
                        std::span<const std::int64_t> indices, std::span<const float> row_grads,
                        const AdagradOptions& options, std::int64_t step);
+// The same step over a table that keeps each row's sums next to its parameters (one cache line for
+// both: linear::LinearModel's rows): row r is table[r * stride, (r + 1) * stride), its dim parameters
+// first, its dim sums from sum_offset (dim <= sum_offset, sum_offset + dim <= stride).
+void adagrad_step_rows_interleaved(std::span<float> table, std::int64_t stride, std::int64_t sum_offset,
+                                   std::int64_t dim, std::span<const std::int64_t> indices,
+                                   std::span<const float> row_grads, const AdagradOptions& options, std::int64_t step);
 
 // Presets: "pytorch", "keras", "optax", "tf1", "glove". UsageError for another name.
 AdagradOptions adagrad_convention(std::string_view name);
