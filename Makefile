@@ -10,7 +10,7 @@ OUT ?= out
 
 SAN_DIR ?= build-asan
 
-.PHONY: all deps configure build run test test-sanitize fuzz clean
+.PHONY: all deps configure build run test test-sanitize fuzz fuzz-ci ci clean
 
 all: build
 
@@ -39,9 +39,19 @@ test-sanitize: deps
 	  ctest --test-dir $(SAN_DIR) --output-on-failure -j $(JOBS)
 
 # Every libFuzzer target for FUZZ_RUNS inputs (clang; build-fuzz/). See scripts/fuzz.sh.
-FUZZ_RUNS ?= 20000
-fuzz:
+FUZZ_RUNS ?= 100000
+fuzz: deps
 	bash scripts/fuzz.sh $(FUZZ_RUNS)
+
+# CI's bounded fuzz stage: every target for a fixed FUZZ_CI_RUNS inputs from its committed seeds.
+FUZZ_CI_RUNS ?= 20000
+fuzz-ci: deps
+	bash scripts/fuzz.sh $(FUZZ_CI_RUNS)
+
+# What CI runs (.ci/run): the README's test command, then the sanitizer suite, then the bounded fuzz run.
+ci: test
+	$(MAKE) test-sanitize
+	$(MAKE) fuzz-ci
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_DIR) build-fuzz

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "adakit/data/text.hpp"
@@ -97,6 +99,29 @@ int main(int argc, char** argv) {
     const std::vector<std::string> texts{"a good film", "bad film", "good good"};
     v.fit(texts);
     put("model_json", "vectorizer", v.to_json().dump());
+  }
+  // ---- glove: first byte = reader (0 vocab, 1 text vectors, 2 cooccurrences, 3 binary vectors,
+  //      4 vocabulary + binary vectors), see fuzz_glove.cpp
+  {
+    auto doubles = [](std::initializer_list<double> v) {
+      std::string b;
+      for (double x : v) b.append(reinterpret_cast<const char*>(&x), sizeof x);
+      return b;
+    };
+    put("glove", "vocab", std::string("\x00", 1) + "the 5\nof 3\ncat 2\r\n");
+    put("glove", "vectors_header", std::string("\x01", 1) + "3 2\nthe 0.5 -1\nof 1e-3 2\ncat -0.25 0.125\n");
+    put("glove", "vectors_plain", std::string("\x01", 1) + "a 1 0 0\nb 0 1 0\nc 0 0 1\nd 1 1 1\n");
+    std::string records;
+    for (auto [w1, w2, v] : {std::tuple{1, 2, 1.5}, std::tuple{2, 3, 0.5}, std::tuple{3, 1, 2.0}}) {
+      const std::int32_t ids[2] = {w1, w2};
+      records.append(reinterpret_cast<const char*>(ids), sizeof ids).append(doubles({v}));
+    }
+    put("glove", "cooccurrences", std::string("\x02", 1) + records);
+    // 2 words, d = 2: 2 V (d + 1) float64 (word rows then context rows, each [vector, bias])
+    const std::string params = doubles({0.5, -1, 0.25, 1, 2, -0.5, 0.125, 0.5, 0, -2, 1, 1});
+    put("glove", "vectors_binary", std::string("\x03\x01", 2) + params);
+    const std::string vocab = "a 2\nb 1\n";
+    put("glove", "vocab_and_binary", std::string("\x04\x02", 2) + static_cast<char>(vocab.size()) + '\0' + vocab + params);
   }
   // ---- safetensors and checkpoints (written by adakit, read back as bytes)
   const fs::path tmp = fs::temp_directory_path() / "adakit_make_seeds.safetensors";

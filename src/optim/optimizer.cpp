@@ -156,7 +156,8 @@ namespace {
 // and none missing (a step creates all of them).
 void check_buffers(const BufferMap& saved, const std::vector<BufferSpec>& specs, const std::string& prefix) {
   for (const auto& [name, t] : saved) {
-    auto it = std::find_if(specs.begin(), specs.end(), [&](const BufferSpec& s) { return s.name == name; });
+    const std::string& key = name;  // a lambda may not capture a structured binding before clang 16
+    auto it = std::find_if(specs.begin(), specs.end(), [&](const BufferSpec& s) { return s.name == key; });
     if (it == specs.end()) {
       std::string valid;
       for (const auto& s : specs) valid += (valid.empty() ? "" : ", ") + s.name;

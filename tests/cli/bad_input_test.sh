@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Bad input, as users meet it: every reader (CSV, LIBSVM, TSV text, IDX, CIFAR-10, safetensors model
-# files, checkpoints, linear model JSON) and the flags refuse malformed input with a message naming the
-# file (and the line, field or byte offset) and what was expected, exit 1 (2 for usage errors), and
-# neither crash, hang nor allocate without bound (each run is limited to 2 GB of address space; ctest
-# stops a hang after 120 s). With ADAKIT_BAD_INPUT_TABLE=FILE the cases and their exact messages are written to FILE as
-# markdown table rows (docs/robustness.md is made from them).
+# files, checkpoints, linear model JSON, GloVe's vocabulary, co-occurrence and vector files) and the
+# flags refuse malformed input with a message naming the file (and the line, field or byte offset)
+# and what was expected, exit 1 (2 for usage errors), and neither crash, hang nor allocate without
+# bound (each run is limited to 2 GB of address space; ctest stops a hang after 120 s). With
+# ADAKIT_BAD_INPUT_TABLE=FILE the cases and their exact messages are written to FILE as markdown
+# table rows (docs/robustness.md is made from them).
 set -uo pipefail
 bin=$(realpath "$1")
 source "$(dirname "$0")/harness.sh"
@@ -168,6 +169,48 @@ bad "linear model: dim 10^12" 1 "dim.json: field 'dim': linear model: dim 100000
 bad "linear model: bias beyond float32" 1 "bias.json: field 'bias': linear model: bias: holds 1e+300, expected finite float32 numbers" "$bin" predict --model bias.json --data data.svm
 bad "linear model: fractional row index" 1 "rows.json: field 'rows': linear model: rows: holds 1.5, expected integer feature indices" "$bin" predict --model rows.json --data data.svm
 
+# ---------------------------------------------------------------- GloVe files (embed)
+# cooccurrence.bin: 16-byte records (int32 word1, int32 word2, float64 value), little-endian.
+le32() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"; }
+one='\x00\x00\x00\x00\x00\x00\xf0\x3f'  # 1.0
+w corpus.txt 'the cat sat on the mat\nthe dog sat\n'
+w vocab.txt 'the 3\nsat 2\ncat 1\n'
+w vocab_fields.txt 'the 3\nsat 2 x\n'
+w vocab_count.txt 'the 3\nsat -2\n'
+w vocab_dup.txt 'the 3\nsat 2\nthe 1\n'
+w vocab_empty.txt ''
+bad "GloVe vocab: line not 'word count'" 1 "vocab_fields.txt:2: expected 'word count', found 3 fields" "$bin" embed cooccur --corpus corpus.txt --vocab vocab_fields.txt --out c.bin
+bad "GloVe vocab: count not a positive integer" 1 "vocab_count.txt:2: field 'count': '-2' is not a positive integer" "$bin" embed cooccur --corpus corpus.txt --vocab vocab_count.txt --out c.bin
+bad "GloVe vocab: duplicate word" 1 "vocab_dup.txt:3: field 'word': duplicate word 'the' (first on line 1)" "$bin" embed cooccur --corpus corpus.txt --vocab vocab_dup.txt --out c.bin
+bad "GloVe vocab: empty file" 1 "vocab_empty.txt: the vocabulary file holds no words" "$bin" embed cooccur --corpus corpus.txt --vocab vocab_empty.txt --out c.bin
+{ le32 1; le32 2; printf "$one"; le32 2; printf '\x01\x02\x03\x04\x05'; } > "$work/cut.bin"
+{ le32 1; le32 2; printf "$one"; } > "$work/good.bin"
+{ le32 1; le32 2; printf "$one"; le32 2; le32 9; printf "$one"; } > "$work/ids.bin"
+{ le32 1; le32 2; printf '\x00\x00\x00\x00\x00\x00\xf8\x7f'; } > "$work/nanv.bin"
+{ le32 1; le32 2; printf '\x00\x00\x00\x00\x00\x00\xf0\xbf'; } > "$work/negv.bin"
+bad "GloVe cooccurrences: truncated record" 1 "cut.bin: truncated: 25 bytes is not a whole number of 16-byte records (int32 word1, int32 word2, float64 value); the last record, at byte offset 16, has only 9 bytes" "$bin" embed train --cooccur cut.bin --vocab vocab.txt --text-out v.txt
+bad "GloVe cooccurrences: id beyond the vocabulary" 1 "ids.bin: field 'word2': record 2 (byte offset 16): word2 = 9 is outside 1..3" "$bin" embed train --cooccur ids.bin --vocab vocab.txt --text-out v.txt
+bad "GloVe cooccurrences: nan count" 1 "nanv.bin: field 'value': record 1 (byte offset 0): value nan is not a finite positive count" "$bin" embed train --cooccur nanv.bin --vocab vocab.txt --text-out v.txt
+bad "GloVe cooccurrences: negative count" 1 "negv.bin: field 'value': record 1 (byte offset 0): value -1 is not a finite positive count" "$bin" embed train --cooccur negv.bin --vocab vocab.txt --text-out v.txt
+w vec_nan.txt 'the 0.5 abc\n'
+w vec_range.txt 'the 0.5 1e39\n'
+w vec_dim.txt 'the 1 2\nsat 1\n'
+w vec_dup.txt 'the 1 2\nsat 3 4\nthe 5 6\n'
+w vec_header.txt '3 2\nthe 1 2\nsat 3 4\n'
+w vec_word.txt 'the 1 2\nlonely\n'
+w vec_empty.txt ''
+bad "GloVe text vectors: value not a number" 1 "vec_nan.txt:1: field 'value 2': 'abc' is not a number" "$bin" embed nearest --vectors vec_nan.txt the
+bad "GloVe text vectors: value beyond float32" 1 "vec_range.txt:1: field 'value 2': '1e39' is out of float32 range" "$bin" embed nearest --vectors vec_range.txt the
+bad "GloVe text vectors: dimension mismatch" 1 "vec_dim.txt:2: dimension mismatch: found 1 values, expected 2 (as on line 1)" "$bin" embed nearest --vectors vec_dim.txt the
+bad "GloVe text vectors: duplicate word" 1 "vec_dup.txt:3: field 'word': duplicate word 'the' (first on line 1)" "$bin" embed nearest --vectors vec_dup.txt the
+bad "GloVe text vectors: header count differs" 1 "vec_header.txt:1: the header announces 3 words, the file holds 2" "$bin" embed nearest --vectors vec_header.txt the
+bad "GloVe text vectors: word without values" 1 "vec_word.txt:2: a word without values" "$bin" embed nearest --vectors vec_word.txt the
+bad "GloVe text vectors: empty file" 1 "vec_empty.txt: no vectors in the file" "$bin" embed nearest --vectors vec_empty.txt the
+zeros 100 > "$work/vec.bin"
+bad "GloVe binary vectors: size not 2 V (d + 1) float64" 1 "vec.bin: 100 bytes is not 2 x 3 rows x (d + 1) float64 values for any d >= 1" "$bin" embed nearest --vectors vec.bin --vocab vocab.txt the
+bad "GloVe binary vectors: --init of another vocabulary" 1 "vec.bin: 100 bytes is not 2 x 3 rows" "$bin" embed train --cooccur good.bin --vocab vocab.txt --init vec.bin --text-out v.txt --quiet
+bad "GloVe binary vectors: no --vocab" 2 "a binary vectors file needs --vocab (it holds no words)" "$bin" embed nearest --vectors vec.bin the
+
 # ---------------------------------------------------------------- flags
 bad "flag: --lr not a number" 2 "field 'lr': 'abc' is not a number" "$bin" train --data iris --lr abc
 bad "flag: --lr negative" 2 "adagrad: lr must be finite and >= 0, got -1" "$bin" train --data iris --lr -1
@@ -180,5 +223,9 @@ bad "flag: --on-nonfinite maybe" 2 "--on-nonfinite must be error or skip" "$bin"
 bad "flag: --checkpoint-every without --checkpoint" 2 "--checkpoint-every needs --checkpoint DIR" "$bin" train --data iris --checkpoint-every 5
 bad "flag: --resume of a file" 2 "--resume takes the directory given to --checkpoint" "$bin" train --data iris --resume iris.safetensors
 bad "flag: --checkpoint on sparse data" 2 "--checkpoint, --checkpoint-every and --resume apply to dense models" "$bin" train --data data.svm --checkpoint x
+bad "flag: unknown function (minimize)" 2 "field 'function': unknown function 'nope'" "$bin" minimize --function nope
+bad "flag: compare spec without '='" 2 "optimizer option 'lr' is not key=value (in 'adagrad:lr')" "$bin" compare --optimizers adagrad:lr --seeds 1 --quiet train --data iris --epochs 1
+bad "flag: embed --tokenizer nope" 2 "--tokenizer: nope not in {whitespace,words}" "$bin" embed cooccur --corpus corpus.txt --vocab vocab.txt --out c.bin --tokenizer nope
+bad "flag: embed --window 0" 2 "--window: Value 0 not in range 1 to 100000" "$bin" embed cooccur --corpus corpus.txt --vocab vocab.txt --out c.bin --window 0
 
 finish

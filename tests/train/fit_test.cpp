@@ -206,6 +206,45 @@ TEST(TrainFit, SkippedNonFiniteStepsLeaveParametersAndAccumulatorsBitIdentical) 
   }
 }
 
+TEST(TrainFit, NonFiniteErrorThrowsBeforeTheStateIsTouched) {
+  // The poisoned batch of the skip test above, in error mode, for every optimizer with accumulators
+  // already filled by the batches before it: fit throws naming that batch, and the parameters and the
+  // optimizer's whole state (sums, step counts) are bit-identical to what they were after the last
+  // good batch (no partial update: clipping, schedule and kernel never ran).
+  IrisSetup s(1);
+  s.split.train.features[4 * 37 + 2] = std::nanf("");
+  for (const auto& info : optim::optimizers()) {
+    SCOPED_TRACE(std::string(info.name));
+    auto model = nn::mlp(4, {5}, 1, "tanh", "", 1);
+    auto opt = optim::make_optimizer(info.name, model.parameters());
+    opt->set_clip({.max_norm = 1.0});
+    StateRecorder rec;
+    rec.model = &model;
+    rec.opt = opt.get();
+    std::int64_t done = 0;  // batches completed before the throw
+    struct Count : train::Callback {
+      std::int64_t* n;
+      explicit Count(std::int64_t* c) : n(c) {}
+      void on_state(const train::FitState&, train::StatePoint p) override {
+        if (p == train::StatePoint::batch_end) ++*n;
+      }
+    } count(&done);
+    std::vector<train::Callback*> cbs{&rec, &count};
+    try {
+      train::fit(model, *opt, s.split.train, nullptr, train::Objective::binary_logistic,
+                 {.epochs = 4, .batch_size = 8, .seed = 3}, cbs);
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      const std::string expected = "non-finite loss at epoch 1, batch " + std::to_string(done + 1) + " (";
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+    ASSERT_GT(done, 0);  // there was state to protect
+    EXPECT_EQ(opt->steps(), done);
+    EXPECT_TRUE(rec.snapshot() == rec.last);  // bit-identical to the state after batch `done`
+    for (auto* p : model.parameters()) EXPECT_EQ(opt->state(*p)->step, done);
+  }
+}
+
 TEST(TrainFit, NonFiniteGradientWithFiniteLossIsCaughtBeforeTheStep) {
   // Linear regression where one sample's feature and target are 1e20: the squared error is finite in
   // double (the loss), but the weight gradient 2 (z - y) x overflows float to inf.

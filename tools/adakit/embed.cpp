@@ -191,13 +191,13 @@ TrainRun run_training(const Vocabulary& vocab, const std::vector<CooccurRecord>&
   }
   train::ProgressPrinter printer(stderr);
   GloveCallbacks cb;
+  double elapsed = 0;  // outlives the callbacks, which train_glove calls below
   if (out.talk()) {
     printer.on_train_begin(o.iterations, 1000);
     cb.on_progress = [&](const GloveProgress& p) {
       printer.on_batch_end({p.iteration, p.iterations, std::clamp<std::int64_t>(std::llround(p.fraction * 1000), 0, 1000),
                             1000, p.running_cost, p.seconds});
     };
-    double elapsed = 0;
     cb.on_iteration = [&, iterations = o.iterations](const GloveIteration& it) {
       elapsed += it.seconds;
       train::EpochReport r{};
