@@ -412,15 +412,7 @@ CheckpointWriter::CheckpointWriter(std::filesystem::path path, DataParallel& par
       metadata_(std::move(metadata)) {}
 
 void CheckpointWriter::on_state(const train::FitState& st, train::StatePoint point) {
-  bool save = false;
-  switch (point) {  // io::CheckpointWriter's schedule
-    case train::StatePoint::batch_end:
-      save = every_ > 0 && ((st.epoch - 1) * st.batches_per_epoch + st.batch) % every_ == 0;
-      break;
-    case train::StatePoint::epoch_end: save = every_ == 0; break;
-    case train::StatePoint::train_end: save = true; break;
-  }
-  if (!save) return;
+  if (!io::checkpoint_due(st, point, every_)) return;  // io::CheckpointWriter's schedule
   parallel_.gather_state(0);
   if (parallel_.rank() == 0) {
     try {

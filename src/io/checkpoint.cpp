@@ -342,16 +342,18 @@ CheckpointWriter::CheckpointWriter(std::filesystem::path path, nn::Sequential& m
   if (every_ < 0) throw UsageError("checkpoint interval must be >= 0 batches", {"", 0, "checkpoint-every"});
 }
 
-void CheckpointWriter::on_state(const train::FitState& st, train::StatePoint point) {
-  bool save = false;
+bool checkpoint_due(const train::FitState& st, train::StatePoint point, std::int64_t every_batches) {
   switch (point) {
     case train::StatePoint::batch_end:
-      save = every_ > 0 && ((st.epoch - 1) * st.batches_per_epoch + st.batch) % every_ == 0;
-      break;
-    case train::StatePoint::epoch_end: save = every_ == 0; break;
-    case train::StatePoint::train_end: save = true; break;
+      return every_batches > 0 && ((st.epoch - 1) * st.batches_per_epoch + st.batch) % every_batches == 0;
+    case train::StatePoint::epoch_end: return every_batches == 0;
+    case train::StatePoint::train_end: return true;
   }
-  if (!save) return;
+  return false;
+}
+
+void CheckpointWriter::on_state(const train::FitState& st, train::StatePoint point) {
+  if (!checkpoint_due(st, point, every_)) return;
   save_checkpoint(path_, model_, optimizer_, st, metadata_);
   ++saves_;
 }
