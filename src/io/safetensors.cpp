@@ -37,53 +37,7 @@ std::string hex64(std::uint64_t v) {
   return buf;
 }
 
-[[noreturn]] void fail_errno(const fs::path& path, const std::string& what) {
-  throw Error(what + ": " + std::strerror(errno), {path.string(), 0, ""});
-}
-
-void write_all(int fd, const char* data, std::size_t n, const fs::path& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail_errno(path, "cannot write");
-    }
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
 }  // namespace
-
-void write_file_atomic(const fs::path& path, std::string_view bytes) {
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const fs::path tmp = dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail_errno(tmp, "cannot create");
-  try {
-    write_all(fd, bytes.data(), bytes.size(), tmp);
-    if (::fsync(fd) != 0) fail_errno(tmp, "cannot fsync");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail_errno(tmp, "cannot close");
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int saved = errno;
-    ::unlink(tmp.c_str());
-    errno = saved;
-    fail_errno(path, "cannot rename the temporary file into place");
-  }
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
 
 namespace {
 constexpr const char* kPayloadChecksum = "adakit.payload_fnv1a64";

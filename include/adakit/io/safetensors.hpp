@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "adakit/core/file.hpp"
 #include "adakit/core/tensor.hpp"
 #include "adakit/optim/optimizer.hpp"
 
@@ -32,8 +33,8 @@ TensorFile read_safetensors(const std::filesystem::path& path);
 // file whose checksums do not match (for inspecting damaged files, and for the fuzzers).
 TensorFile parse_safetensors(std::string_view bytes, const std::string& source, bool verify_checksums = true);
 
-// Writes `bytes` to `path` atomically (see above).
-void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+// Writes `bytes` to `path` atomically (see above; core/file.hpp).
+using ::adakit::write_file_atomic;
 
 // Optimizer state dicts in a safetensors file: tensors as they are, counters and metadata in
 // "__metadata__" under "counter." and "meta." prefixes.
