@@ -47,6 +47,25 @@ std::size_t BinaryReader::read(void* out, std::size_t n) {
   return got;
 }
 
+std::string_view next_line(std::string_view text, std::size_t& pos) {
+  const std::size_t nl = text.find('\n', pos);
+  std::string_view line = text.substr(pos, (nl == std::string_view::npos ? text.size() : nl) - pos);
+  pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+void split_fields(std::string_view line, std::vector<std::string_view>& fields) {
+  fields.clear();
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const std::size_t s = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > s) fields.push_back(line.substr(s, i - s));
+  }
+}
+
 std::string read_text_file(const fs::path& path) {
   BinaryReader in(path);
   std::string text(static_cast<std::size_t>(in.size()), '\0');

@@ -33,6 +33,12 @@ class BinaryReader {
 
 std::string read_text_file(const std::filesystem::path& path);
 
+// Text files line by line: the line that starts at `pos` (without its '\n' or a trailing '\r'), and
+// `pos` moved past it. Call while pos < text.size().
+std::string_view next_line(std::string_view text, std::size_t& pos);
+// The fields of a line separated by runs of spaces and tabs (GloVe's vocab and vector files).
+void split_fields(std::string_view line, std::vector<std::string_view>& fields);
+
 // The shortest decimal that reads back to the same float32.
 void append_float(std::string& out, float v);
 

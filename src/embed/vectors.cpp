@@ -165,19 +165,9 @@ WordVectors read_vectors_text(const fs::path& path) {
   std::size_t pos = 0;
   std::vector<std::string_view> fields;
   while (pos < text.size()) {
-    const std::size_t nl = text.find('\n', pos);
-    std::string_view line(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
+    const std::string_view line = detail::next_line(text, pos);
     ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    fields.clear();
-    std::size_t i = 0;
-    while (i < line.size()) {
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-      const std::size_t s = i;
-      while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-      if (i > s) fields.push_back(line.substr(s, i - s));
-    }
+    detail::split_fields(line, fields);
     if (fields.empty()) throw Error("empty line", {file, number, ""});
     if (number == 1 && fields.size() == 2) {  // "V n" header?
       std::int64_t a = 0, b = 0;

@@ -235,20 +235,11 @@ Vocabulary read_vocabulary(const fs::path& path) {
   std::unordered_map<std::string, std::int64_t, WordHash, std::equal_to<>> first_line;
   std::int64_t number = 0;
   std::size_t pos = 0;
+  std::vector<std::string_view> fields;
   while (pos < text.size()) {
-    const std::size_t nl = text.find('\n', pos);
-    std::string_view line(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
+    const std::string_view line = detail::next_line(text, pos);
     ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::vector<std::string_view> fields;
-    std::size_t i = 0;
-    while (i < line.size()) {
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-      const std::size_t s = i;
-      while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-      if (i > s) fields.push_back(line.substr(s, i - s));
-    }
+    detail::split_fields(line, fields);
     if (fields.size() != 2)
       throw Error("expected 'word count', found " + std::to_string(fields.size()) + " fields", {file, number, ""});
     std::int64_t c = 0;
