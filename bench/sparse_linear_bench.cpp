@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "adakit/adakit.hpp"
 
 namespace {
@@ -60,23 +61,14 @@ struct Args {
   bool phases = false, reference = false;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "adakit-sparse-linear-bench: %s\n"
-               "usage: adakit-sparse-linear-bench --data FILE [--epochs N] [--batch-size B] [--lr LR] [--threads T] [--phases] [--reference]\n",
-               why.c_str());
-  std::exit(2);
-}
+constexpr const char* kTool = "adakit-sparse-linear-bench";
+constexpr const char* kUsage =
+    "adakit-sparse-linear-bench --data FILE [--epochs N] [--batch-size B] [--lr LR] [--threads T] [--phases] [--reference]\n";
+
+[[noreturn]] void usage(const std::string& why) { bench::usage_exit(kTool, kUsage, why); }
 
 std::int64_t to_int(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used != text.size()) throw std::invalid_argument(text);
-    return v;
-  } catch (const std::exception&) {
-    usage(flag + " takes an integer, got '" + text + "'");
-  }
+  return bench::parse_int(kTool, kUsage, flag, text);
 }
 
 Args parse(int argc, char** argv) {

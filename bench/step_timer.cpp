@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "adakit/adakit.hpp"
 
 namespace {
@@ -57,25 +58,16 @@ struct Args {
   bool reference = false;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "adakit-step-timer: %s\n"
-               "usage: adakit-step-timer --optimizer NAME [--options k=v,...] (--elements N | --tensor-sizes FILE |\n"
-               "       --sparse uniform|zipf [--indices FILE] [--rows R] [--dim D] [--batch B] [--batches K] [--seed S])\n"
-               "       [--threads T[,T2...]] [--repeats R] [--reference]\n",
-               why.c_str());
-  std::exit(2);
-}
+constexpr const char* kTool = "adakit-step-timer";
+constexpr const char* kUsage =
+    "adakit-step-timer --optimizer NAME [--options k=v,...] (--elements N | --tensor-sizes FILE |\n"
+    "       --sparse uniform|zipf [--indices FILE] [--rows R] [--dim D] [--batch B] [--batches K] [--seed S])\n"
+    "       [--threads T[,T2...]] [--repeats R] [--reference]\n";
+
+[[noreturn]] void usage(const std::string& why) { bench::usage_exit(kTool, kUsage, why); }
 
 std::int64_t to_int(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used != text.size()) throw std::invalid_argument(text);
-    return v;
-  } catch (const std::exception&) {
-    usage(flag + " takes an integer, got '" + text + "'");
-  }
+  return bench::parse_int(kTool, kUsage, flag, text);
 }
 
 Args parse(int argc, char** argv) {

@@ -1,0 +1,30 @@
+// Flag parsing shared by the bench tools (adakit-step-timer, adakit-sparse-linear-bench): a usage
+// message with exit code 2, and strict integer flags. Benchmarks only; the adakit CLI uses CLI11.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace adakit::bench {
+
+// Prints "<tool>: <why>" and the usage text to stderr, then exits with 2.
+[[noreturn]] inline void usage_exit(const char* tool, const char* usage, const std::string& why) {
+  std::fprintf(stderr, "%s: %s\nusage: %s", tool, why.c_str(), usage);
+  std::exit(2);
+}
+
+// The whole of `text` as an integer; otherwise a usage exit naming the flag.
+inline std::int64_t parse_int(const char* tool, const char* usage, const std::string& flag, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    usage_exit(tool, usage, flag + " takes an integer, got '" + text + "'");
+  }
+}
+
+}  // namespace adakit::bench
