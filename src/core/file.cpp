@@ -52,6 +52,7 @@ void AtomicWriter::flush() {
 }
 
 void AtomicWriter::write(const void* data, std::size_t n) {
+  if (n == 0) return;  // an empty write may come with a null pointer (an empty string_view)
   const char* p = static_cast<const char*>(data);
   if (used_ + n > buffer_.size()) {
     flush();
