@@ -253,7 +253,9 @@ int run(const Args& a) {
         const double c1 = thread_cpu_seconds();
         opt->prepare(model, batch.features);
         const double c2 = thread_cpu_seconds();
-        const auto st = model.gradient(d, rows, batch, grad);
+        const std::span<const std::int64_t> next(order.data() + std::min(n, b + a.batch_size),
+                                                 static_cast<std::size_t>(std::clamp(n - b - a.batch_size, std::int64_t{0}, a.batch_size)));
+        const auto st = model.gradient(d, rows, batch, grad, next);
         const double c3 = thread_cpu_seconds();
         opt->step(model, grad);
         const double c4 = thread_cpu_seconds();

@@ -90,6 +90,15 @@ void sort_row_positions(std::span<const std::int64_t> indices, std::int64_t rows
   }
   thread_local std::vector<std::uint64_t> keys_scratch, tmp_scratch;
   std::vector<std::uint64_t>& keys = keys_scratch;
+  // Indices already in non-decreasing order (the sparse linear models' gradients, grouped by feature)
+  // are their own stable order: the sort would return 0, 1, ..., n - 1, whatever the table's size.
+  bool ascending = static_cast<std::uint64_t>(indices[0]) < static_cast<std::uint64_t>(rows);
+  for (std::size_t i = 1; i < n && ascending; ++i)
+    ascending = indices[i] >= indices[i - 1] && indices[i] < rows;
+  if (ascending) {
+    std::iota(order.begin(), order.end(), std::int64_t{0});
+    return;
+  }
   keys.resize(n);
   std::uint64_t bad = 0;
   for (std::size_t i = 0; i < n; ++i) {

@@ -536,16 +536,9 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
     throw UsageError("dataset '" + std::string(train.name) + "' has " + std::to_string(train.features.cols) +
                          " feature columns, the model's dim is " + std::to_string(trainer.dim()),
                      {"", 0, "dim"});
-  // linear::fit's order: one Rng stream, one Fisher–Yates shuffle per epoch; replay those started.
-  std::vector<std::int64_t> order(sz(n));
-  std::iota(order.begin(), order.end(), std::int64_t{0});
-  Rng rng(options.seed);
-  auto shuffle = [&] {
-    if (options.shuffle)
-      for (std::int64_t i = n - 1; i > 0; --i)
-        std::swap(order[sz(i)], order[sz(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(i + 1))))]);
-  };
-  for (std::int64_t e = 0; e < position.epoch; ++e) shuffle();
+  // linear::fit's order; replay the shuffles of the epochs started.
+  linear::EpochOrder order(n, options.seed, options.shuffle);
+  for (std::int64_t e = 0; e < position.epoch; ++e) order.next_epoch();
   SparseFitResult result;
   linear::BatchStats total;
   auto report = [&](std::int64_t epoch) {
@@ -568,7 +561,7 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
   while (options.max_steps < 0 || result.steps < options.max_steps) {
     if (position.epoch == 0 || position.next >= n) {
       if (position.epoch >= options.epochs) break;
-      shuffle();
+      order.next_epoch();
       ++position.epoch;
       position.next = 0;
       if (n == 0) {
@@ -577,7 +570,7 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
       }
     }
     const std::int64_t b = std::min(options.batch_size, n - position.next);
-    const std::span<const std::int64_t> batch(order.data() + position.next, sz(b));
+    const std::span<const std::int64_t> batch = order.rows().subspan(sz(position.next), sz(b));
     const linear::BatchStats st = trainer.step(train, rank_share(batch, comm.rank(), comm.size()), b);
     total.loss_sum += st.loss_sum;
     total.correct += st.correct;

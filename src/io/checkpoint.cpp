@@ -359,3 +359,151 @@ void CheckpointWriter::on_state(const train::FitState& st, train::StatePoint poi
 }
 
 }  // namespace adakit::io
+
+// ---- sparse linear runs ----
+
+namespace adakit::io {
+namespace {
+
+json linear_metrics_json(const linear::Metrics& m) {
+  return {{"loss", optim::format_double(m.loss)},
+          {"accuracy", optim::format_double(m.accuracy)},
+          {"mse", optim::format_double(m.mse)},
+          {"samples", m.samples}};
+}
+
+// The JSON entries of a linear checkpoint ("train.partial", "train.history"), with errors naming the key.
+class LinearJson {
+ public:
+  LinearJson(const Fields& f, std::string key) : f_(f), key_(std::move(key)) {}
+  json parse(const std::string& what) const {
+    try {
+      return json::parse(f_.text(key_));
+    } catch (const json::exception& e) {
+      f_.fail(key_, "expected " + what + ": " + e.what());
+    }
+  }
+  std::int64_t integer(const json& o, const char* k) const {
+    if (!o.is_object() || !o.contains(k) || !o.at(k).is_number_integer())
+      f_.fail(key_, std::string("expected an integer '") + k + "'");
+    return o.at(k).get<std::int64_t>();
+  }
+  double real(const json& o, const char* k) const {
+    if (!o.is_object() || !o.contains(k) || !o.at(k).is_string())
+      f_.fail(key_, std::string("expected a number text '") + k + "'");
+    return f_.parse_real(key_, o.at(k).get<std::string>());
+  }
+  linear::Metrics metrics(const json& o) const {
+    return {real(o, "loss"), real(o, "accuracy"), real(o, "mse"), integer(o, "samples")};
+  }
+
+ private:
+  const Fields& f_;
+  std::string key_;
+};
+
+}  // namespace
+
+void save_linear_checkpoint(const std::filesystem::path& path, const linear::LinearModel& model,
+                            std::string_view optimizer, const optim::OptionMap& options,
+                            const linear::LinearOptimizerState& state, const linear::FitState& fit, std::uint64_t seed,
+                            std::int64_t batch_size, const std::map<std::string, std::string>& metadata) {
+  TensorFile f;
+  for (const auto& [k, v] : metadata) {
+    if (reserved_key(k)) throw UsageError("checkpoint metadata key '" + k + "' is reserved", {path.string(), 0, k});
+    f.metadata[k] = v;
+  }
+  f.tensors = model.tensors();
+  const std::string prefix = std::string(kOptimPrefix) + std::string(optimizer) + ".";
+  for (const auto& [k, t] : state.tensors) f.tensors.emplace(prefix + k, t);
+  f.metadata["format"] = kLinearCheckpointFormat;
+  f.metadata["adakit.architecture"] = model.config().dump();
+  f.metadata["optim.name"] = std::string(optimizer);
+  for (const auto& [k, v] : options) f.metadata[std::string(kMetaPrefix) + k] = v;
+  f.metadata["optim.counter.optimizer.steps"] = std::to_string(state.steps);
+  f.metadata["optim.counter.optimizer.touched"] = std::to_string(state.touched);
+  f.metadata["train.epoch"] = std::to_string(fit.epoch);
+  f.metadata["train.next"] = std::to_string(fit.next);
+  f.metadata["train.seed"] = std::to_string(seed);
+  f.metadata["train.batch_size"] = std::to_string(batch_size);
+  f.metadata["train.partial"] = json{{"loss_sum", optim::format_double(fit.partial.loss_sum)},
+                                     {"correct", fit.partial.correct},
+                                     {"squared_error_sum", optim::format_double(fit.partial.squared_error_sum)},
+                                     {"count", fit.partial.count}}
+                                    .dump();
+  json history = json::array();
+  for (const auto& e : fit.history)
+    history.push_back({{"epoch", e.epoch},
+                       {"epochs", e.epochs},
+                       {"train", linear_metrics_json(e.train)},
+                       {"steps", e.steps},
+                       {"seconds", optim::format_double(e.seconds)}});
+  f.metadata["train.history"] = history.dump();
+  f.metadata["train.seconds"] = optim::format_double(fit.seconds);
+  write_safetensors(path, f);
+}
+
+LinearCheckpoint read_linear_checkpoint(const std::filesystem::path& path) {
+  const TensorFile file = read_safetensors(path);
+  const Fields f(file.metadata, path.string());
+  if (!file.metadata.contains("format")) f.fail("format", "not an adakit checkpoint (no 'format' entry)");
+  if (f.text("format") != kLinearCheckpointFormat)
+    f.fail("format", "unsupported format '" + f.text("format") + "', expected '" + kLinearCheckpointFormat +
+                         "' (a sparse linear checkpoint)");
+  LinearCheckpoint c;
+  c.optimizer = f.text("optim.name");
+  if (c.optimizer.empty() || c.optimizer.find('.') != std::string::npos)
+    f.fail("optim.name", "expected an optimizer name, got '" + c.optimizer + "'");
+  const std::string prefix = std::string(kOptimPrefix) + c.optimizer + ".";
+  std::map<std::string, Tensor> model_tensors;
+  for (const auto& [name, t] : file.tensors) {
+    if (name.starts_with(prefix)) c.state.tensors.emplace(name.substr(prefix.size()), t);
+    else if (name == "weight" || name == "bias") model_tensors.emplace(name, t);
+    else throw Error("unexpected tensor (the optimizer is '" + c.optimizer + "')", {path.string(), 0, name});
+  }
+  json arch;
+  try {
+    arch = json::parse(f.text("adakit.architecture"));
+  } catch (const json::exception& e) {
+    f.fail("adakit.architecture", std::string("expected the model's config as JSON: ") + e.what());
+  }
+  try {
+    c.model = linear::LinearModel::from_tensors(arch, model_tensors);
+  } catch (const Error& e) {
+    f.fail(e.context().field.empty() ? "weight" : e.context().field, e.message());
+  }
+  for (const auto& [k, v] : file.metadata) {
+    if (k.starts_with(kMetaPrefix)) c.options.emplace(k.substr(kMetaPrefix.size()), v);
+    else if (!reserved_key(k)) c.metadata[k] = v;
+  }
+  c.state.steps = f.integer("optim.counter.optimizer.steps");
+  // Entries dist's checkpoints do not write: counted from zero, no partial sums, no history.
+  const auto has = [&](const char* k) { return file.metadata.contains(k); };
+  if (has("optim.counter.optimizer.touched")) c.state.touched = f.integer("optim.counter.optimizer.touched");
+  c.fit.epoch = f.integer("train.epoch");
+  c.fit.next = f.integer("train.next");
+  c.seed = static_cast<std::uint64_t>(f.integer("train.seed"));
+  c.batch_size = f.integer("train.batch_size");
+  if (c.state.steps < 0 || c.state.touched < 0) f.fail("optim.counter.optimizer.steps", "negative counter");
+  if (c.fit.epoch < 0 || c.fit.next < 0) f.fail("train.epoch", "negative position");
+  if (c.batch_size < 1) f.fail("train.batch_size", "expected a batch size >= 1, got " + std::to_string(c.batch_size));
+  if (has("train.partial")) {
+    const LinearJson j(f, "train.partial");
+    const json p = j.parse("the epoch's sums as a JSON object");
+    c.fit.partial = {j.real(p, "loss_sum"), j.integer(p, "correct"), j.real(p, "squared_error_sum"), j.integer(p, "count")};
+  }
+  if (has("train.history")) {
+    const LinearJson j(f, "train.history");
+    const json a = j.parse("a JSON array of epoch reports");
+    if (!a.is_array()) f.fail("train.history", "expected a JSON array of epoch reports");
+    for (const auto& e : a) {
+      if (!e.is_object() || !e.contains("train")) f.fail("train.history", "an epoch report without 'train'");
+      c.fit.history.push_back({j.integer(e, "epoch"), j.integer(e, "epochs"), j.metrics(e.at("train")), j.integer(e, "steps"),
+                               j.real(e, "seconds")});
+    }
+  }
+  if (has("train.seconds")) c.fit.seconds = f.real("train.seconds");
+  return c;
+}
+
+}  // namespace adakit::io

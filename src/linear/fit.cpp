@@ -52,11 +52,9 @@ Metrics to_metrics(const LinearModel& model, const BatchStats& st) {
 // data and the model, each a cache miss when the model is larger than the cache; asking for them
 // batches early overlaps those misses with the current batch's arithmetic. Three stages, because each
 // address is known only once the previous one is read: a row's indptr entries (batch b + 3), then its
-// CSR entries (b + 2), then the model rows of its features (b + 1): of its first kModelRowsAhead rows
-// only, because LinearModel::gradient prefetches the rest a few rows ahead as it scores, and a burst of
-// ~40 misses a row for a whole large batch overflows the CPU's miss queues and the L2 before the lines
-// are used (batch 256: ~10,000 lines).
-constexpr std::size_t kModelRowsAhead = 32;
+// CSR entries (b + 2), then the model rows of its features, which LinearModel::gradient asks for a few
+// rows ahead as it scores, into the next batch: a steady stream of misses rather than one burst a
+// batch (batch 256: ~10,000 lines), which overflowed the CPU's miss queues and the L2.
 void prefetch_indptr(const data::CsrView& x, std::span<const std::int64_t> rows) {  // batch b + 3
   for (const auto r : rows) {
     if (r < 0 || r >= x.rows) continue;
@@ -74,17 +72,6 @@ void prefetch_entries(const data::CsrView& x, std::span<const std::int64_t> rows
   }
 }
 
-void prefetch_model_rows(const data::CsrView& x, std::span<const std::int64_t> rows,
-                         const LinearModel& model) {  // batch b + 1: weights and optimizer state, one row
-  const std::int64_t stride = model.row_stride();
-  const float* table = model.table().data();
-  for (const auto r : rows) {
-    if (r < 0 || r >= x.rows) continue;
-    for (const std::int32_t j : x.row_indices(r))
-      if (j >= 0 && j < model.dim()) prefetch_floats(table + j * stride, stride);
-  }
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -97,55 +84,116 @@ void FitOptions::validate() const {
     throw UsageError("fit: batch_size must be >= 1, got " + std::to_string(batch_size), {"", 0, "batch_size"});
 }
 
+EpochOrder::EpochOrder(std::int64_t rows, std::uint64_t seed, bool shuffle)
+    : order_(sz(std::max<std::int64_t>(rows, 0))), rng_(seed), shuffle_(shuffle) {
+  std::iota(order_.begin(), order_.end(), std::int64_t{0});
+}
+
+void EpochOrder::next_epoch() {
+  if (!shuffle_) return;
+  const auto n = static_cast<std::int64_t>(order_.size());
+  for (std::int64_t i = n - 1; i > 0; --i)
+    std::swap(order_[sz(i)], order_[sz(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(i + 1))))]);
+}
+
+namespace {
+
+void check_resume(const FitState& st, std::int64_t n, std::int64_t batch_size) {
+  auto bad = [](const std::string& field, const std::string& what) {
+    throw UsageError("fit: cannot resume: " + what, {"", 0, field});
+  };
+  if (st.epoch < 0) bad("epoch", "epoch " + std::to_string(st.epoch) + " is negative");
+  if (st.next < 0 || st.next > n || (st.epoch == 0 && st.next != 0))
+    bad("next", "row " + std::to_string(st.next) + " of epoch " + std::to_string(st.epoch) + " is not a position in " +
+                    std::to_string(n) + " rows");
+  if (st.next != n && st.next % batch_size != 0)
+    bad("next", "row " + std::to_string(st.next) + " does not start a batch of " + std::to_string(batch_size));
+  // At most one report per epoch done (dist's checkpoints keep none).
+  const std::int64_t done = std::max<std::int64_t>(st.next >= n ? st.epoch : st.epoch - 1, 0);
+  if (static_cast<std::int64_t>(st.history.size()) > done)
+    bad("history", std::to_string(st.history.size()) + " epoch reports for " + std::to_string(done) + " epochs done");
+  if (st.partial.count < 0 || st.partial.count > st.next)
+    bad("partial", "the epoch's sums count " + std::to_string(st.partial.count) + " rows, " + std::to_string(st.next) +
+                       " are done");
+}
+
+}  // namespace
+
 FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
-              const FitOptions& options, const std::function<bool(const EpochReport&)>& on_epoch) {
+              const FitOptions& options, const std::function<bool(const EpochReport&)>& on_epoch,
+              const FitCheckpoints& checkpoints) {
   options.validate();
   check_data(model, train);
+  if (checkpoints.every < 0)
+    throw UsageError("fit: the checkpoint interval must be >= 0 batches, got " + std::to_string(checkpoints.every),
+                     {"", 0, "checkpoint_every"});
+  const std::int64_t n = train.size(), bs = options.batch_size;
+  FitState st;
+  if (checkpoints.resume != nullptr) {
+    check_resume(*checkpoints.resume, n, bs);
+    st = *checkpoints.resume;
+  }
   optimizer.bind(model);
   const auto t0 = std::chrono::steady_clock::now();
-  const std::int64_t n = train.size();
-  std::vector<std::int64_t> order(sz(n));
-  std::iota(order.begin(), order.end(), std::int64_t{0});
-  Rng rng(options.seed);
+  const double before = st.seconds;
+  auto elapsed = [&] { return before + seconds_since(t0); };
+  EpochOrder order(n, options.seed, options.shuffle);
+  for (std::int64_t e = 0; e < st.epoch; ++e) order.next_epoch();
+  const std::int64_t per_epoch = (n + bs - 1) / bs;
+  auto save = [&] {
+    st.seconds = elapsed();
+    checkpoints.save(st);
+  };
   BatchFeatures batch;
   SparseGradient grad;
   FitResult result;
-  for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
-    if (options.shuffle)
-      for (std::int64_t i = n - 1; i > 0; --i)
-        std::swap(order[sz(i)], order[sz(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(i + 1))))]);
-    BatchStats total;
-    auto batch_rows = [&](std::int64_t b) {
-      return std::span<const std::int64_t>(order.data() + std::min(b, n), sz(std::clamp(n - b, std::int64_t{0}, options.batch_size)));
-    };
-    for (std::int64_t b = 0; b < n; b += options.batch_size) {
+  auto batch_rows = [&](std::int64_t b) {
+    return order.rows().subspan(sz(std::min(b, n)), sz(std::clamp(n - b, std::int64_t{0}, bs)));
+  };
+  while (true) {
+    if (st.epoch == 0 || st.next >= n) {
+      if (st.epoch >= options.epochs) break;
+      order.next_epoch();
+      ++st.epoch;
+      st.next = 0;
+      st.partial = {};
+    }
+    if (n > 0) {
+      const std::int64_t b = st.next;
       const auto rows = batch_rows(b);
       batch.build(train.features, rows, model.dim());
       optimizer.prepare(model, batch.features);
-      prefetch_indptr(train.features, batch_rows(b + 3 * options.batch_size));
-      prefetch_entries(train.features, batch_rows(b + 2 * options.batch_size));
-      const auto next = batch_rows(b + options.batch_size);
-      prefetch_model_rows(train.features, next.first(std::min(next.size(), kModelRowsAhead)), model);
-      const BatchStats st = model.gradient(train, rows, batch, grad);
+      prefetch_indptr(train.features, batch_rows(b + 3 * bs));
+      prefetch_entries(train.features, batch_rows(b + 2 * bs));
+      const BatchStats bst = model.gradient(train, rows, batch, grad, batch_rows(b + bs));
       optimizer.step(model, grad);
-      total.loss_sum += st.loss_sum;
-      total.correct += st.correct;
-      total.squared_error_sum += st.squared_error_sum;
-      total.count += st.count;
+      st.partial.loss_sum += bst.loss_sum;
+      st.partial.correct += bst.correct;
+      st.partial.squared_error_sum += bst.squared_error_sum;
+      st.partial.count += bst.count;
+      st.next += static_cast<std::int64_t>(rows.size());
     }
-    EpochReport report{epoch, options.epochs, to_metrics(model, total), optimizer.steps(), seconds_since(t0)};
-    result.history.push_back(report);
-    if (on_epoch) {
-      optimizer.sync(model);
-      if (on_epoch(report)) {
-        result.stopped_early = epoch < options.epochs;
-        break;
+    const bool epoch_end = st.next >= n;
+    bool stop = false;
+    if (epoch_end) {
+      EpochReport report{st.epoch, options.epochs, to_metrics(model, st.partial), optimizer.steps(), elapsed()};
+      st.history.push_back(report);
+      if (on_epoch) {
+        optimizer.sync(model);
+        stop = on_epoch(report);
+        result.stopped_early = stop && st.epoch < options.epochs;
       }
     }
+    if (stop || (epoch_end && st.epoch >= options.epochs)) break;  // saved below, after the last sync
+    const bool due = checkpoints.every > 0 ? ((st.epoch - 1) * per_epoch + (st.next + bs - 1) / bs) % checkpoints.every == 0
+                                           : epoch_end;
+    if (checkpoints.save && due) save();
   }
   optimizer.sync(model);
+  if (checkpoints.save) save();
+  result.history = st.history;
   result.steps = optimizer.steps();
-  result.seconds = seconds_since(t0);
+  result.seconds = elapsed();
   return result;
 }
 

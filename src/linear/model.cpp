@@ -261,7 +261,8 @@ void LinearModel::scores(const data::CsrView& x, std::int64_t row, std::span<flo
 }
 
 BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const std::int64_t> rows,
-                                 const BatchFeatures& batch, SparseGradient& out) const {
+                                 const BatchFeatures& batch, SparseGradient& out,
+                                 std::span<const std::int64_t> next_rows) const {
   const std::int64_t k = outputs_;
   const auto b = static_cast<std::int64_t>(rows.size());
   if (batch.offsets.size() != batch.features.size() + 1)
@@ -277,18 +278,21 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
   out.z.resize(sz(k));
   BatchStats st;
   st.count = b;
-  // A large model does not fit in cache: ask for the weights of the row kRowsAhead ahead while
-  // scoring this one, so the misses overlap with the arithmetic. A hint: no value changes.
+  // A large model does not fit in cache: ask for the rows (weights and optimizer state) of the
+  // features of the row kRowsAhead places ahead, in this batch or the next, while scoring this one, so
+  // the misses overlap with the arithmetic. A hint: no value changes.
   constexpr std::int64_t kRowsAhead = 4;
+  const auto nb = static_cast<std::int64_t>(next_rows.size());
   auto prefetch_row = [&](std::int64_t p) {
-    const std::int64_t r = rows[sz(p)];
-    if (r < 0 || r >= d.features.rows) return;  // refused below
+    const std::int64_t r = p < b ? rows[sz(p)] : p - b < nb ? next_rows[sz(p - b)] : -1;
+    if (r < 0 || r >= d.features.rows) return;  // refused below (this batch) or later (the next)
     for (const std::int32_t j : d.features.row_indices(r))
-      if (j >= 0 && j < dim_) __builtin_prefetch(table_.data() + j * row_stride_, 0);
+      if (j >= 0 && j < dim_) prefetch_floats(table_.data() + j * row_stride_, row_stride_);
   };
-  for (std::int64_t p = 0; p < std::min(b, kRowsAhead); ++p) prefetch_row(p);
+  if (nb == 0)  // nobody asked for this batch's rows ahead of time
+    for (std::int64_t p = 0; p < std::min(b, kRowsAhead); ++p) prefetch_row(p);
   for (std::int64_t p = 0; p < b; ++p) {
-    if (p + kRowsAhead < b) prefetch_row(p + kRowsAhead);
+    prefetch_row(p + kRowsAhead);
     const std::int64_t r = rows[sz(p)];
     if (r < 0 || r >= d.features.rows)
       throw UsageError("linear gradient: batch row " + std::to_string(r) + " is outside [0, " +

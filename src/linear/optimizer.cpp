@@ -1,6 +1,9 @@
 #include "adakit/linear/optimizer.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <map>
 #include <string>
 
 #include "adakit/core/error.hpp"
@@ -43,6 +46,65 @@ std::vector<float> LinearOptimizer::gather_state(const LinearModel& model, std::
   for (std::int64_t j = 0; j < dim_; ++j)
     std::memcpy(out.data() + j * count, t + j * model.row_stride() + offset, static_cast<std::size_t>(count) * sizeof(float));
   return out;
+}
+
+LinearOptimizerState LinearOptimizer::state(const LinearModel& model) const {
+  check_model(model);
+  LinearOptimizerState out;
+  out.steps = steps_;
+  out.touched = touched_;
+  for (const RowField& f : row_fields(outputs_)) {
+    Tensor t({dim_, f.count});
+    const std::vector<float> v = gather_state(model, f.offset, f.count);
+    std::memcpy(t.data(), v.data(), v.size() * sizeof(float));  // bit copies (step counts live here too)
+    out.tensors.emplace("weight." + f.name, std::move(t));
+  }
+  // bias_fields() hands out pointers to this optimizer's own vectors; only read here.
+  for (const auto& [name, v] : const_cast<LinearOptimizer*>(this)->bias_fields())
+    out.tensors.emplace("bias." + name, Tensor({static_cast<std::int64_t>(v->size())}, std::span<const float>(*v)));
+  return out;
+}
+
+void LinearOptimizer::load_state(LinearModel& model, const LinearOptimizerState& state) {
+  const std::string who(name());
+  auto fail = [&](const std::string& entry, const std::string& what) -> void {
+    throw UsageError(who + " state: '" + entry + "' " + what, {"", 0, entry});
+  };
+  // Check everything against the model's shape before anything changes.
+  const std::int64_t outputs = model.outputs();
+  std::map<std::string, Shape> expected;
+  for (const RowField& f : row_fields(outputs)) expected.emplace("weight." + f.name, Shape{model.dim(), f.count});
+  const auto bias = bias_fields();
+  for (const auto& f : bias) expected.emplace("bias." + f.first, Shape{outputs});
+  for (const auto& [key, shape] : expected) {
+    const auto it = state.tensors.find(key);
+    if (it == state.tensors.end()) fail(key, "is missing");
+    else if (it->second.shape() != shape)
+      fail(key, "has shape " + shape_to_string(it->second.shape()) + ", expected " + shape_to_string(shape));
+  }
+  for (const auto& [key, t] : state.tensors)
+    if (!expected.contains(key)) fail(key, "is not part of this optimizer's state");
+  if (state.steps < 0) fail("steps", "is negative: " + std::to_string(state.steps));
+  if (state.touched < 0) fail("touched", "is negative: " + std::to_string(state.touched));
+
+  // reset() lays the table out for this optimizer (weights kept) and may zero the weights (ftrl,
+  // adagrad-rda): keep them and the bias across it.
+  std::vector<float> weights(model.weights().begin(), model.weights().end());
+  const std::vector<float> bias_values(model.bias().begin(), model.bias().end());
+  reset(model);
+  std::copy(weights.begin(), weights.end(), model.weights().begin());
+  std::copy(bias_values.begin(), bias_values.end(), model.bias().begin());
+  for (const RowField& f : row_fields(outputs_)) {
+    const float* src = state.tensors.at("weight." + f.name).data();
+    for (std::int64_t j = 0; j < dim_; ++j)
+      std::memcpy(row(model, j) + f.offset, src + j * f.count, static_cast<std::size_t>(f.count) * sizeof(float));
+  }
+  for (const auto& [key, v] : bias_fields()) {
+    const Tensor& t = state.tensors.at("bias." + key);
+    v->assign(t.span().begin(), t.span().end());
+  }
+  steps_ = state.steps;
+  touched_ = state.touched;
 }
 
 void LinearOptimizer::check_feature(std::int64_t feature) const {

@@ -156,6 +156,15 @@ bad "checkpoint: a model file instead" 1 "ck_model/checkpoint.safetensors: field
 bad "checkpoint: none in the directory" 1 "no checkpoint to resume from (expected ck_empty/checkpoint.safetensors)" "$bin" "${run[@]}" --resume ck_empty
 bad "checkpoint: other flags than the saved run" 2 "--batch-size: checkpoint '16', this run '8'" "$bin" train --data iris --model mlp:4 --epochs 3 --batch-size 8 --seed 1 --quiet --resume ck
 bad "checkpoint: another optimizer" 2 "--optimizer: checkpoint 'adagrad', this run 'adam'" "$bin" "${run[@]}" --optimizer adam --resume ck
+# Sparse linear runs write linear checkpoints; each kind of run refuses the other's.
+for i in $(seq 1 40); do echo "$((i % 2)) $i:1 $((i + 40)):0.5"; done > "$work/sp.svm"
+srun=(train --data sp.svm --epochs 2 --batch-size 4 --seed 1 --quiet)
+(cd "$work" && "$bin" "${srun[@]}" --checkpoint spck --save sp.json) || check "a sparse checkpoint" 1
+bad "sparse checkpoint: a dense one instead" 1 "ck/checkpoint.safetensors: field 'format': unsupported format 'adakit.checkpoint.v1', expected 'adakit.linear.checkpoint.v1'" "$bin" "${srun[@]}" --resume ck
+bad "checkpoint: a sparse one for a dense run" 1 "spck/checkpoint.safetensors: field 'format': unsupported format 'adakit.linear.checkpoint.v1', expected 'adakit.checkpoint.v1'" "$bin" "${run[@]}" --resume spck
+bad "sparse checkpoint: another optimizer" 2 "--optimizer: checkpoint 'adagrad', this run 'ftrl'" "$bin" "${srun[@]}" --optimizer ftrl --resume spck
+sed -i '1s/1:1/1:2/' "$work/sp.svm"
+bad "sparse checkpoint: the data changed" 2 "training data (FNV-1a of the split): checkpoint '" "$bin" "${srun[@]}" --resume spck
 
 # ---------------------------------------------------------------- linear model JSON (predict --model)
 w data.svm '1 1:1\n0 2:1\n'
@@ -222,7 +231,6 @@ bad "flag: --clip-norm negative" 2 "clip: max_norm must be finite and >= 0, got 
 bad "flag: --on-nonfinite maybe" 2 "--on-nonfinite must be error or skip" "$bin" train --data iris --on-nonfinite maybe
 bad "flag: --checkpoint-every without --checkpoint" 2 "--checkpoint-every needs --checkpoint DIR" "$bin" train --data iris --checkpoint-every 5
 bad "flag: --resume of a file" 2 "--resume takes the directory given to --checkpoint" "$bin" train --data iris --resume iris.safetensors
-bad "flag: --checkpoint on sparse data" 2 "--checkpoint, --checkpoint-every and --resume apply to dense models" "$bin" train --data data.svm --checkpoint x
 bad "flag: unknown function (minimize)" 2 "field 'function': unknown function 'nope'" "$bin" minimize --function nope
 bad "flag: compare spec without '='" 2 "optimizer option 'lr' is not key=value (in 'adagrad:lr')" "$bin" compare --optimizers adagrad:lr --seeds 1 --quiet train --data iris --epochs 1
 bad "flag: embed --tokenizer nope" 2 "--tokenizer: nope not in {whitespace,words}" "$bin" embed cooccur --corpus corpus.txt --vocab vocab.txt --out c.bin --tokenizer nope

@@ -325,6 +325,10 @@ TEST(SortRowPositions, StableOrderOnEveryPath) {
     for (auto& r : idx) r = pool[rng.below(pool.size())];
     adakit::sort_row_positions(idx, rows, order);
     EXPECT_EQ(order, stable_row_order(idx));
+    // Already non-decreasing (with its duplicates): the early exit, the identity order.
+    std::sort(idx.begin(), idx.end());
+    adakit::sort_row_positions(idx, rows, order);
+    EXPECT_EQ(order, stable_row_order(idx));
   }
   adakit::sort_row_positions({}, 10, order);
   EXPECT_TRUE(order.empty());
@@ -353,6 +357,15 @@ TEST(SortRowPositions, NamesTheFirstIndexOutOfRange) {
     }
   }
   EXPECT_THROW(adakit::sort_row_positions(std::vector<std::int64_t>{0}, 0, order), UsageError);  // empty table
+  // Non-decreasing up to an index past the end: the early exit does not take it.
+  std::vector<std::int64_t> ascending(300);
+  for (std::size_t i = 0; i < ascending.size(); ++i) ascending[i] = static_cast<std::int64_t>(i / 2);
+  try {
+    adakit::sort_row_positions(ascending, 149, order);
+    ADD_FAILURE() << "no exception for index 149";
+  } catch (const UsageError& e) {
+    EXPECT_TRUE(contains(e.what(), "index 149 (position 298)")) << e.what();
+  }
 }
 
 TEST(CoalesceRows, MatchesAnOrderedSumOnRandomBatches) {

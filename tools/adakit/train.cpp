@@ -115,20 +115,9 @@ nlohmann::json metric_json(double v) { return std::isfinite(v) ? nlohmann::json(
 
 // FNV-1a 64 of the training split (features, then labels or targets): a resumed run must see the same data.
 std::string data_fingerprint(const data::Dataset& d) {
-  std::uint64_t h = 1469598103934665603ULL;
-  const auto mix = [&h](const void* p, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 1099511628211ULL;
-    }
-  };
-  mix(d.features.data(), static_cast<std::size_t>(d.features.numel()) * sizeof(float));
-  mix(d.labels.data(), d.labels.size() * sizeof(std::int32_t));
-  mix(d.targets.data(), static_cast<std::size_t>(d.targets.numel()) * sizeof(float));
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return fingerprint({{d.features.data(), static_cast<std::size_t>(d.features.numel()) * sizeof(float)},
+                      {d.labels.data(), d.labels.size() * sizeof(std::int32_t)},
+                      {d.targets.data(), static_cast<std::size_t>(d.targets.numel()) * sizeof(float)}});
 }
 
 // What decides a run's result, besides --epochs: the checkpoint keeps it, --resume compares it.
@@ -155,29 +144,6 @@ nlohmann::json run_identity(const TrainFlags& f, const optim::Optimizer& opt, co
           {"patience", f.patience},
           {"on-nonfinite", f.on_nonfinite},
           {"training data (FNV-1a of the split)", data_fingerprint(train)}};
-}
-
-// UsageError listing every difference between the checkpoint's run and this one.
-void check_same_run(const nlohmann::json& saved, const nlohmann::json& now, const std::string& file) {
-  std::string diffs;
-  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-  for (const auto& [k, v] : now.items()) {
-    if (k == "options" && saved.value("optimizer", nlohmann::json()) != now.at("optimizer")) continue;  // listed above
-    if (k == "options" && saved.contains(k) && saved.at(k).is_object()) {
-      for (const auto& [ok, ov] : v.items()) {
-        const auto& sv = saved.at(k);
-        const std::string was = sv.contains(ok) ? text(sv.at(ok)) : "(none)";
-        if (was != text(ov)) diffs += "\n  --" + ok + ": checkpoint " + was + ", this run " + text(ov);
-      }
-      continue;
-    }
-    const std::string was = saved.contains(k) ? text(saved.at(k)) : "(none)";
-    if (was != text(v)) diffs += "\n  " + (k.find(' ') == std::string::npos ? "--" + k : k) + ": checkpoint '" + was + "', this run '" + text(v) + "'";
-  }
-  if (!diffs.empty())
-    throw UsageError("cannot resume: this run differs from the checkpoint's (only --epochs, --save, --checkpoint, "
-                     "--checkpoint-every, --threads, --json and --quiet may change):" + diffs,
-                     {file, 0, "adakit.run"});
 }
 
 // `parallel`: this process is one rank of a data-parallel run (mpirun); nullptr: it is alone.
@@ -258,23 +224,9 @@ int run_train_on(TrainFlags f, TrainParallel* parallel) {
   const nlohmann::json run = run_identity(f, *opt, train);
   std::optional<train::FitState> resumed;
   if (!f.resume.empty()) {
-    const fs::path path = checkpoint_file(f.resume);
-    std::error_code ec;
-    if (!fs::is_directory(f.resume, ec))
-      throw UsageError("--resume takes the directory given to --checkpoint; '" + f.resume + "' is not a directory",
-                       {"", 0, "resume"});
-    if (!fs::exists(path, ec)) throw Error("no checkpoint to resume from (expected " + path.string() + ")", {f.resume, 0, "resume"});
+    const fs::path path = checkpoint_to_resume(f.resume);
     const io::Checkpoint c = io::read_checkpoint(path);
-    auto it = c.metadata.find("adakit.run");
-    if (it == c.metadata.end()) throw Error("not written by adakit train (no adakit.run entry)", {path.string(), 0, "adakit.run"});
-    nlohmann::json saved;
-    try {
-      saved = nlohmann::json::parse(it->second);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(std::string("expected a JSON object: ") + e.what(), {path.string(), 0, "adakit.run"});
-    }
-    if (!saved.is_object()) throw Error("expected a JSON object", {path.string(), 0, "adakit.run"});
-    check_same_run(saved, run, path.string());
+    check_same_run(saved_run_identity(c.metadata, path.string()), run, path.string());
     resumed = io::restore_checkpoint(c, model, *opt, path.string());
     if (!f.quiet && !f.json)
       std::fprintf(stderr, "resuming from %s: epoch %lld, batch %lld of %lld (%lld optimizer steps done)\n",
@@ -297,10 +249,7 @@ int run_train_on(TrainFlags f, TrainParallel* parallel) {
   std::optional<io::CheckpointWriter> writer;
   train::Callback* checkpointer = nullptr;
   if (!checkpoint_dir.empty()) {
-    std::error_code ec;
-    if (lead) fs::create_directories(checkpoint_dir, ec);
-    if (lead && (ec || !fs::is_directory(checkpoint_dir, ec)))
-      throw Error("cannot create the checkpoint directory: " + ec.message(), {checkpoint_dir, 0, "checkpoint"});
+    if (lead) make_checkpoint_dir(checkpoint_dir);
     std::map<std::string, std::string> meta{{"adakit.run", run.dump()}, {"adakit.task", io::task_json(info)}};
     if (parallel != nullptr) {
       checkpointer = parallel->checkpoint_writer(checkpoint_file(checkpoint_dir), model, *opt, f.checkpoint_every, std::move(meta));
@@ -503,6 +452,76 @@ void add_data_flags(CLI::App& app, DataFlags& f, bool required = true) {
 }
 
 }  // namespace
+
+std::string fingerprint(std::initializer_list<std::pair<const void*, std::size_t>> parts) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const auto& [p, n] : parts) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 1099511628211ULL;
+    }
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::filesystem::path checkpoint_to_resume(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path path = fs::path(dir) / "checkpoint.safetensors";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw UsageError("--resume takes the directory given to --checkpoint; '" + dir + "' is not a directory",
+                     {"", 0, "resume"});
+  if (!fs::exists(path, ec)) throw Error("no checkpoint to resume from (expected " + path.string() + ")", {dir, 0, "resume"});
+  return path;
+}
+
+void make_checkpoint_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir, ec))
+    throw Error("cannot create the checkpoint directory: " + ec.message(), {dir, 0, "checkpoint"});
+}
+
+nlohmann::json saved_run_identity(const std::map<std::string, std::string>& metadata, const std::string& file) {
+  auto it = metadata.find("adakit.run");
+  if (it == metadata.end()) throw Error("not written by adakit train (no adakit.run entry)", {file, 0, "adakit.run"});
+  nlohmann::json saved;
+  try {
+    saved = nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("expected a JSON object: ") + e.what(), {file, 0, "adakit.run"});
+  }
+  if (!saved.is_object()) throw Error("expected a JSON object", {file, 0, "adakit.run"});
+  return saved;
+}
+
+// UsageError listing every difference between the checkpoint's run and this one.
+void check_same_run(const nlohmann::json& saved, const nlohmann::json& now, const std::string& file) {
+  std::string diffs;
+  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  for (const auto& [k, v] : now.items()) {
+    if (k == "options" && saved.value("optimizer", nlohmann::json()) != now.at("optimizer")) continue;  // listed above
+    if (k == "options" && saved.contains(k) && saved.at(k).is_object()) {
+      for (const auto& [ok, ov] : v.items()) {
+        const auto& sv = saved.at(k);
+        const std::string was = sv.contains(ok) ? text(sv.at(ok)) : "(none)";
+        if (was != text(ov)) diffs += "\n  --" + ok + ": checkpoint " + was + ", this run " + text(ov);
+      }
+      continue;
+    }
+    const std::string was = saved.contains(k) ? text(saved.at(k)) : "(none)";
+    if (was != text(v)) diffs += "\n  " + (k.find(' ') == std::string::npos ? "--" + k : k) + ": checkpoint '" + was + "', this run '" + text(v) + "'";
+  }
+  if (!diffs.empty())
+    throw UsageError("cannot resume: this run differs from the checkpoint's (only --epochs, --save, --checkpoint, "
+                     "--checkpoint-every, --threads, --json and --quiet may change):" + diffs,
+                     {file, 0, "adakit.run"});
+}
+
 
 void add_train(CLI::App& root, std::function<int()>& action) {
   auto* app = root.add_subcommand("train", "train a model on a dataset with any optimizer");

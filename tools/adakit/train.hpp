@@ -3,9 +3,11 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -37,7 +39,7 @@ struct TrainFlags {
   TextFlags text;
   OptimizerFlags opt;
   std::string test_data, model, activation = "relu", save, on_nonfinite = "error";
-  std::string checkpoint, resume;  // directories (dense models)
+  std::string checkpoint, resume;  // directories
   std::string dist = "replicated";  // data-parallel mode under mpirun: replicated | sharded
   std::int64_t dist_bucket_kb = 256;
   double test_split = 0.2, validation_split = 0.0, dropout = 0.0;
@@ -82,6 +84,20 @@ class TrainParallel {
   // Ends every rank of the job with this message (rank and count prefixed) and exit code.
   [[noreturn]] virtual void abort(const std::string& why, int code) = 0;
 };
+
+// Checkpoints of `adakit train` (train.cpp, train_linear.cpp) carry the run's identity, a JSON object
+// of what decides its result besides --epochs, in their "adakit.run" entry; --resume compares it.
+// FNV-1a 64 over the byte ranges, in hex: a fingerprint of the training data.
+std::string fingerprint(std::initializer_list<std::pair<const void*, std::size_t>> parts);
+// DIR/checkpoint.safetensors for --resume DIR: UsageError when DIR is not a directory, Error when the
+// file is missing.
+std::filesystem::path checkpoint_to_resume(const std::string& dir);
+// Creates --checkpoint DIR (and its parents); Error naming it when that fails.
+void make_checkpoint_dir(const std::string& dir);
+// The "adakit.run" entry of a checkpoint's metadata; Error naming `file` when it is missing or not JSON.
+nlohmann::json saved_run_identity(const std::map<std::string, std::string>& metadata, const std::string& file);
+// UsageError listing every difference between the checkpoint's run and this one.
+void check_same_run(const nlohmann::json& saved, const nlohmann::json& now, const std::string& file);
 
 // The data format: --format when given, else text-tsv for a built-in text dataset or a .tsv file,
 // libsvm for .svm/.libsvm/.svmlight files, dense otherwise. UsageError on an unknown format.

@@ -21,6 +21,7 @@
 #include "adakit/data/dataset.hpp"
 #include "adakit/data/libsvm.hpp"
 #include "adakit/data/text.hpp"
+#include "adakit/io/checkpoint.hpp"
 #include "adakit/io/safetensors.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/registry.hpp"
@@ -214,9 +215,6 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   if (f.opt.schedule != "constant" || f.opt.clip_norm != 0.0 || f.opt.clip_value != 0.0)
     throw UsageError("--schedule, --clip-norm and --clip-value apply to dense models, not to sparse linear ones",
                      {"", 0, "schedule"});
-  if (!f.checkpoint.empty() || !f.resume.empty() || f.checkpoint_every != 0)
-    throw UsageError("--checkpoint, --checkpoint-every and --resume apply to dense models, not yet to sparse linear ones",
-                     {"", 0, "checkpoint"});
   if (f.on_nonfinite != "error" || f.dropout != 0.0)
     throw UsageError("--on-nonfinite and --dropout apply to dense models, not to sparse linear ones", {"", 0, "on-nonfinite"});
   if (f.validation_split > 0.0 || f.patience > 0)
@@ -285,6 +283,72 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   fo.batch_size = f.batch_size;
   fo.seed = f.seed;
   const bool talk = !f.quiet && !f.json;
+
+  // Checkpoints, as for dense models: DIR/checkpoint.safetensors (a linear checkpoint: io/checkpoint.hpp),
+  // every --checkpoint-every batches of the run (0: every epoch) and at the end; --resume DIR continues
+  // from it and, without --checkpoint, keeps writing there.
+  namespace fs = std::filesystem;
+  const std::string checkpoint_dir = !f.checkpoint.empty() ? f.checkpoint : f.resume;
+  if (f.checkpoint_every != 0 && checkpoint_dir.empty())
+    throw UsageError("--checkpoint-every needs --checkpoint DIR", {"", 0, "checkpoint-every"});
+#if ADAKIT_HAS_MPI
+  if (!checkpoint_dir.empty() && dist::Environment::launched_by_mpirun())
+    throw UsageError("under mpirun, sparse linear models do not take --checkpoint or --resume yet", {"", 0, "checkpoint"});
+#endif
+  nlohmann::json run = {{"data", f.data.data},
+                        {"format", format},
+                        {"test-data", f.test_data},
+                        {"test-split", optim::format_double(f.test_split)},
+                        {"model", f.model},
+                        {"optimizer", choices[0].name},
+                        {"options", opt->option_map()},
+                        {"batch-size", f.batch_size},
+                        {"seed", f.seed},
+                        {"training data (FNV-1a of the split)",
+                         fingerprint({{train.features.indptr.data(), train.features.indptr.size() * sizeof(std::int64_t)},
+                                      {train.features.indices.data(), train.features.indices.size() * sizeof(std::int32_t)},
+                                      {train.features.values.data(), train.features.values.size() * sizeof(float)},
+                                      {train.labels.data(), train.labels.size() * sizeof(std::int32_t)},
+                                      {train.targets.data(), train.targets.size() * sizeof(float)}})}};
+  if (text)
+    run["text features"] = {{"ngram", f.text.ngram}, {"hash-bits", f.text.hash_bits}, {"tfidf", f.text.tfidf},
+                            {"binary", f.text.binary}, {"min-df", optim::format_double(f.text.min_df)},
+                            {"max-features", f.text.max_features}};
+  std::optional<linear::FitState> resumed;
+  if (!f.resume.empty()) {
+    const fs::path path = checkpoint_to_resume(f.resume);
+    const io::LinearCheckpoint c = io::read_linear_checkpoint(path);
+    check_same_run(saved_run_identity(c.metadata, path.string()), run, path.string());
+    if (c.model.config() != model.config())
+      throw Error("the checkpoint's model differs from this one: saved " + c.model.config().dump() + ", this run builds " +
+                      model.config().dump(),
+                  {path.string(), 0, "adakit.architecture"});
+    try {
+      opt->load_state(model, c.state);
+    } catch (const Error& e) {
+      throw Error(e.message(), {path.string(), 0, "optim." + choices[0].name + "." + e.context().field});
+    }
+    std::copy(c.model.weights().begin(), c.model.weights().end(), model.weights().begin());
+    std::copy(c.model.bias().begin(), c.model.bias().end(), model.bias().begin());
+    resumed = c.fit;
+    if (talk)
+      std::fprintf(stderr, "resuming from %s: epoch %lld, row %lld of %lld (%lld optimizer steps done)\n",
+                   path.string().c_str(), static_cast<long long>(c.fit.epoch), static_cast<long long>(c.fit.next),
+                   static_cast<long long>(train.size()), static_cast<long long>(opt->steps()));
+  }
+  linear::FitCheckpoints checkpoints;
+  std::int64_t checkpoints_written = 0;
+  const fs::path checkpoint_path = checkpoint_dir.empty() ? fs::path() : fs::path(checkpoint_dir) / "checkpoint.safetensors";
+  if (!checkpoint_dir.empty()) {
+    make_checkpoint_dir(checkpoint_dir);
+    checkpoints.every = f.checkpoint_every;
+    checkpoints.save = [&](const linear::FitState& st) {
+      io::save_linear_checkpoint(checkpoint_path, model, opt->name(), opt->option_map(), opt->state(model), st, f.seed,
+                                 f.batch_size, {{"adakit.run", run.dump()}});
+      ++checkpoints_written;
+    };
+  }
+  checkpoints.resume = resumed ? &*resumed : nullptr;
   train::ProgressPrinter progress(stderr);
   if (talk) {
     std::fprintf(stderr, "train %s (%s): %lld train / %lld test rows, %lld features (%lld nonzeros), %s, %s\n",
@@ -309,14 +373,14 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
 #if ADAKIT_HAS_MPI
   linear::FitResult result;
   if (dist::Environment::launched_by_mpirun()) {
-    auto run = fit_over_mpi(model, *opt, train, fo, on_epoch);
-    if (!run) return 0;  // rank 0 evaluates, saves and reports
-    result = std::move(*run);
+    auto over_mpi = fit_over_mpi(model, *opt, train, fo, on_epoch);
+    if (!over_mpi) return 0;  // rank 0 evaluates, saves and reports
+    result = std::move(*over_mpi);
   } else {
-    result = linear::fit(model, *opt, train, fo, on_epoch);
+    result = linear::fit(model, *opt, train, fo, on_epoch, checkpoints);
   }
 #else
-  const auto result = linear::fit(model, *opt, train, fo, on_epoch);
+  const auto result = linear::fit(model, *opt, train, fo, on_epoch, checkpoints);
 #endif
   if (talk) progress.on_train_end();
   const auto tm = linear::evaluate(model, train);
@@ -367,6 +431,11 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
     j["test_accuracy"] = metric_json(te.accuracy);
   }
   if (!f.save.empty()) j["saved"] = f.save;
+  if (resumed) j["resumed_from"] = {{"epoch", resumed->epoch}, {"row", resumed->next}};
+  if (!checkpoint_dir.empty()) {
+    j["checkpoint"] = checkpoint_path.string();
+    j["checkpoints_written"] = checkpoints_written;
+  }
   if (f.json) {
     std::cout << j.dump() << "\n";
   } else if (!f.quiet) {
@@ -378,6 +447,9 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
     else
       std::printf("train loss %.4f acc %.4f  test loss %.4f acc %.4f\n", tm.loss, tm.accuracy, te.loss, te.accuracy);
     if (!f.save.empty()) std::printf("saved %s\n", f.save.c_str());
+    if (!checkpoint_dir.empty())
+      std::printf("checkpoint %s (%lld written)\n", checkpoint_path.string().c_str(),
+                  static_cast<long long>(checkpoints_written));
   }
   return 0;
 }

@@ -28,8 +28,12 @@
 #include "adakit/core/rng.hpp"
 #include "adakit/core/tensor.hpp"
 #include "adakit/io/safetensors.hpp"
+#include "adakit/linear/fit.hpp"
+#include "adakit/linear/model.hpp"
+#include "adakit/linear/optimizer.hpp"
 #include "adakit/nn/sequential.hpp"
 #include "adakit/optim/optimizer.hpp"
+#include "adakit/optim/options.hpp"
 #include "adakit/train/fit.hpp"
 
 namespace adakit::io {
@@ -90,5 +94,44 @@ class CheckpointWriter : public train::Callback {
   std::map<std::string, std::string> metadata_;
   std::int64_t saves_ = 0;
 };
+
+// ---- sparse linear runs (linear::fit; adakit train --checkpoint on LIBSVM or text data) ----
+//
+// One safetensors file in the format of dist's sparse checkpoints, for every linear optimizer:
+//   tensors   "weight" [dim, outputs], "bias" [outputs]   the model (LinearModel::tensors), as the
+//                                                        optimizer holds it (a lazy one's weights unsynced)
+//             "optim.<optimizer>.<name>"                 its LinearOptimizerState ("optim.adagrad.weight.sum",
+//                                                        "optim.ftrl.weight.z", "optim.sgd.weight.last_step")
+//   metadata  "format"                        "adakit.linear.checkpoint.v1"
+//             "adakit.architecture"           the model's config (JSON)
+//             "optim.name", "optim.meta.<option>", "optim.counter.optimizer.steps" / ".touched"
+//             "train.epoch", "train.next"     linear::FitState's position
+//             "train.seed", "train.batch_size"
+//             "train.partial"                 the epoch's progressive sums (JSON, doubles as exact text)
+//             "train.history", "train.seconds"
+//             anything else                   the caller's entries
+// dist's files (AdaGrad, no partial sums or history) read as the same format.
+inline constexpr const char* kLinearCheckpointFormat = "adakit.linear.checkpoint.v1";
+
+struct LinearCheckpoint {
+  linear::LinearModel model{linear::LinearTask::logistic, 1};
+  std::string optimizer;  // its registry name (linear::make_linear_optimizer)
+  optim::OptionMap options;
+  linear::LinearOptimizerState state;
+  linear::FitState fit;
+  std::uint64_t seed = 0;
+  std::int64_t batch_size = 1;
+  std::map<std::string, std::string> metadata;  // the caller's entries
+};
+
+// Atomic write. UsageError when a caller's metadata key collides with the format's own.
+void save_linear_checkpoint(const std::filesystem::path& path, const linear::LinearModel& model,
+                            std::string_view optimizer, const optim::OptionMap& options,
+                            const linear::LinearOptimizerState& state, const linear::FitState& fit, std::uint64_t seed,
+                            std::int64_t batch_size, const std::map<std::string, std::string>& metadata = {});
+// Error naming the file and the entry on a file that is not such a checkpoint, is damaged, or holds a
+// malformed entry. The optimizer's name and options are read, not checked: make_linear_optimizer and
+// LinearOptimizer::load_state check them.
+LinearCheckpoint read_linear_checkpoint(const std::filesystem::path& path);
 
 }  // namespace adakit::io

@@ -15,8 +15,10 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <span>
 #include <vector>
 
+#include "adakit/core/rng.hpp"
 #include "adakit/core/tensor.hpp"
 #include "adakit/data/sparse.hpp"
 #include "adakit/linear/model.hpp"
@@ -48,17 +50,56 @@ struct EpochReport {
 };
 
 struct FitResult {
-  std::vector<EpochReport> history;
+  std::vector<EpochReport> history;  // a resumed run's includes the epochs before it
   std::int64_t steps = 0;
-  double seconds = 0.0;
+  double seconds = 0.0;              // a resumed run's includes the time before it
   bool stopped_early = false;
+};
+
+// fit()'s row order: 0..n-1, shuffled (Fisher–Yates) at the start of every epoch by one seeded
+// adakit::Rng stream that continues across epochs. dist::sparse_fit walks the same order.
+class EpochOrder {
+ public:
+  EpochOrder(std::int64_t rows, std::uint64_t seed, bool shuffle);
+  void next_epoch();  // the next epoch's order (the first call gives the first epoch's)
+  std::span<const std::int64_t> rows() const noexcept { return order_; }
+
+ private:
+  std::vector<std::int64_t> order_;
+  Rng rng_;
+  bool shuffle_;
+};
+
+// Where a run stands, for checkpoints: `epoch` epochs started (their shuffles applied), and the next
+// batch of the current one begins at row `next` of its order ({0, 0}: nothing done yet); the current
+// epoch's progressive sums so far, the reports of the epochs done and the seconds spent, so that a
+// resumed run reports what an uninterrupted one does.
+struct FitState {
+  std::int64_t epoch = 0, next = 0;
+  BatchStats partial;
+  std::vector<EpochReport> history;
+  double seconds = 0.0;
+};
+
+// Checkpointing (adakit train --checkpoint / --resume). `save` gets the run's state at the end of
+// every `every`-th batch of the run (counted over epochs; 0: at the end of every epoch) and once more
+// at the end of training; the model and the optimizer then hold exactly what that state continues
+// from (save their state() with it; a lazy optimizer's weights are saved as they are, not synced).
+// `resume`: continue from such a state, the model and optimizer restored as they were saved and the
+// same data, options and seed; fit() replays the shuffles of the epochs started (O(rows · epochs)).
+// The run then ends bit for bit as the uninterrupted one.
+struct FitCheckpoints {
+  std::int64_t every = 0;
+  std::function<void(const FitState&)> save;
+  const FitState* resume = nullptr;
 };
 
 // Binds the optimizer to the model on first use (optimizer.bind), so calling fit() again continues
 // training. UsageError when the data do not fit the model (columns > dim, labels out of range, no
-// targets for regression). on_epoch returns true to stop.
+// targets for regression) or a resumed state does not fit the data. on_epoch returns true to stop.
 FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
-              const FitOptions& options = {}, const std::function<bool(const EpochReport&)>& on_epoch = {});
+              const FitOptions& options = {}, const std::function<bool(const EpochReport&)>& on_epoch = {},
+              const FitCheckpoints& checkpoints = {});
 
 // Over the whole dataset, with the model's current weights.
 Metrics evaluate(const LinearModel& model, const data::SparseDataView& d);

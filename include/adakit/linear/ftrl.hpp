@@ -53,6 +53,8 @@ class Ftrl final : public LinearOptimizer {
   std::int64_t state_width(std::int64_t outputs) const override { return 2 * outputs; }
 
  protected:
+  std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"z", outputs, outputs}, {"n", 2 * outputs, outputs}}; }
+  std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"z", &bias_z_}, {"n", &bias_n_}}; }
   void on_reset(LinearModel& model) override;
   void on_prepare(LinearModel&, std::span<const std::int64_t>) override {}
   void on_step(LinearModel& model, const SparseGradient& grad) override;

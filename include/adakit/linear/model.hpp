@@ -48,6 +48,12 @@
 
 namespace adakit::linear {
 
+// Prefetch hint for `count` floats from `p`: one per 64-byte line. Touching memory early changes no value.
+inline void prefetch_floats(const float* p, std::int64_t count) {
+  for (std::int64_t i = 0; i < count; i += 16) __builtin_prefetch(p + i);
+}
+
+
 enum class LinearTask { logistic, softmax, squared };
 std::string_view to_string(LinearTask task);
 LinearTask linear_task_from_string(std::string_view text);  // "logistic" | "softmax" | "squared"
@@ -209,9 +215,11 @@ class LinearModel {
   // z = Wᵀx_row + b (outputs values). Reads only the row's features.
   void scores(const data::CsrView& x, std::int64_t row, std::span<float> z) const;
   // Mean gradient over `rows` of d (see the top of this file). `batch` must have been built from the
-  // same rows. Returns what the forward pass saw.
+  // same rows. Returns what the forward pass saw. `next_rows` (optional: the rows of the batch that
+  // comes next) only steers prefetching: the weights of the rows a few places ahead are asked for while
+  // this row is scored, across the batch boundary, so the misses come at a steady rate.
   BatchStats gradient(const data::SparseDataView& d, std::span<const std::int64_t> rows, const BatchFeatures& batch,
-                      SparseGradient& out) const;
+                      SparseGradient& out, std::span<const std::int64_t> next_rows = {}) const;
 
   // Saving: config() + tensors() for a safetensors file ("weight" [dim, outputs], "bias" [outputs]),
   // or one JSON document holding only the features with a nonzero weight (sparse models stay small):

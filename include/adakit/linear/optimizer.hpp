@@ -22,18 +22,16 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <map>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adakit/linear/model.hpp"
 #include "adakit/optim/options.hpp"
 
 namespace adakit::linear {
-
-// Prefetch hint for `count` floats from `p`: one per 64-byte line. Touching memory early changes no value.
-inline void prefetch_floats(const float* p, std::int64_t count) {
-  for (std::int64_t i = 0; i < count; i += 16) __builtin_prefetch(p + i);
-}
 
 // A step count kept in two float slots of a model row (a bit copy, never read as a float).
 inline std::int64_t load_step(const float* slot) {
@@ -43,6 +41,19 @@ inline std::int64_t load_step(const float* slot) {
 }
 inline void store_step(float* slot, std::int64_t v) { std::memcpy(slot, &v, sizeof v); }
 inline constexpr std::int64_t kStepSlots = 2;
+
+// An optimizer's whole state, for checkpoints (exact: bit copies). Tensors by name:
+//   "weight.<field>"  [dim, count]  a field of every feature's state, as kept in its model row
+//                                   (AdaGrad "weight.sum"; FTRL "weight.z", "weight.n"; ...). The lazy
+//                                   L1/L2 optimizers' "weight.last_step" is [dim, 2]: an int64 step count
+//                                   per feature stored as the raw bits of two float32 (numpy: .view(int64)).
+//   "bias.<field>"    [outputs]     the bias's state (AdaGrad "bias.sum", ...)
+// The names are those of dist's sparse checkpoints for AdaGrad ("optim.adagrad." + name in a file).
+struct LinearOptimizerState {
+  std::map<std::string, Tensor> tensors;
+  std::int64_t steps = 0;    // steps()
+  std::int64_t touched = 0;  // coordinates_touched()
+};
 
 class LinearOptimizer {
  public:
@@ -67,6 +78,15 @@ class LinearOptimizer {
   // Floats of per-feature state this optimizer keeps in the rows of a model with `outputs` outputs.
   virtual std::int64_t state_width(std::int64_t outputs) const = 0;
 
+  // The state (see LinearOptimizerState). UsageError unless `model` holds it. The model's weights are
+  // saved with it as they are (a lazy optimizer brings a weight up to date when it next touches it).
+  LinearOptimizerState state(const LinearModel& model) const;
+  // Binds to `model` (as reset()) and puts `state` in, leaving the model's weights and bias as they
+  // are: load the weights saved with the state into the model, before or after. All or nothing:
+  // UsageError naming the entry when a tensor is missing, unknown or of the wrong shape, or a counter
+  // is negative; the optimizer and the model are then unchanged.
+  void load_state(LinearModel& model, const LinearOptimizerState& state);
+
   std::int64_t steps() const noexcept { return steps_; }
   // Instrumentation: coordinates of W and bias read or written by prepare() and step() since reset()
   // (not sync()). Equal for the same data whatever the model's dim.
@@ -77,6 +97,15 @@ class LinearOptimizer {
   virtual void on_prepare(LinearModel& model, std::span<const std::int64_t> features) = 0;
   virtual void on_step(LinearModel& model, const SparseGradient& grad) = 0;  // steps() is the new t
   virtual void on_sync(LinearModel& model) = 0;
+  // The layout of the state, for state() and load_state(): each field of a feature's state in the row
+  // of a model with `outputs` outputs (offset from the row's start, floats), and the optimizer's own
+  // vectors of outputs floats (the bias's state). The row fields cover [outputs, outputs + state_width).
+  struct RowField {
+    std::string name;
+    std::int64_t offset, count;
+  };
+  virtual std::vector<RowField> row_fields(std::int64_t outputs) const = 0;
+  virtual std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() { return {}; }
   // UsageError unless 0 <= feature < dim.
   void check_feature(std::int64_t feature) const;
   // UsageError unless `model` has the state's shape and holds this state.

@@ -52,6 +52,8 @@ class AdagradRda final : public LinearOptimizer {
   std::int64_t state_width(std::int64_t outputs) const override { return 2 * outputs; }
 
  protected:
+  std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"u", outputs, outputs}, {"s", 2 * outputs, outputs}}; }
+  std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"u", &bias_u_}, {"s", &bias_s_}}; }
   void on_reset(LinearModel& model) override;
   void on_prepare(LinearModel& model, std::span<const std::int64_t> features) override;
   void on_step(LinearModel& model, const SparseGradient& grad) override;
