@@ -11,6 +11,7 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/rng.hpp"
+#include "adakit/io/checkpoint.hpp"
 #include "adakit/io/safetensors.hpp"
 #include "adakit/linear/adagrad.hpp"
 
@@ -584,95 +585,52 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
   return result;
 }
 
-// ---- checkpoints ----
-
-namespace {
-
-constexpr const char* kFormat = "adakit.linear.checkpoint.v1";
-
-[[noreturn]] void bad_entry(const std::filesystem::path& path, const std::string& entry, const std::string& what) {
-  throw Error(path.string() + ": entry '" + entry + "' " + what, {path.string(), 0, entry});
-}
-
-std::int64_t read_int(const std::filesystem::path& path, const std::map<std::string, std::string>& meta, const std::string& key) {
-  const auto it = meta.find(key);
-  if (it == meta.end()) bad_entry(path, key, "is missing");
-  try {
-    std::size_t used = 0;
-    const long long v = std::stoll(it->second, &used);
-    if (used != it->second.size()) throw std::invalid_argument(it->second);
-    return v;
-  } catch (const std::exception&) {
-    bad_entry(path, key, "is not an integer: '" + it->second + "'");
-  }
-}
-
-}  // namespace
+// ---- checkpoints: io's linear checkpoint format, with AdaGrad's state ----
 
 void save_sparse_checkpoint(const std::filesystem::path& path, const SparseCheckpoint& c) {
   const auto& m = c.state.model;
   if (c.state.sum.size() != sz(m.dim() * m.outputs()) || c.state.bias_sum.size() != sz(m.outputs()))
     throw UsageError("save_sparse_checkpoint: the accumulators do not match the model");
-  io::TensorFile f;
-  f.tensors = m.tensors();
-  f.tensors.emplace("optim.adagrad.weight.sum", Tensor({m.dim(), m.outputs()}, std::span<const float>(c.state.sum)));
-  f.tensors.emplace("optim.adagrad.bias.sum", Tensor({m.outputs()}, std::span<const float>(c.state.bias_sum)));
-  f.metadata["format"] = kFormat;
-  f.metadata["adakit.architecture"] = m.config().dump();
-  f.metadata["optim.name"] = std::string(linear::LazyAdagrad::kName);
-  f.metadata["optim.counter.optimizer.steps"] = std::to_string(c.state.steps);
-  for (const auto& [key, value] : optim::options_to_map(c.options, linear::LazyAdagrad::fields()))
-    f.metadata["optim.meta." + key] = value;
-  f.metadata["train.epoch"] = std::to_string(c.position.epoch);
-  f.metadata["train.next"] = std::to_string(c.position.next);
-  f.metadata["train.seed"] = std::to_string(c.seed);
-  f.metadata["train.batch_size"] = std::to_string(c.batch_size);
-  io::write_safetensors(path, f);
+  linear::LinearOptimizerState st;  // LazyAdagrad's names
+  st.tensors.emplace("weight.sum", Tensor({m.dim(), m.outputs()}, std::span<const float>(c.state.sum)));
+  st.tensors.emplace("bias.sum", Tensor({m.outputs()}, std::span<const float>(c.state.bias_sum)));
+  st.steps = c.state.steps;
+  linear::FitState position;
+  position.epoch = c.position.epoch;
+  position.next = c.position.next;
+  io::save_linear_checkpoint(path, m, linear::LazyAdagrad::kName, optim::options_to_map(c.options, linear::LazyAdagrad::fields()),
+                             st, position, c.seed, c.batch_size);
 }
 
 SparseCheckpoint read_sparse_checkpoint(const std::filesystem::path& path) {
-  const io::TensorFile f = io::read_safetensors(path);
-  const auto format = f.metadata.find("format");
-  if (format == f.metadata.end() || format->second != kFormat)
-    bad_entry(path, "format", std::string("is not '") + kFormat + "' (not a sparse linear checkpoint)");
-  const auto arch = f.metadata.find("adakit.architecture");
-  if (arch == f.metadata.end()) bad_entry(path, "adakit.architecture", "is missing");
-  const auto name = f.metadata.find("optim.name");
-  if (name == f.metadata.end() || name->second != linear::LazyAdagrad::kName) bad_entry(path, "optim.name", "is not 'adagrad'");
-  SparseCheckpoint c{{linear::LinearModel(linear::LinearTask::logistic, 1), {}, {}, 0}, {}, {}, 0, 1};
-  try {
-    c.state.model = linear::LinearModel::from_tensors(nlohmann::json::parse(arch->second), f.tensors);
-  } catch (const nlohmann::json::exception& e) {
-    bad_entry(path, "adakit.architecture", std::string("is not JSON: ") + e.what());
-  } catch (const Error& e) {
-    bad_entry(path, e.context().field.empty() ? "weight" : e.context().field, e.message());
-  }
-  const auto& m = c.state.model;
-  auto take = [&](const std::string& key, const Shape& shape, std::vector<float>& into) {
-    const auto it = f.tensors.find(key);
-    if (it == f.tensors.end()) bad_entry(path, key, "is missing");
-    if (it->second.shape() != shape) bad_entry(path, key, "has shape " + shape_to_string(it->second.shape()) + ", expected " + shape_to_string(shape));
-    into.assign(it->second.span().begin(), it->second.span().end());
+  const auto fail = [&](const std::string& entry, const std::string& what) -> void {
+    throw Error(path.string() + ": entry '" + entry + "' " + what, {path.string(), 0, entry});
   };
-  take("optim.adagrad.weight.sum", {m.dim(), m.outputs()}, c.state.sum);
-  take("optim.adagrad.bias.sum", {m.outputs()}, c.state.bias_sum);
-  optim::OptionMap options;
-  for (const auto& [key, value] : f.metadata)
-    if (key.rfind("optim.meta.", 0) == 0) options.emplace(key.substr(11), value);
+  io::LinearCheckpoint c;
   try {
-    optim::apply_options(c.options, linear::LazyAdagrad::fields(), options, "adagrad");
-    c.options.validate();
+    c = io::read_linear_checkpoint(path);
   } catch (const Error& e) {
-    bad_entry(path, "optim.meta." + e.context().field, e.message());
+    fail(e.context().field, e.message());
   }
-  c.state.steps = read_int(path, f.metadata, "optim.counter.optimizer.steps");
-  c.position.epoch = read_int(path, f.metadata, "train.epoch");
-  c.position.next = read_int(path, f.metadata, "train.next");
-  c.seed = static_cast<std::uint64_t>(read_int(path, f.metadata, "train.seed"));
-  c.batch_size = read_int(path, f.metadata, "train.batch_size");
-  if (c.state.steps < 0 || c.position.epoch < 0 || c.position.next < 0 || c.batch_size < 1)
-    bad_entry(path, "train.epoch", "holds a negative count");
-  return c;
+  if (c.optimizer != linear::LazyAdagrad::kName) fail("optim.name", "is '" + c.optimizer + "', not 'adagrad'");
+  SparseCheckpoint out{{std::move(c.model), {}, {}, c.state.steps}, {}, {c.fit.epoch, c.fit.next}, c.seed, c.batch_size};
+  const auto& m = out.state.model;
+  auto take = [&](const std::string& key, const Shape& shape, std::vector<float>& into) {
+    const auto it = c.state.tensors.find(key);
+    if (it == c.state.tensors.end()) fail("optim.adagrad." + key, "is missing");
+    else if (it->second.shape() != shape)
+      fail("optim.adagrad." + key, "has shape " + shape_to_string(it->second.shape()) + ", expected " + shape_to_string(shape));
+    else into.assign(it->second.span().begin(), it->second.span().end());
+  };
+  take("weight.sum", {m.dim(), m.outputs()}, out.state.sum);
+  take("bias.sum", {m.outputs()}, out.state.bias_sum);
+  try {
+    optim::apply_options(out.options, linear::LazyAdagrad::fields(), c.options, "adagrad");
+    out.options.validate();
+  } catch (const Error& e) {
+    fail("optim.meta." + e.context().field, e.message());
+  }
+  return out;
 }
 
 }  // namespace adakit::dist

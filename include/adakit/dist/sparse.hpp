@@ -39,9 +39,9 @@
 // (LinearAdagradState: a linear::LinearModel with dim rows, and s, bias s, step count as LazyAdagrad
 // keeps them); scatter() re-shards such a state over the current communicator, whatever K it came
 // from. save_sparse_checkpoint / read_sparse_checkpoint put it, with the position in the run, in one
-// safetensors file ("weight", "bias", "optim.adagrad.weight.sum", "optim.adagrad.bias.sum" tensors;
-// metadata as io/checkpoint.hpp names it: "format", "adakit.architecture", "optim.name",
-// "optim.counter.optimizer.steps", "optim.meta.<option>", "train.<field>"), written atomically.
+// file of io's linear checkpoint format (io/checkpoint.hpp, "adakit.linear.checkpoint.v1": "weight",
+// "bias", "optim.adagrad.weight.sum", "optim.adagrad.bias.sum" tensors), the format single-process
+// sparse runs write, written atomically.
 //
 // All functions are collective over the trainer's Comm unless said otherwise: every rank calls them in
 // the same order with the same arguments (its own rows for step()).
