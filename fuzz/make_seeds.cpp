@@ -15,7 +15,9 @@
 #include "adakit/io/checkpoint.hpp"
 #include "adakit/io/model.hpp"
 #include "adakit/io/safetensors.hpp"
+#include "adakit/linear/fit.hpp"
 #include "adakit/linear/model.hpp"
+#include "adakit/linear/registry.hpp"
 #include "adakit/optim/registry.hpp"
 #include "fuzz_model.hpp"
 
@@ -151,6 +153,25 @@ int main(int argc, char** argv) {
       }
       put("checkpoint", std::string(name) + "_batch" + std::to_string(kill), slurp(tmp));
     }
+  }
+  // Sparse linear runs: every linear optimizer, saved mid-epoch (after batch 4) and at the end.
+  const auto sparse = fuzz::tiny_sparse_dataset();
+  for (const auto& info : linear::linear_optimizers()) {
+    auto model = linear::LinearModel::for_dataset(sparse);
+    optim::OptionMap options;
+    if (info.name != "adagrad") options = {{"l1", "0.01"}, {"l2", "0.1"}};
+    auto opt = linear::make_linear_optimizer(info.name, options);
+    int saves = 0;
+    linear::FitCheckpoints cp;
+    cp.every = 4;
+    cp.save = [&](const linear::FitState& st) {
+      if (++saves > 2 && st.epoch < fuzz::tiny_linear_fit_options().epochs) return;
+      io::save_linear_checkpoint(tmp, model, opt->name(), opt->option_map(), opt->state(model), st, 5, 2,
+                                 {{"adakit.run", "{}"}});
+      put("linear_checkpoint", std::string(info.name) + "_" + std::to_string(st.epoch) + "_" + std::to_string(st.next),
+          slurp(tmp));
+    };
+    linear::fit(model, *opt, sparse, fuzz::tiny_linear_fit_options(), {}, cp);
   }
   fs::remove(tmp);
   return 0;

@@ -537,6 +537,10 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
     throw UsageError("dataset '" + std::string(train.name) + "' has " + std::to_string(train.features.cols) +
                          " feature columns, the model's dim is " + std::to_string(trainer.dim()),
                      {"", 0, "dim"});
+  if (position.epoch < 0 || position.next < 0 || position.epoch > options.epochs)
+    throw UsageError("sparse_fit: cannot resume at epoch " + std::to_string(position.epoch) + ", row " +
+                         std::to_string(position.next) + " of a run of " + std::to_string(options.epochs) + " epochs",
+                     {"", 0, "epochs"});
   // linear::fit's order; replay the shuffles of the epochs started.
   linear::EpochOrder order(n, options.seed, options.shuffle);
   for (std::int64_t e = 0; e < position.epoch; ++e) order.next_epoch();

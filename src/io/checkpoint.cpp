@@ -444,8 +444,11 @@ void save_linear_checkpoint(const std::filesystem::path& path, const linear::Lin
 }
 
 LinearCheckpoint read_linear_checkpoint(const std::filesystem::path& path) {
-  const TensorFile file = read_safetensors(path);
-  const Fields f(file.metadata, path.string());
+  return parse_linear_checkpoint(read_safetensors(path), path.string());
+}
+
+LinearCheckpoint parse_linear_checkpoint(const TensorFile& file, const std::string& source) {
+  const Fields f(file.metadata, source);
   if (!file.metadata.contains("format")) f.fail("format", "not an adakit checkpoint (no 'format' entry)");
   if (f.text("format") != kLinearCheckpointFormat)
     f.fail("format", "unsupported format '" + f.text("format") + "', expected '" + kLinearCheckpointFormat +
@@ -459,7 +462,7 @@ LinearCheckpoint read_linear_checkpoint(const std::filesystem::path& path) {
   for (const auto& [name, t] : file.tensors) {
     if (name.starts_with(prefix)) c.state.tensors.emplace(name.substr(prefix.size()), t);
     else if (name == "weight" || name == "bias") model_tensors.emplace(name, t);
-    else throw Error("unexpected tensor (the optimizer is '" + c.optimizer + "')", {path.string(), 0, name});
+    else throw Error("unexpected tensor (the optimizer is '" + c.optimizer + "')", {source, 0, name});
   }
   json arch;
   try {

@@ -98,11 +98,15 @@ void EpochOrder::next_epoch() {
 
 namespace {
 
-void check_resume(const FitState& st, std::int64_t n, std::int64_t batch_size) {
+void check_resume(const FitState& st, std::int64_t n, std::int64_t batch_size, std::int64_t epochs) {
   auto bad = [](const std::string& field, const std::string& what) {
     throw UsageError("fit: cannot resume: " + what, {"", 0, field});
   };
   if (st.epoch < 0) bad("epoch", "epoch " + std::to_string(st.epoch) + " is negative");
+  // (also bounds the replay of the shuffles, one per epoch started)
+  if (st.epoch > epochs)
+    bad("epochs", "the saved run has started epoch " + std::to_string(st.epoch) + ", this one has " +
+                      std::to_string(epochs) + " epochs");
   if (st.next < 0 || st.next > n || (st.epoch == 0 && st.next != 0))
     bad("next", "row " + std::to_string(st.next) + " of epoch " + std::to_string(st.epoch) + " is not a position in " +
                     std::to_string(n) + " rows");
@@ -130,7 +134,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   const std::int64_t n = train.size(), bs = options.batch_size;
   FitState st;
   if (checkpoints.resume != nullptr) {
-    check_resume(*checkpoints.resume, n, bs);
+    check_resume(*checkpoints.resume, n, bs, options.epochs);
     st = *checkpoints.resume;
   }
   optimizer.bind(model);

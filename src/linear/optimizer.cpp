@@ -85,6 +85,17 @@ void LinearOptimizer::load_state(LinearModel& model, const LinearOptimizerState&
   for (const auto& [key, t] : state.tensors)
     if (!expected.contains(key)) fail(key, "is not part of this optimizer's state");
   if (state.steps < 0) fail("steps", "is negative: " + std::to_string(state.steps));
+  for (const RowField& f : row_fields(outputs)) {
+    if (!f.step) continue;
+    const std::string key = "weight." + f.name;
+    const float* v = state.tensors.at(key).data();
+    for (std::int64_t j = 0; j < model.dim(); ++j) {
+      const std::int64_t last = load_step(v + j * f.count);
+      if (last < 0 || last > state.steps)
+        fail(key, "holds step " + std::to_string(last) + " for feature " + std::to_string(j) + ", outside [0, " +
+                      std::to_string(state.steps) + "] (the steps done)");
+    }
+  }
   if (state.touched < 0) fail("touched", "is negative: " + std::to_string(state.touched));
 
   // reset() lays the table out for this optimizer (weights kept) and may zero the weights (ftrl,

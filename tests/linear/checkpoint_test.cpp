@@ -184,7 +184,27 @@ TEST(LinearCheckpoint, LoadStateChecksEveryEntryAndChangesNothingOnError) {
   // Another optimizer's state is refused by name.
   auto other = make_linear_optimizer("adagrad");
   EXPECT_THROW(other->load_state(r.model, good), UsageError);
-  // A resume point that does not fit the data is refused before training.
+  // A lazy optimizer's step counts must be steps of the run (a count past it would be caught up from
+  // the future; a huge negative one would overflow).
+  Trainer l1("adagrad-l1", d);
+  fit(l1.model, *l1.opt, d, {.epochs = 1, .batch_size = 8, .seed = 1});
+  auto future = l1.opt->state(l1.model);
+  const std::int64_t later = future.steps + 1;
+  std::memcpy(future.tensors.at("weight.last_step").data() + 2 * 7, &later, sizeof later);
+  try {
+    l1.opt->load_state(l1.model, future);
+    ADD_FAILURE() << "a step count past the run was loaded";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds step 39 for feature 7, outside [0, 38]"), std::string::npos) << e.what();
+  }
+  // A resume point that does not fit the data or the run is refused before training.
+  FitState late;
+  late.epoch = 3;
+  late.next = 301;
+  late.history.resize(3);
+  FitCheckpoints late_cp;
+  late_cp.resume = &late;
+  EXPECT_THROW(fit(r.model, *r.opt, d, {.epochs = 2, .batch_size = 4}, {}, late_cp), UsageError);
   FitState bad;
   bad.epoch = 1;
   bad.next = 5;  // not a batch start for batch size 4

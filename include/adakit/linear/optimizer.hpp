@@ -103,6 +103,7 @@ class LinearOptimizer {
   struct RowField {
     std::string name;
     std::int64_t offset, count;
+    bool step = false;  // an int64 step count in kStepSlots floats: load_state checks 0 <= it <= steps
   };
   virtual std::vector<RowField> row_fields(std::int64_t outputs) const = 0;
   virtual std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() { return {}; }

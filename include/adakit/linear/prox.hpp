@@ -97,7 +97,7 @@ class AdagradL1 final : public LinearOptimizer {
   std::int64_t state_width(std::int64_t outputs) const override { return outputs + kStepSlots; }
 
  protected:
-  std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"sum", outputs, outputs}, {"last_step", 2 * outputs, kStepSlots}}; }
+  std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"sum", outputs, outputs}, {"last_step", 2 * outputs, kStepSlots, true}}; }
   std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"sum", &bias_sum_}}; }
   void on_reset(LinearModel& model) override;
   void on_prepare(LinearModel& model, std::span<const std::int64_t> features) override;
@@ -131,7 +131,7 @@ class LazySgd final : public LinearOptimizer {
   std::int64_t state_width(std::int64_t) const override { return kStepSlots; }
 
  protected:
-  std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"last_step", outputs, kStepSlots}}; }
+  std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"last_step", outputs, kStepSlots, true}}; }
   void on_reset(LinearModel& model) override;
   void on_prepare(LinearModel& model, std::span<const std::int64_t> features) override;
   void on_step(LinearModel& model, const SparseGradient& grad) override;
