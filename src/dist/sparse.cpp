@@ -1,6 +1,7 @@
 #include "adakit/dist/sparse.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <chrono>
 #include <cstring>
@@ -545,10 +546,16 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
   linear::EpochOrder order(n, options.seed, options.shuffle);
   for (std::int64_t e = 0; e < position.epoch; ++e) order.next_epoch();
   SparseFitResult result;
-  linear::BatchStats total;
+  // This rank's sums of the epoch; rank 0 carries those of all ranks before this call.
+  linear::BatchStats total = comm.rank() == 0 ? position.partial : linear::BatchStats{};
+  auto global_sums = [&] {
+    std::array<double, 4> sums{total.loss_sum, static_cast<double>(total.correct), total.squared_error_sum,
+                               static_cast<double>(total.count)};
+    comm.allreduce_sum(std::span<double>(sums));
+    return sums;
+  };
   auto report = [&](std::int64_t epoch) {
-    double sums[4] = {total.loss_sum, static_cast<double>(total.correct), total.squared_error_sum, static_cast<double>(total.count)};
-    comm.allreduce_sum(std::span<double>(sums, 4));
+    const auto sums = global_sums();
     linear::EpochReport r;
     r.epoch = epoch;
     r.epochs = options.epochs;
@@ -585,6 +592,8 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
     ++result.steps;
     if (position.next >= n) report(position.epoch);
   }
+  const auto sums = global_sums();
+  position.partial = {sums[0], static_cast<std::int64_t>(sums[1]), sums[2], static_cast<std::int64_t>(sums[3])};
   result.position = position;
   return result;
 }
@@ -602,6 +611,7 @@ void save_sparse_checkpoint(const std::filesystem::path& path, const SparseCheck
   linear::FitState position;
   position.epoch = c.position.epoch;
   position.next = c.position.next;
+  position.partial = c.position.partial;
   io::save_linear_checkpoint(path, m, linear::LazyAdagrad::kName, optim::options_to_map(c.options, linear::LazyAdagrad::fields()),
                              st, position, c.seed, c.batch_size);
 }
@@ -617,7 +627,7 @@ SparseCheckpoint read_sparse_checkpoint(const std::filesystem::path& path) {
     fail(e.context().field, e.message());
   }
   if (c.optimizer != linear::LazyAdagrad::kName) fail("optim.name", "is '" + c.optimizer + "', not 'adagrad'");
-  SparseCheckpoint out{{std::move(c.model), {}, {}, c.state.steps}, {}, {c.fit.epoch, c.fit.next}, c.seed, c.batch_size};
+  SparseCheckpoint out{{std::move(c.model), {}, {}, c.state.steps}, {}, {c.fit.epoch, c.fit.next, c.fit.partial}, c.seed, c.batch_size};
   const auto& m = out.state.model;
   auto take = [&](const std::string& key, const Shape& shape, std::vector<float>& into) {
     const auto it = c.state.tensors.find(key);

@@ -6,7 +6,9 @@
 #    intact (it reads back, checksums included) and
 #  - resumes on 1 process without mpirun and on 3 ranks (replicated), ending with the uninterrupted
 #    2-rank run's losses (1e-5 relative);
-#  - only rank 0 prints; errors on the ranks end the job with exit 2 (usage) and one message.
+#  - only rank 0 prints; errors on the ranks end the job with exit 2 (usage) and one message;
+#  - sparse LIBSVM data: 1, 2 and 3 ranks agree; a sparse checkpoint of 2 ranks resumes on 2 ranks
+#    bit for bit, and on 3 ranks and 1 process with the same losses.
 # Usage: dist_test.sh ADAKIT_BIN MPIEXEC
 set -uo pipefail
 bin=$1
@@ -77,7 +79,8 @@ grep -q "rank [01] of 2: .*elementwise optimizer" "$work/err"; check "sharded re
 awk 'BEGIN { srand(7); for (i = 0; i < 300; i++) { y = i % 2; printf "%d", y;
   for (j = 1; j <= 60; j++) if (rand() < 0.1) printf " %d:%.3f", j, (j % 2 == y ? 1 : 0.2) + rand() * 0.1;
   printf "\n" } }' > "$work/sp.svm"
-sargs=(train --data "$work/sp.svm" --format libsvm --optimizer adagrad --lr 0.5 --batch-size 8 --epochs 3 --seed 3 --json)
+sbase=(train --data "$work/sp.svm" --format libsvm --optimizer adagrad --lr 0.5 --batch-size 8 --seed 3 --json)
+sargs=("${sbase[@]}" --epochs 3)
 "$bin" "${sargs[@]}" > "$work/sp1.json" 2> "$work/sp1.err"; check "sparse: 1 process ($(tail -1 "$work/sp1.err"))" $?
 for np in 2 3; do
   mpirun_ $np "$bin" "${sargs[@]}" > "$work/sp$np.json" 2> "$work/sp$np.err"
@@ -88,5 +91,27 @@ for np in 2 3; do
   nz() { grep -o '"nonzero_weights":[0-9]*' "$1"; }
   [ -n "$(nz "$work/sp1.json")" ] && [ "$(nz "$work/sp$np.json")" = "$(nz "$work/sp1.json")" ]
   check "sparse: $np ranks, same nonzero weights ($(nz "$work/sp$np.json"))" $?
+done
+# Sparse checkpoints under mpirun: the checkpointing run saves the same model; a run stopped after its
+# first epoch and resumed on 2 ranks saves it bit for bit; resumed on 3 ranks and on 1 process (the
+# state re-sharded), it ends with the uninterrupted run's losses.
+mpirun_ 2 "$bin" "${sargs[@]}" --save "$work/sp_full.json" > /dev/null 2>&1; check "sparse: 2 ranks save a model" $?
+mpirun_ 2 "$bin" "${sargs[@]}" --checkpoint "$work/spck_all" --checkpoint-every 7 --save "$work/sp_ck.json" > /dev/null 2> "$work/spck.err"
+check "sparse: 2 ranks with checkpoints ($(tail -1 "$work/spck.err"))" $?
+cmp -s "$work/sp_full.json" "$work/sp_ck.json"; check "sparse: checkpointing changes nothing" $?
+mpirun_ 2 "$bin" "${sbase[@]}" --epochs 1 --checkpoint "$work/spck" --checkpoint-every 7 > /dev/null 2>&1
+check "sparse: 2 ranks, first epoch with checkpoints" $?
+cp -r "$work/spck" "$work/spck3"; cp -r "$work/spck" "$work/spck1"
+mpirun_ 2 "$bin" "${sargs[@]}" --resume "$work/spck" --save "$work/sp_resumed.json" > "$work/spr2.json" 2> "$work/spr2.err"
+check "sparse: resumed on 2 ranks ($(tail -1 "$work/spr2.err"))" $?
+grep -q '"resumed_from":{"epoch":1,"row":' "$work/spr2.json"; check "sparse: the resume starts after epoch 1" $?
+cmp -s "$work/sp_full.json" "$work/sp_resumed.json"; check "sparse: resumed on 2 ranks, the same model bit for bit" $?
+mpirun_ 3 "$bin" "${sargs[@]}" --resume "$work/spck3" > "$work/spr3.json" 2> "$work/spr3.err"
+check "sparse: resumed on 3 ranks ($(tail -1 "$work/spr3.err"))" $?
+"$bin" "${sargs[@]}" --resume "$work/spck1" > "$work/spr1.json" 2> "$work/spr1.err"
+check "sparse: resumed on 1 process ($(tail -1 "$work/spr1.err"))" $?
+for r in 3 1; do
+  close "$(losses "$work/spr$r.json")" "$(losses "$work/sp2.json")"
+  check "sparse: resumed on $r, the 2-rank run's losses: $(losses "$work/spr$r.json")vs $(losses "$work/sp2.json")" $?
 done
 finish

@@ -219,6 +219,10 @@ void resume(SparseMode mode, int from, int to) {
     EXPECT_EQ(trainer.steps(), 30);
     const auto rest = dist::sparse_fit(trainer, d, options, at);
     EXPECT_EQ(rest.steps, 20);
+    // The resumed epoch reports all its rows: those before the checkpoint come from its partial sums.
+    ASSERT_EQ(rest.history.size(), 1u);
+    EXPECT_EQ(rest.history[0].train.samples, kRows);
+    EXPECT_NEAR(rest.history[0].train.loss, ref.fit.history[1].train.loss, 1e-5 * ref.fit.history[1].train.loss);
     expect_equal_to_reference(trainer, ref, comm.size() - 1);  // any rank can be the root
     MPI_Comm_free(&sub);
   }
@@ -258,7 +262,7 @@ TEST(DistSparseCheckpoint, RoundTripsAndRefusesOtherFiles) {
   const Reference ref = reference(d, 1);
   dist::SparseCheckpoint c{{ref.model, ref.optimizer.sum(ref.model),
                             std::vector<float>(3, 0.25f), ref.optimizer.steps()},
-                           adagrad(), {1, 64}, 9, kBatch};
+                           adagrad(), {1, 64, {}}, 9, kBatch};
   const auto path = std::filesystem::temp_directory_path() /
                     ("adakit_dist_sparse_ckpt_" + std::to_string(::getpid()) + ".safetensors");
   dist::save_sparse_checkpoint(path, c);

@@ -185,15 +185,19 @@ struct SparseFitOptions {
 };
 
 // Where a run stands: `epoch` epochs have been started (their shuffles applied), and the next batch
-// of the current one begins at row `next` of its order. {0, 0}: nothing done yet.
+// of the current one begins at row `next` of its order. {0, 0}: nothing done yet. `partial`: the
+// current epoch's progressive sums so far over all ranks (so that an epoch run in several calls, or
+// resumed, reports its whole rows).
 struct SparsePosition {
   std::int64_t epoch = 0;
   std::int64_t next = 0;
+  linear::BatchStats partial;
 };
 
 struct SparseFitResult {
   // One report per epoch that ENDED in this call, with progressive metrics over all ranks' rows (as
-  // linear::fit measures them; a resumed epoch counts only the rows of this call). seconds is 0.
+  // linear::fit measures them; an epoch begun before this call counts from its position's partial
+  // sums). seconds is 0.
   std::vector<linear::EpochReport> history;
   std::int64_t steps = 0;                    // steps of this call
   SparsePosition position;                   // where to resume
