@@ -379,13 +379,5 @@ int run(const Args& a) {
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
-  try {
-    return run(a);
-  } catch (const adakit::UsageError& e) {
-    std::fprintf(stderr, "adakit-step-timer: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "adakit-step-timer: %s\n", e.what());
-    return 1;
-  }
+  return adakit::bench::run_tool("adakit-step-timer", [&] { return run(a); });
 }
