@@ -25,13 +25,13 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); i
   for (i = 1; i <= 2; i++) { d = x[i] - y[i]; if (d < 0) d = -d; s = y[i] < 0 ? -y[i] : y[i]; if (d > 1e-5 * s) exit 1 } }'; }
 
 # 1 process (no mpirun) and 2 ranks: 3 epochs of 120 steps.
-"$bin" "${args[@]}" --epochs 3 --json > "$work/one.json" 2> "$work/one.err"; check "1 process runs ($(tail -1 "$work/one.err"))" $?
+"$bin" "${args[@]}" --epochs 3 --json > "$work/one.json" 2> "$work/one.err"; st=$?; check "1 process runs ($(tail -1 "$work/one.err"))" $st
 mpirun_ 2 "$bin" "${args[@]}" --epochs 3 --dist sharded --json > "$work/full2.json" 2> "$work/two.err"
-check "2 ranks run ($(tail -2 "$work/two.err"))" $?
+st=$?; check "2 ranks run ($(tail -2 "$work/two.err"))" $st
 [ "$(grep -c '"train_loss"' "$work/full2.json")" -eq 1 ]; check "only rank 0 prints the result" $?
 grep -q '"data_parallel":{[^}]*"mode":"sharded"' "$work/full2.json"; check "the result names the data-parallel mode" $?
 close "$(losses "$work/full2.json")" "$(losses "$work/one.json")"
-check "2 ranks end with 1 process's losses: $(losses "$work/full2.json")vs $(losses "$work/one.json")" $?
+st=$?; check "2 ranks end with 1 process's losses: $(losses "$work/full2.json")vs $(losses "$work/one.json")" $st
 
 ck="$work/ck"
 "$mpiexec" --oversubscribe -np 2 "$bin" "${args[@]}" --epochs 3 --dist sharded --checkpoint "$ck" --checkpoint-every 10 \
@@ -52,21 +52,21 @@ wait "$job"; code=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "killed rank 1 (pid $rank1): the job ended after ${ms} ms with exit $code"
 [ "$code" -ne 0 ]; check "the killed job exits non-zero (got $code)" $?
-grep -qi "signal 9\|killed" "$work/killed.err"; check "a message names the killed rank: $(grep -i -m1 'signal\|killed' "$work/killed.err")" $?
+grep -qi "signal 9\|killed" "$work/killed.err"; st=$?; check "a message names the killed rank: $(grep -i -m1 'signal\|killed' "$work/killed.err")" $st
 expect_code "the last checkpoint is intact (predict reads it)" 0 "$bin" predict --model "$ck/checkpoint.safetensors" --data digits --json
 cp -r "$ck" "$work/ck3"
 [ -n "${ADAKIT_DIST_TEST_VERBOSE:-}" ] && cat "$work/killed.err"
 
 # Resume it on 1 process without mpirun, and on 3 ranks (replicated): the uninterrupted run's end.
 "$bin" "${args[@]}" --epochs 3 --resume "$ck" --json > "$work/resumed1.json" 2> "$work/resumed1.err"
-check "resume on 1 process ($(tail -1 "$work/resumed1.err"))" $?
+st=$?; check "resume on 1 process ($(tail -1 "$work/resumed1.err"))" $st
 echo "resumed from: $(grep -o "\"resumed_from\":{[^}]*}" "$work/resumed1.json")"
 close "$(losses "$work/resumed1.json")" "$(losses "$work/full2.json")"
-check "resumed on 1 process = uninterrupted: $(losses "$work/resumed1.json")vs $(losses "$work/full2.json")" $?
+st=$?; check "resumed on 1 process = uninterrupted: $(losses "$work/resumed1.json")vs $(losses "$work/full2.json")" $st
 mpirun_ 3 "$bin" "${args[@]}" --epochs 3 --resume "$work/ck3" --dist replicated --json > "$work/resumed3.json" 2> "$work/resumed3.err"
-check "resume on 3 ranks ($(tail -1 "$work/resumed3.err"))" $?
+st=$?; check "resume on 3 ranks ($(tail -1 "$work/resumed3.err"))" $st
 close "$(losses "$work/resumed3.json")" "$(losses "$work/full2.json")"
-check "resumed on 3 ranks = uninterrupted: $(losses "$work/resumed3.json")vs $(losses "$work/full2.json")" $?
+st=$?; check "resumed on 3 ranks = uninterrupted: $(losses "$work/resumed3.json")vs $(losses "$work/full2.json")" $st
 
 # Errors: a bad --dist is a usage error (with or without mpirun); an error after MPI started (here on
 # every rank) ends the job through MPI_Abort with the message and a non-zero exit.
@@ -81,37 +81,37 @@ awk 'BEGIN { srand(7); for (i = 0; i < 300; i++) { y = i % 2; printf "%d", y;
   printf "\n" } }' > "$work/sp.svm"
 sbase=(train --data "$work/sp.svm" --format libsvm --optimizer adagrad --lr 0.5 --batch-size 8 --seed 3 --json)
 sargs=("${sbase[@]}" --epochs 3)
-"$bin" "${sargs[@]}" > "$work/sp1.json" 2> "$work/sp1.err"; check "sparse: 1 process ($(tail -1 "$work/sp1.err"))" $?
+"$bin" "${sargs[@]}" > "$work/sp1.json" 2> "$work/sp1.err"; st=$?; check "sparse: 1 process ($(tail -1 "$work/sp1.err"))" $st
 for np in 2 3; do
   mpirun_ $np "$bin" "${sargs[@]}" > "$work/sp$np.json" 2> "$work/sp$np.err"
-  check "sparse: $np ranks run ($(tail -1 "$work/sp$np.err"))" $?
+  st=$?; check "sparse: $np ranks run ($(tail -1 "$work/sp$np.err"))" $st
   [ "$(grep -c '"train_loss"' "$work/sp$np.json")" -eq 1 ]; check "sparse: only rank 0 prints ($np ranks)" $?
   close "$(losses "$work/sp$np.json")" "$(losses "$work/sp1.json")"
-  check "sparse: $np ranks end with 1 process's losses: $(losses "$work/sp$np.json")vs $(losses "$work/sp1.json")" $?
+  st=$?; check "sparse: $np ranks end with 1 process's losses: $(losses "$work/sp$np.json")vs $(losses "$work/sp1.json")" $st
   nz() { grep -o '"nonzero_weights":[0-9]*' "$1"; }
   [ -n "$(nz "$work/sp1.json")" ] && [ "$(nz "$work/sp$np.json")" = "$(nz "$work/sp1.json")" ]
-  check "sparse: $np ranks, same nonzero weights ($(nz "$work/sp$np.json"))" $?
+  st=$?; check "sparse: $np ranks, same nonzero weights ($(nz "$work/sp$np.json"))" $st
 done
 # Sparse checkpoints under mpirun: the checkpointing run saves the same model; a run stopped after its
 # first epoch and resumed on 2 ranks saves it bit for bit; resumed on 3 ranks and on 1 process (the
 # state re-sharded), it ends with the uninterrupted run's losses.
 mpirun_ 2 "$bin" "${sargs[@]}" --save "$work/sp_full.json" > /dev/null 2>&1; check "sparse: 2 ranks save a model" $?
 mpirun_ 2 "$bin" "${sargs[@]}" --checkpoint "$work/spck_all" --checkpoint-every 7 --save "$work/sp_ck.json" > /dev/null 2> "$work/spck.err"
-check "sparse: 2 ranks with checkpoints ($(tail -1 "$work/spck.err"))" $?
+st=$?; check "sparse: 2 ranks with checkpoints ($(tail -1 "$work/spck.err"))" $st
 cmp -s "$work/sp_full.json" "$work/sp_ck.json"; check "sparse: checkpointing changes nothing" $?
 mpirun_ 2 "$bin" "${sbase[@]}" --epochs 1 --checkpoint "$work/spck" --checkpoint-every 7 > /dev/null 2>&1
 check "sparse: 2 ranks, first epoch with checkpoints" $?
 cp -r "$work/spck" "$work/spck3"; cp -r "$work/spck" "$work/spck1"
 mpirun_ 2 "$bin" "${sargs[@]}" --resume "$work/spck" --save "$work/sp_resumed.json" > "$work/spr2.json" 2> "$work/spr2.err"
-check "sparse: resumed on 2 ranks ($(tail -1 "$work/spr2.err"))" $?
+st=$?; check "sparse: resumed on 2 ranks ($(tail -1 "$work/spr2.err"))" $st
 grep -q '"resumed_from":{"epoch":1,"row":' "$work/spr2.json"; check "sparse: the resume starts after epoch 1" $?
 cmp -s "$work/sp_full.json" "$work/sp_resumed.json"; check "sparse: resumed on 2 ranks, the same model bit for bit" $?
 mpirun_ 3 "$bin" "${sargs[@]}" --resume "$work/spck3" > "$work/spr3.json" 2> "$work/spr3.err"
-check "sparse: resumed on 3 ranks ($(tail -1 "$work/spr3.err"))" $?
+st=$?; check "sparse: resumed on 3 ranks ($(tail -1 "$work/spr3.err"))" $st
 "$bin" "${sargs[@]}" --resume "$work/spck1" > "$work/spr1.json" 2> "$work/spr1.err"
-check "sparse: resumed on 1 process ($(tail -1 "$work/spr1.err"))" $?
+st=$?; check "sparse: resumed on 1 process ($(tail -1 "$work/spr1.err"))" $st
 for r in 3 1; do
   close "$(losses "$work/spr$r.json")" "$(losses "$work/sp2.json")"
-  check "sparse: resumed on $r, the 2-rank run's losses: $(losses "$work/spr$r.json")vs $(losses "$work/sp2.json")" $?
+  st=$?; check "sparse: resumed on $r, the 2-rank run's losses: $(losses "$work/spr$r.json")vs $(losses "$work/sp2.json")" $st
 done
 finish

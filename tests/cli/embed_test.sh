@@ -39,8 +39,8 @@ expect_code "vocab" 0 "$bin" embed vocab --corpus "$corpus" --out "$work/vocab.t
 check "vocab.txt in count order, ties by bytes" $?
 head -1 "$work/vocab.txt" | grep -qx "crown 45"; check "vocab.txt lines are 'word count'" $?
 expect_code "vocab max-vocab" 0 "$bin" embed vocab --corpus "$corpus" --out "$work/vocab3.txt" --max-vocab 6 --json
-[ "$(json_val vocab_size)" = "6" ]; check "max-vocab 6 keeps 6 words (got $(json_val vocab_size))" $?
-[ "$(json_val tokens)" = "360" ]; check "360 tokens (got $(json_val tokens))" $?
+[ "$(json_val vocab_size)" = "6" ]; st=$?; check "max-vocab 6 keeps 6 words (got $(json_val vocab_size))" $st
+[ "$(json_val tokens)" = "360" ]; st=$?; check "360 tokens (got $(json_val tokens))" $st
 expect_code "vocab min-count above every count" 1 "$bin" embed vocab --corpus "$corpus" --out "$work/vocab2.txt" --min-count 46
 grep -q "no word reaches --min-count 46" "$work/err"; check "empty vocabulary message" $?
 
@@ -52,7 +52,7 @@ records=$(json_val records)
 mkdir -p "$work/tmp"
 expect_code "cooccur spilled" 0 "$bin" embed cooccur --corpus "$corpus" --vocab "$work/vocab.txt" --out "$work/flat2.bin" \
   --window 3 --distance-weighting 0 --max-product 1 --overflow-length 40 --temp-dir "$work/tmp" --json
-[ "$(json_val runs)" -gt 5 ]; check "runs spilled (got $(json_val runs))" $?
+[ "$(json_val runs)" -gt 5 ]; st=$?; check "runs spilled (got $(json_val runs))" $st
 cmp -s "$work/flat.bin" "$work/flat2.bin"; check "spill and merge equals the in-memory table" $?
 [ -z "$(ls -A "$work/tmp")" ]; check "run files removed" $?
 

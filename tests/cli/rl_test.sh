@@ -21,8 +21,8 @@ for key in env agent optimizer gradients episodes eval_episodes eval_mean_return
            seconds train_seconds final_mean100 total_steps diverged; do
   grep -q "\"$key\":" "$work/out"; check "json has $key" $?
 done
-[ "$(json_val episodes)" = "60" ]; check "json episodes = 60 (got $(json_val episodes))" $?
-[ "$(json_val gradients)" = '"sparse"' ]; check "adagrad uses row-sparse gradients (got $(json_val gradients))" $?
+[ "$(json_val episodes)" = "60" ]; st=$?; check "json episodes = 60 (got $(json_val episodes))" $st
+[ "$(json_val gradients)" = '"sparse"' ]; st=$?; check "adagrad uses row-sparse gradients (got $(json_val gradients))" $st
 [ "$(json_val episodes_to_solve)" = "null" ]; check "not solved in 60 episodes: null" $?
 [ "$(wc -l < "$work/curve.csv")" -eq 61 ]; check "curve has a header and 60 rows" $?
 head -1 "$work/curve.csv" | grep -q "^episode,return,epsilon,mean100"; check "curve header" $?

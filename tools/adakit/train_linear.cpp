@@ -385,6 +385,9 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
                    path.string().c_str(), static_cast<long long>(c.fit.epoch), static_cast<long long>(c.fit.next),
                    static_cast<long long>(train.size()), static_cast<long long>(opt->steps()));
   }
+  // Beside the run's identity, what `adakit predict --model DIR/checkpoint.safetensors` needs.
+  std::map<std::string, std::string> checkpoint_meta{{"adakit.run", run.dump()}, {"adakit.input", text ? "text" : "libsvm"}};
+  if (vectorizer) checkpoint_meta["adakit.vectorizer"] = vectorizer->to_json().dump();
   linear::FitCheckpoints checkpoints;
   std::int64_t checkpoints_written = 0;
   const fs::path checkpoint_path = checkpoint_dir.empty() ? fs::path() : fs::path(checkpoint_dir) / "checkpoint.safetensors";
@@ -393,7 +396,7 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
     checkpoints.every = f.checkpoint_every;
     checkpoints.save = [&](const linear::FitState& st) {
       io::save_linear_checkpoint(checkpoint_path, model, opt->name(), opt->option_map(), opt->state(model), st, f.seed,
-                                 f.batch_size, {{"adakit.run", run.dump()}});
+                                 f.batch_size, checkpoint_meta);
       ++checkpoints_written;
     };
   }
@@ -503,7 +506,82 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   return 0;
 }
 
+namespace {
+
+// A sparse run's checkpoint (safetensors whose header names the linear checkpoint format)? Reads the
+// header only.
+bool is_linear_checkpoint_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char len[8] = {};
+  if (!in.read(reinterpret_cast<char*>(len), 8)) return false;
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = n << 8 | len[i];
+  if (n == 0 || n > (std::uint64_t{1} << 24)) return false;
+  std::string header(static_cast<std::size_t>(n), '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(n))) return false;
+  const auto j = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.contains("__metadata__") && j["__metadata__"].is_object() &&
+         j["__metadata__"].value("format", std::string()) == io::kLinearCheckpointFormat;
+}
+
+// What predict needs of a linear model file: the model, and for text its vectorizer.
+struct LinearForPredict {
+  linear::LinearModel model{linear::LinearTask::logistic, 1};
+  bool text = false;
+  std::optional<data::TextVectorizer> vectorizer;
+};
+
+data::TextVectorizer vectorizer_from(const nlohmann::json& j, const std::string& file, const std::string& field) {
+  try {
+    return data::TextVectorizer::from_json(j);
+  } catch (const Error& e) {
+    throw Error(e.message(), {file, 0, field + "." + e.context().field});
+  }
+}
+
+// A model file saved by --save (JSON), or a checkpoint of a sparse run: its optimizer is rebuilt and
+// synced, so that a lazy optimizer's weights are brought up to date before predicting.
+LinearForPredict read_linear_for_predict(const std::string& path) {
+  LinearForPredict out;
+  if (is_linear_checkpoint_file(path)) {
+    io::LinearCheckpoint c = io::read_linear_checkpoint(path);
+    out.model = std::move(c.model);
+    try {
+      auto opt = linear::make_linear_optimizer(c.optimizer, c.options);
+      opt->load_state(out.model, c.state);
+      opt->sync(out.model);
+    } catch (const Error& e) {
+      throw Error(e.message(), {path, 0, "optim." + c.optimizer + "." + e.context().field});
+    }
+    const auto input = c.metadata.find("adakit.input");
+    out.text = input != c.metadata.end() && input->second == "text";
+    if (out.text) {
+      const auto v = c.metadata.find("adakit.vectorizer");
+      if (v == c.metadata.end()) throw Error("a text model without its vectorizer", {path, 0, "adakit.vectorizer"});
+      const auto j = nlohmann::json::parse(v->second, nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded()) throw Error("expected the vectorizer as JSON", {path, 0, "adakit.vectorizer"});
+      out.vectorizer = vectorizer_from(j, path, "adakit.vectorizer");
+    }
+    return out;
+  }
+  const nlohmann::json doc = read_json_file(path);
+  try {
+    out.model = linear::LinearModel::from_json(doc);
+  } catch (const Error& e) {
+    throw Error(e.message(), {path, 0, e.context().field});
+  }
+  out.text = doc.value("input", std::string("libsvm")) == "text";
+  if (out.text) {
+    if (!doc.contains("vectorizer")) throw Error("a text model without its \"vectorizer\"", {path, 0, "vectorizer"});
+    out.vectorizer = vectorizer_from(doc["vectorizer"], path, "vectorizer");
+  }
+  return out;
+}
+
+}  // namespace
+
 bool is_linear_model_file(const std::string& path) {
+  if (is_linear_checkpoint_file(path)) return true;
   std::ifstream in(path, std::ios::binary);
   char c = 0;
   while (in.get(c))
@@ -512,24 +590,10 @@ bool is_linear_model_file(const std::string& path) {
 }
 
 int run_predict_linear(const PredictFlags& f) {
-  const nlohmann::json doc = read_json_file(f.model);
-  linear::LinearModel model = [&] {
-    try {
-      return linear::LinearModel::from_json(doc);
-    } catch (const Error& e) {
-      throw Error(e.message(), {f.model, 0, e.context().field});
-    }
-  }();
-  const bool text = doc.value("input", std::string("libsvm")) == "text";
-  std::optional<data::TextVectorizer> vectorizer;
-  if (text) {
-    if (!doc.contains("vectorizer")) throw Error("a text model without its \"vectorizer\"", {f.model, 0, "vectorizer"});
-    try {
-      vectorizer = data::TextVectorizer::from_json(doc["vectorizer"]);
-    } catch (const Error& e) {
-      throw Error(e.message(), {f.model, 0, "vectorizer." + e.context().field});
-    }
-  }
+  LinearForPredict loaded = read_linear_for_predict(f.model);
+  linear::LinearModel& model = loaded.model;
+  const bool text = loaded.text;
+  std::optional<data::TextVectorizer>& vectorizer = loaded.vectorizer;
   if (!f.texts.empty() && !f.data.data.empty()) throw UsageError("give --text or --data, not both", {"", 0, "text"});
   if (f.texts.empty() && f.data.data.empty()) throw UsageError("give --data FILE or --text \"...\"", {"", 0, "data"});
   if (!f.texts.empty() && !text)
