@@ -480,7 +480,7 @@ LinearCheckpoint parse_linear_checkpoint(const TensorFile& file, const std::stri
     else if (!reserved_key(k)) c.metadata[k] = v;
   }
   c.state.steps = f.integer("optim.counter.optimizer.steps");
-  // Entries dist's checkpoints do not write: counted from zero, no partial sums, no history.
+  // Entries a file may lack (an older writer's): counted from zero, no partial sums, no history.
   const auto has = [&](const char* k) { return file.metadata.contains(k); };
   if (has("optim.counter.optimizer.touched")) c.state.touched = f.integer("optim.counter.optimizer.touched");
   c.fit.epoch = f.integer("train.epoch");

@@ -110,7 +110,8 @@ class CheckpointWriter : public train::Callback {
 //             "train.partial"                 the epoch's progressive sums (JSON, doubles as exact text)
 //             "train.history", "train.seconds"
 //             anything else                   the caller's entries
-// dist's files (AdaGrad, no partial sums or history) read as the same format.
+// dist::save_sparse_checkpoint writes this format through save_linear_checkpoint; files without the
+// counters, sums or history of later writers read too (counted from zero, no history).
 inline constexpr const char* kLinearCheckpointFormat = "adakit.linear.checkpoint.v1";
 
 struct LinearCheckpoint {
