@@ -1,13 +1,8 @@
 // LIBSVM / SVMlight files: strict reader and atomic writer.
 #include "adakit/data/libsvm.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <string>
@@ -15,6 +10,7 @@
 #include <vector>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/file.hpp"
 #include "input_file.hpp"
 
 namespace adakit::data {
@@ -60,10 +56,6 @@ void append_shortest(std::string& out, T value) {
   char buf[64];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   out.append(buf, ec == std::errc() ? end : buf);
-}
-
-[[noreturn]] void fail_errno(const fs::path& path, const std::string& what) {
-  throw Error(what + ": " + std::strerror(errno), {path.string(), 0, ""});
 }
 
 }  // namespace
@@ -240,46 +232,6 @@ std::string to_libsvm(const SparseDataset& d) {
   return out;
 }
 
-void write_libsvm(const fs::path& path, const SparseDataset& d) {
-  const std::string text = to_libsvm(d);
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const fs::path tmp = dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail_errno(tmp, "cannot create the temporary file");
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      const int saved = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      errno = saved;
-      fail_errno(tmp, "cannot write");
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  bool flushed = ::fsync(fd) == 0;
-  int flush_error = flushed ? 0 : errno;
-  if (::close(fd) != 0 && flushed) {
-    flushed = false;
-    flush_error = errno;
-  }
-  if (!flushed) {
-    ::unlink(tmp.c_str());
-    errno = flush_error;
-    fail_errno(tmp, "cannot flush");
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int saved = errno;
-    ::unlink(tmp.c_str());
-    errno = saved;
-    fail_errno(path, "cannot rename the temporary file into place");
-  }
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
+void write_libsvm(const fs::path& path, const SparseDataset& d) { write_file_atomic(path, to_libsvm(d)); }
 
 }  // namespace adakit::data

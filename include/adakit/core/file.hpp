@@ -1,7 +1,7 @@
-// Atomic file writes, used by every floor that writes files (embed's vector and co-occurrence files,
-// io's safetensors and model files, report's plots): the bytes go to a temporary file in the same
-// directory, which is fsynced and renamed into place, then the directory is fsynced. A crash or an
-// error leaves the old file (or none), never a half-written one.
+// Atomic file writes, used by every floor that writes files (data's LIBSVM writer, embed's vector and
+// co-occurrence files, io's safetensors and model files, report's plots and pages): the bytes go to a
+// temporary file in the same directory, which is fsynced and renamed into place, then the directory is
+// fsynced. A crash or an error leaves the old file (or none), never a half-written one.
 #pragma once
 #include <cstddef>
 #include <filesystem>
