@@ -156,6 +156,7 @@ TEST(TrainFit, RegressionWithMseLearnsALinearMap) {
 // Snapshots parameters and the optimizer's whole state dict after every batch; records the batches
 // whose snapshot equals the one before (the skipped steps).
 struct StateRecorder : train::Callback {
+  StateRecorder(nn::Sequential& m, optim::Optimizer& o) : model(&m), opt(&o) {}
   nn::Sequential* model;
   optim::Optimizer* opt;
   std::string last;
@@ -179,19 +180,24 @@ struct StateRecorder : train::Callback {
   }
 };
 
+// Iris with one poisoned sample in the middle of the training split: the loss of its batch is NaN,
+// once per epoch.
+IrisSetup poisoned_iris() {
+  IrisSetup s(1);
+  s.split.train.features[4 * 37 + 2] = std::nanf("");
+  return s;
+}
+
 TEST(TrainFit, SkippedNonFiniteStepsLeaveParametersAndAccumulatorsBitIdentical) {
   // One poisoned sample in the middle of training (the loss turns NaN on its batch, once per epoch),
   // with accumulators already filled: skip leaves every bit of the parameters and of the optimizer's
   // state (sums, step counts) as it was, and counts the skipped steps.
-  IrisSetup s(1);
-  s.split.train.features[4 * 37 + 2] = std::nanf("");
+  const IrisSetup s = poisoned_iris();
   for (const auto& info : optim::optimizers()) {
     SCOPED_TRACE(std::string(info.name));
     auto model = nn::mlp(4, {5}, 1, "tanh", "", 1);
     auto opt = optim::make_optimizer(info.name, model.parameters());
-    StateRecorder rec;
-    rec.model = &model;
-    rec.opt = opt.get();
+    StateRecorder rec(model, *opt);
     std::vector<train::Callback*> cbs{&rec};
     const auto r = train::fit(model, *opt, s.split.train, nullptr, train::Objective::binary_logistic,
                               {.epochs = 4, .batch_size = 8, .seed = 3, .on_nonfinite = train::NonFinite::skip}, cbs);
@@ -211,16 +217,13 @@ TEST(TrainFit, NonFiniteErrorThrowsBeforeTheStateIsTouched) {
   // already filled by the batches before it: fit throws naming that batch, and the parameters and the
   // optimizer's whole state (sums, step counts) are bit-identical to what they were after the last
   // good batch (no partial update: clipping, schedule and kernel never ran).
-  IrisSetup s(1);
-  s.split.train.features[4 * 37 + 2] = std::nanf("");
+  const IrisSetup s = poisoned_iris();
   for (const auto& info : optim::optimizers()) {
     SCOPED_TRACE(std::string(info.name));
     auto model = nn::mlp(4, {5}, 1, "tanh", "", 1);
     auto opt = optim::make_optimizer(info.name, model.parameters());
     opt->set_clip({.max_norm = 1.0});
-    StateRecorder rec;
-    rec.model = &model;
-    rec.opt = opt.get();
+    StateRecorder rec(model, *opt);
     std::int64_t done = 0;  // batches completed before the throw
     struct Count : train::Callback {
       std::int64_t* n;
@@ -265,12 +268,9 @@ TEST(TrainFit, NonFiniteGradientWithFiniteLossIsCaughtBeforeTheStep) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("non-finite gradient at epoch 1, batch 2"), std::string::npos) << e.what();
   }
-  StateRecorder rec;
-  rec.model = &model;
-  rec.opt = &opt;
-  std::vector<train::Callback*> cbs{&rec};
   optim::Adagrad opt2(model.parameters(), {.lr = 0.1});
-  rec.opt = &opt2;
+  StateRecorder rec(model, opt2);
+  std::vector<train::Callback*> cbs{&rec};
   const auto r = train::fit(model, opt2, d, nullptr, train::Objective::mse,
                             {.epochs = 3, .batch_size = 4, .shuffle = false, .on_nonfinite = train::NonFinite::skip}, cbs);
   EXPECT_EQ(r.skipped_steps, 3);
