@@ -253,12 +253,15 @@ TEST(LinearCheckpoint, FileRoundTripKeepsEveryBitAndNamesDamagedEntries) {
   io::TensorFile model_file;
   model_file.tensors = r.model.tensors();
   io::write_safetensors(dir / "model.safetensors", model_file);
-  try {
-    io::read_linear_checkpoint(dir / "model.safetensors");
-    ADD_FAILURE() << "a model file read as a checkpoint";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.context().field, "format");
-  }
+  const auto field_of_read = [](const std::filesystem::path& p) -> std::string {  // the entry an error names
+    try {
+      (void)io::read_linear_checkpoint(p);
+    } catch (const Error& e) {
+      return e.context().field;
+    }
+    return "read without an error";
+  };
+  EXPECT_EQ(field_of_read(dir / "model.safetensors"), "format");
   EXPECT_THROW(io::save_linear_checkpoint(dir / "x.safetensors", r.model, r.opt->name(), r.opt->option_map(),
                                           r.opt->state(r.model), *mid, 9, 4, {{"train.epoch", "3"}}),
                UsageError);
@@ -266,12 +269,7 @@ TEST(LinearCheckpoint, FileRoundTripKeepsEveryBitAndNamesDamagedEntries) {
   io::TensorFile broken = raw;
   broken.metadata["train.partial"] = "{\"loss_sum\": 1}";
   io::write_safetensors(dir / "broken.safetensors", broken);
-  try {
-    io::read_linear_checkpoint(dir / "broken.safetensors");
-    ADD_FAILURE() << "a damaged train.partial was read";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.context().field, "train.partial");
-  }
+  EXPECT_EQ(field_of_read(dir / "broken.safetensors"), "train.partial");
   std::filesystem::remove_all(dir);
 }
 
