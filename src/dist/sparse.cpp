@@ -600,20 +600,41 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
 
 // ---- checkpoints: io's linear checkpoint format, with AdaGrad's state ----
 
+linear::LinearOptimizerState to_optimizer_state(const LinearAdagradState& s) {
+  const auto& m = s.model;
+  if (s.sum.size() != sz(m.dim() * m.outputs()) || s.bias_sum.size() != sz(m.outputs()))
+    throw UsageError("the AdaGrad accumulators do not match the model");
+  linear::LinearOptimizerState st;
+  st.tensors.emplace("weight.sum", Tensor({m.dim(), m.outputs()}, std::span<const float>(s.sum)));
+  st.tensors.emplace("bias.sum", Tensor({m.outputs()}, std::span<const float>(s.bias_sum)));
+  st.steps = s.steps;
+  return st;
+}
+
+LinearAdagradState from_optimizer_state(linear::LinearModel model, const linear::LinearOptimizerState& st) {
+  LinearAdagradState out{std::move(model), {}, {}, st.steps};
+  auto take = [&](const std::string& key, const Shape& shape, std::vector<float>& into) {
+    const auto it = st.tensors.find(key);
+    if (it == st.tensors.end()) throw UsageError("adagrad state: '" + key + "' is missing", {"", 0, key});
+    if (it->second.shape() != shape)
+      throw UsageError("adagrad state: '" + key + "' has shape " + shape_to_string(it->second.shape()) + ", expected " +
+                           shape_to_string(shape),
+                       {"", 0, key});
+    into.assign(it->second.span().begin(), it->second.span().end());
+  };
+  take("weight.sum", {out.model.dim(), out.model.outputs()}, out.sum);
+  take("bias.sum", {out.model.outputs()}, out.bias_sum);
+  return out;
+}
+
 void save_sparse_checkpoint(const std::filesystem::path& path, const SparseCheckpoint& c) {
-  const auto& m = c.state.model;
-  if (c.state.sum.size() != sz(m.dim() * m.outputs()) || c.state.bias_sum.size() != sz(m.outputs()))
-    throw UsageError("save_sparse_checkpoint: the accumulators do not match the model");
-  linear::LinearOptimizerState st;  // LazyAdagrad's names
-  st.tensors.emplace("weight.sum", Tensor({m.dim(), m.outputs()}, std::span<const float>(c.state.sum)));
-  st.tensors.emplace("bias.sum", Tensor({m.outputs()}, std::span<const float>(c.state.bias_sum)));
-  st.steps = c.state.steps;
   linear::FitState position;
   position.epoch = c.position.epoch;
   position.next = c.position.next;
   position.partial = c.position.partial;
-  io::save_linear_checkpoint(path, m, linear::LazyAdagrad::kName, optim::options_to_map(c.options, linear::LazyAdagrad::fields()),
-                             st, position, c.seed, c.batch_size);
+  io::save_linear_checkpoint(path, c.state.model, linear::LazyAdagrad::kName,
+                             optim::options_to_map(c.options, linear::LazyAdagrad::fields()),
+                             to_optimizer_state(c.state), position, c.seed, c.batch_size);
 }
 
 SparseCheckpoint read_sparse_checkpoint(const std::filesystem::path& path) {
@@ -627,17 +648,13 @@ SparseCheckpoint read_sparse_checkpoint(const std::filesystem::path& path) {
     fail(e.context().field, e.message());
   }
   if (c.optimizer != linear::LazyAdagrad::kName) fail("optim.name", "is '" + c.optimizer + "', not 'adagrad'");
-  SparseCheckpoint out{{std::move(c.model), {}, {}, c.state.steps}, {}, {c.fit.epoch, c.fit.next, c.fit.partial}, c.seed, c.batch_size};
-  const auto& m = out.state.model;
-  auto take = [&](const std::string& key, const Shape& shape, std::vector<float>& into) {
-    const auto it = c.state.tensors.find(key);
-    if (it == c.state.tensors.end()) fail("optim.adagrad." + key, "is missing");
-    else if (it->second.shape() != shape)
-      fail("optim.adagrad." + key, "has shape " + shape_to_string(it->second.shape()) + ", expected " + shape_to_string(shape));
-    else into.assign(it->second.span().begin(), it->second.span().end());
-  };
-  take("weight.sum", {m.dim(), m.outputs()}, out.state.sum);
-  take("bias.sum", {m.outputs()}, out.state.bias_sum);
+  SparseCheckpoint out{{linear::LinearModel(linear::LinearTask::logistic, 1), {}, {}, 0}, {},
+                       {c.fit.epoch, c.fit.next, c.fit.partial}, c.seed, c.batch_size};
+  try {
+    out.state = from_optimizer_state(std::move(c.model), c.state);
+  } catch (const Error& e) {
+    fail("optim.adagrad." + e.context().field, e.message());
+  }
   try {
     optim::apply_options(out.options, linear::LazyAdagrad::fields(), c.options, "adagrad");
     out.options.validate();

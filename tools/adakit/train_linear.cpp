@@ -192,12 +192,7 @@ std::optional<linear::FitResult> fit_over_mpi(linear::LinearModel& model, linear
     history = r.history;
     before = r.seconds;
     std::optional<dist::LinearAdagradState> state;
-    if (root) {
-      const auto saved = opt.state(model);
-      const auto& bias_sum = saved.tensors.at("bias.sum");
-      state = dist::LinearAdagradState{model, adagrad->sum(model), {bias_sum.span().begin(), bias_sum.span().end()},
-                                       saved.steps};
-    }
+    if (root) state = dist::from_optimizer_state(model, opt.state(model));
     trainer.scatter(state ? &*state : nullptr, 0);
   }
   auto seconds = [&] { return before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -207,11 +202,7 @@ std::optional<linear::FitResult> fit_over_mpi(linear::LinearModel& model, linear
     if (!root) return;
     std::copy(state->model.weights().begin(), state->model.weights().end(), model.weights().begin());
     std::copy(state->model.bias().begin(), state->model.bias().end(), model.bias().begin());
-    linear::LinearOptimizerState st;
-    st.tensors.emplace("weight.sum", Tensor({model.dim(), model.outputs()}, std::span<const float>(state->sum)));
-    st.tensors.emplace("bias.sum", Tensor({model.outputs()}, std::span<const float>(state->bias_sum)));
-    st.steps = state->steps;
-    opt.load_state(model, st);
+    opt.load_state(model, dist::to_optimizer_state(*state));
   };
   const std::int64_t n = train.size(), bs = fo.batch_size, per_epoch = (n + bs - 1) / bs;
   std::int64_t steps = 0;

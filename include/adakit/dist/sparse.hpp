@@ -58,6 +58,7 @@
 #include "adakit/dist/comm.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/model.hpp"
+#include "adakit/linear/optimizer.hpp"
 #include "adakit/optim/adagrad.hpp"
 
 namespace adakit::dist {
@@ -79,6 +80,11 @@ struct LinearAdagradState {
   std::vector<float> bias_sum;  // s of the bias, outputs
   std::int64_t steps = 0;       // AdaGrad's t
 };
+
+// The state as LazyAdagrad::state() names it ("weight.sum" [dim, outputs], "bias.sum" [outputs]; its
+// steps), and back: UsageError naming the tensor when one is missing or of another shape. Not collective.
+linear::LinearOptimizerState to_optimizer_state(const LinearAdagradState& state);
+LinearAdagradState from_optimizer_state(linear::LinearModel model, const linear::LinearOptimizerState& state);
 
 // What one step did on this rank (counters; Comm::traffic has the bytes).
 struct SparseStepCounters {
