@@ -18,8 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const adakit::data::SparseDataset train = adakit::fuzz::tiny_sparse_dataset();
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   try {
-    const auto file = adakit::io::parse_safetensors(bytes, "fuzz", /*verify_checksums=*/false);
-    const auto c = adakit::io::parse_linear_checkpoint(file, "fuzz");
+    const auto c = adakit::io::parse_linear_checkpoint(
+        adakit::io::parse_safetensors(bytes, "fuzz", /*verify_checksums=*/false), "fuzz");
     auto model = adakit::linear::LinearModel::for_dataset(train);
     if (c.model.config() != model.config()) return 0;  // adakit train refuses another model (its check)
     auto opt = adakit::linear::make_linear_optimizer(c.optimizer, c.options);

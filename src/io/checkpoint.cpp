@@ -447,7 +447,7 @@ LinearCheckpoint read_linear_checkpoint(const std::filesystem::path& path) {
   return parse_linear_checkpoint(read_safetensors(path), path.string());
 }
 
-LinearCheckpoint parse_linear_checkpoint(const TensorFile& file, const std::string& source) {
+LinearCheckpoint parse_linear_checkpoint(TensorFile file, const std::string& source) {
   const Fields f(file.metadata, source);
   if (!file.metadata.contains("format")) f.fail("format", "not an adakit checkpoint (no 'format' entry)");
   if (f.text("format") != kLinearCheckpointFormat)
@@ -458,11 +458,10 @@ LinearCheckpoint parse_linear_checkpoint(const TensorFile& file, const std::stri
   if (c.optimizer.empty() || c.optimizer.find('.') != std::string::npos)
     f.fail("optim.name", "expected an optimizer name, got '" + c.optimizer + "'");
   const std::string prefix = std::string(kOptimPrefix) + c.optimizer + ".";
-  std::map<std::string, Tensor> model_tensors;
-  for (const auto& [name, t] : file.tensors) {
-    if (name.starts_with(prefix)) c.state.tensors.emplace(name.substr(prefix.size()), t);
-    else if (name == "weight" || name == "bias") model_tensors.emplace(name, t);
-    else throw Error("unexpected tensor (the optimizer is '" + c.optimizer + "')", {source, 0, name});
+  for (auto& [name, t] : file.tensors) {  // the optimizer's moved out; the model's read below
+    if (name.starts_with(prefix)) c.state.tensors.emplace(name.substr(prefix.size()), std::move(t));
+    else if (name != "weight" && name != "bias")
+      throw Error("unexpected tensor (the optimizer is '" + c.optimizer + "')", {source, 0, name});
   }
   json arch;
   try {
@@ -471,7 +470,7 @@ LinearCheckpoint parse_linear_checkpoint(const TensorFile& file, const std::stri
     f.fail("adakit.architecture", std::string("expected the model's config as JSON: ") + e.what());
   }
   try {
-    c.model = linear::LinearModel::from_tensors(arch, model_tensors);
+    c.model = linear::LinearModel::from_tensors(arch, file.tensors);  // reads "weight" and "bias"
   } catch (const Error& e) {
     f.fail(e.context().field.empty() ? "weight" : e.context().field, e.message());
   }

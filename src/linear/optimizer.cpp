@@ -42,10 +42,14 @@ std::vector<float> LinearOptimizer::gather_state(const LinearModel& model, std::
                                                  std::int64_t count) const {
   check_model(model);
   std::vector<float> out(static_cast<std::size_t>(dim_ * count));
-  const float* t = model.table().data();
-  for (std::int64_t j = 0; j < dim_; ++j)
-    std::memcpy(out.data() + j * count, t + j * model.row_stride() + offset, static_cast<std::size_t>(count) * sizeof(float));
+  copy_state(model, offset, count, out.data());
   return out;
+}
+
+void LinearOptimizer::copy_state(const LinearModel& model, std::int64_t offset, std::int64_t count, float* out) const {
+  const float* t = model.table().data();
+  for (std::int64_t j = 0; j < dim_; ++j)  // bit copies (step counts live here too)
+    std::memcpy(out + j * count, t + j * model.row_stride() + offset, static_cast<std::size_t>(count) * sizeof(float));
 }
 
 LinearOptimizerState LinearOptimizer::state(const LinearModel& model) const {
@@ -55,8 +59,7 @@ LinearOptimizerState LinearOptimizer::state(const LinearModel& model) const {
   out.touched = touched_;
   for (const RowField& f : row_fields(outputs_)) {
     Tensor t({dim_, f.count});
-    const std::vector<float> v = gather_state(model, f.offset, f.count);
-    std::memcpy(t.data(), v.data(), v.size() * sizeof(float));  // bit copies (step counts live here too)
+    copy_state(model, f.offset, f.count, t.data());
     out.tensors.emplace("weight." + f.name, std::move(t));
   }
   // bias_fields() hands out pointers to this optimizer's own vectors; only read here.

@@ -134,7 +134,7 @@ void save_linear_checkpoint(const std::filesystem::path& path, const linear::Lin
 // malformed entry. The optimizer's name and options are read, not checked: make_linear_optimizer and
 // LinearOptimizer::load_state check them.
 LinearCheckpoint read_linear_checkpoint(const std::filesystem::path& path);
-// The same from a safetensors file already read; `source` names it in errors.
-LinearCheckpoint parse_linear_checkpoint(const TensorFile& file, const std::string& source);
+// The same from a safetensors file already read (its tensors are moved out); `source` names it in errors.
+LinearCheckpoint parse_linear_checkpoint(TensorFile file, const std::string& source);
 
 }  // namespace adakit::io

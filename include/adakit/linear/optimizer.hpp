@@ -117,6 +117,8 @@ class LinearOptimizer {
   }
   // The state at `offset` (from the row's start) of every feature, `count` floats each: dim x count.
   std::vector<float> gather_state(const LinearModel& model, std::int64_t offset, std::int64_t count) const;
+  // The same into `out` (dim x count floats), unchecked.
+  void copy_state(const LinearModel& model, std::int64_t offset, std::int64_t count, float* out) const;
 
   std::int64_t dim_ = -1, outputs_ = 0, steps_ = 0, touched_ = 0;
   std::uint64_t owner_ = 0;  // the id reset() gave this state (LinearModel::state_owner)
