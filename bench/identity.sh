@@ -37,6 +37,7 @@
 # (files that are identical as they are pass without normalising). Left out: the tour's report.html (its
 # prose quotes the run time, "in 0.42 s", of each demo; its numbers are those of summary.json and the
 # CSVs, which are compared) and stderr (progress lines).
+# ADAKIT_IDENTITY_COMPARE_ONLY=1 with WORKDIR: only the comparison, of the files a previous run left there.
 # Prints one line per artefact (OK / DIFFER / MISSING), then "N passed, N failed"; exits 1 on any
 # difference (2 on a usage error or when a command fails on either side).
 set -uo pipefail
@@ -50,9 +51,10 @@ new_bin=$(realpath "$2/tools/adakit/adakit")
 for b in "$old_bin" "$new_bin"; do
   [ -x "$b" ] || { echo "identity: no adakit binary at $b" >&2; exit 2; }
 done
+compare_only=${ADAKIT_IDENTITY_COMPARE_ONLY:-0}
 if [ $# -eq 3 ]; then
   work=$(realpath -m "$3")
-  rm -rf "$work/old" "$work/new" "$work/data"
+  [ "$compare_only" = 1 ] || rm -rf "$work/old" "$work/new" "$work/data"
   mkdir -p "$work"
 else
   work=$(mktemp -d)
@@ -240,8 +242,10 @@ run_side() { # SIDE BIN
 
 echo "identity: old $old_bin" >&2
 echo "identity: new $new_bin" >&2
-run_side old "$old_bin"
-run_side new "$new_bin"
+if [ "$compare_only" != 1 ]; then  # ADAKIT_IDENTITY_COMPARE_ONLY=1: compare what WORKDIR holds from a run before
+  run_side old "$old_bin"
+  run_side new "$new_bin"
+fi
 cd "$work" || exit 2
 
 # ------------------------------------------------------------------------------------------ compare
@@ -270,7 +274,7 @@ if path.endswith(".safetensors"):
     # Checkpoints hold the run's timings (train.seconds, train.history's seconds), so the header's own
     # checksum differs too: the header compared with those replaced, the tensor bytes exactly.
     n = struct.unpack("<Q", raw[:8])[0]
-    header = raw[8:8 + n].decode("utf-8")
+    header = raw[8:8 + n].decode("utf-8").rstrip(" ")  # padded with spaces to a multiple of 8 bytes
     out.write(HEADER_SUM.sub('"adakit.header_fnv1a64":"H"', timings(header)))
     out.write("\npayload sha256 %s, %d bytes\n" % (hashlib.sha256(raw[8 + n:]).hexdigest(), len(raw) - 8 - n))
 elif path.endswith(".csv"):
