@@ -137,8 +137,8 @@ TEST_P(LinearOptimizerSuite, TouchedCoordinatesDoNotDependOnTheDimension) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Linear, LinearOptimizerSuite, ::testing::ValuesIn(rows()),
-                         [](const ::testing::TestParamInfo<Row>& info) {
-                           std::string name = info.param.name;
+                         [](const ::testing::TestParamInfo<Row>& row) {
+                           std::string name = row.param.name;
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
