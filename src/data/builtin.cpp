@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/registry.hpp"
 
 // The bundled data/ directory of the source tree; the build defines it (src/CMakeLists.txt).
 #ifndef ADAKIT_BUNDLED_DATA_DIR
@@ -130,30 +131,32 @@ LoadedData load_cifar10(const DataRequest& r) {
   missing("cifar10", "data_batch_1..5.bin and test_batch.bin", looked_in);
 }
 
-constexpr std::array kBuiltins = {
-    BuiltinInfo{"iris", "Fisher's iris: 150 x 4 measurements (cm), 3 species of 50",
+constexpr auto kBuiltins = std::to_array<BuiltinInfo>({
+    {"iris", "Fisher's iris: 150 x 4 measurements (cm), 3 species of 50",
                 "Bundled with adakit (data/iris.csv); or set ADAKIT_DATA to a directory holding iris.csv", &load_iris},
-    BuiltinInfo{"iris-binary", "iris restricted to setosa and versicolor: 100 x 4, 2 classes (linearly separable)",
+    {"iris-binary", "iris restricted to setosa and versicolor: 100 x 4, 2 classes (linearly separable)",
                 "Bundled with adakit (data/iris.csv); or set ADAKIT_DATA to a directory holding iris.csv",
                 &load_iris_binary},
-    BuiltinInfo{"digits", "UCI optdigits test set: 1797 images 1 x 8 x 8 in [0, 1] (counts / 16), 10 classes",
+    {"digits", "UCI optdigits test set: 1797 images 1 x 8 x 8 in [0, 1] (counts / 16), 10 classes",
                 "Bundled with adakit (data/digits.csv.gz); or set ADAKIT_DATA to a directory holding digits.csv.gz",
                 &load_digits},
-    BuiltinInfo{"fashion-mnist",
+    {"fashion-mnist",
                 "Zalando's Fashion-MNIST: 60000 + 10000 images 1 x 28 x 28 in [0, 1], 10 classes, fixed test split",
                 "Install it with 'apt-get install dataset-fashion-mnist', or put the four *-ubyte[.gz] files in "
                 "$ADAKIT_DATA/fashion-mnist or in the --data-dir directory",
                 &load_fashion_mnist},
-    BuiltinInfo{"cifar10", "CIFAR-10: 50000 + 10000 colour images 3 x 32 x 32 in [0, 1], 10 classes, fixed test split",
+    {"cifar10", "CIFAR-10: 50000 + 10000 colour images 3 x 32 x 32 in [0, 1], 10 classes, fixed test split",
                 "Download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and extract it into $ADAKIT_DATA "
                 "or the --data-dir directory (it unpacks to cifar-10-batches-bin/)",
                 &load_cifar10},
-};
+});
 static_assert(kBuiltins.size() == 5, "a new built-in dataset needs its tests (tests/data) and docs");
+constexpr Registry<BuiltinInfo> kRegistry{
+    kBuiltins, {"unknown dataset '{name}': not a built-in ({names}) nor an existing CSV file", "dataset"}};
+static_assert(kRegistry.names_are_unique(), "two built-in datasets share a name");
 
 const BuiltinInfo& info(std::string_view name) {
-  for (const auto& b : kBuiltins)
-    if (b.name == name) return b;
+  if (const BuiltinInfo* b = kRegistry.find(name)) return *b;
   throw Error("internal: no built-in dataset '" + std::string(name) + "'");
 }
 
@@ -161,11 +164,7 @@ const BuiltinInfo& info(std::string_view name) {
 
 std::span<const BuiltinInfo> builtin_datasets() { return kBuiltins; }
 
-const BuiltinInfo* find_builtin(std::string_view name) {
-  for (const auto& b : kBuiltins)
-    if (b.name == name) return &b;
-  return nullptr;
-}
+const BuiltinInfo* find_builtin(std::string_view name) { return kRegistry.find(name); }
 
 std::vector<fs::path> data_search_path(const fs::path& data_dir) {
   std::vector<fs::path> dirs;
@@ -179,13 +178,10 @@ std::vector<fs::path> data_search_path(const fs::path& data_dir) {
 }
 
 LoadedData load_data(const DataRequest& request) {
-  if (const BuiltinInfo* b = find_builtin(request.name_or_path)) return b->load(request);
+  if (const BuiltinInfo* b = kRegistry.find(request.name_or_path)) return b->load(request);
   const fs::path path = request.name_or_path;
   if (!request.name_or_path.empty() && is_file(path)) return {read_csv(path, request.csv), std::nullopt};
-  std::string names;
-  for (const auto& b : kBuiltins) names += (names.empty() ? "" : ", ") + std::string(b.name);
-  throw UsageError("unknown dataset '" + request.name_or_path + "': not a built-in (" + names + ") nor an existing CSV file",
-                   {"", 0, "dataset"});
+  kRegistry.throw_unknown(request.name_or_path);
 }
 
 }  // namespace adakit::data

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/registry.hpp"
 #include "adakit/data/builtin.hpp"
 #include "adakit/data/readers.hpp"
 #include "adakit/data/text.hpp"
@@ -33,15 +34,19 @@ struct TextBuiltin {
   std::string_view name;
   std::string_view file;
 };
-constexpr std::array kTextBuiltins = {TextBuiltin{"sentiment-tiny", "sentiment-tiny.tsv"}};
+constexpr auto kTextBuiltins = std::to_array<TextBuiltin>({{"sentiment-tiny", "sentiment-tiny.tsv"}});
+static_assert(kTextBuiltins.size() == 1, "a new text dataset needs its file in data/, its tests (tests/data) and docs");
+// text_builtin_names() hands out this list; it must list the table's names, in order.
 constexpr std::array<std::string_view, kTextBuiltins.size()> kTextBuiltinNames = {"sentiment-tiny"};
-
 constexpr bool names_match() {
   for (std::size_t i = 0; i < kTextBuiltins.size(); ++i)
     if (kTextBuiltins[i].name != kTextBuiltinNames[i]) return false;
   return true;
 }
 static_assert(names_match(), "kTextBuiltinNames lists kTextBuiltins' names, in order");
+constexpr Registry<TextBuiltin> kTextRegistry{
+    kTextBuiltins, {"unknown text dataset '{name}' (built-in text datasets: {names})", "dataset"}};
+static_assert(kTextRegistry.names_are_unique(), "two text datasets share a name");
 
 }  // namespace
 
@@ -88,8 +93,8 @@ TextDataset read_text_tsv(const fs::path& path) {
 std::span<const std::string_view> text_builtin_names() { return kTextBuiltinNames; }
 
 TextDataset load_text_builtin(std::string_view name, const fs::path& data_dir) {
-  for (const auto& b : kTextBuiltins) {
-    if (b.name != name) continue;
+  if (const TextBuiltin* found = kTextRegistry.find(name)) {
+    const TextBuiltin& b = *found;
     const auto dirs = data_search_path(data_dir);
     for (const auto& dir : dirs) {
       std::error_code ec;
@@ -104,10 +109,7 @@ TextDataset load_text_builtin(std::string_view name, const fs::path& data_dir) {
                            "). It is bundled with adakit (data/" + std::string(b.file) +
                            "); or set ADAKIT_DATA to a directory holding it");
   }
-  std::string names;
-  for (auto n : kTextBuiltinNames) names += (names.empty() ? "" : ", ") + std::string(n);
-  throw UsageError("unknown text dataset '" + std::string(name) + "' (built-in text datasets: " + names + ")",
-                   {"", 0, "dataset"});
+  kTextRegistry.throw_unknown(name);
 }
 
 TextDataset TextDataset::subset(std::span<const std::int64_t> rows) const {

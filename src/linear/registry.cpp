@@ -4,6 +4,7 @@
 #include <string>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/registry.hpp"
 #include "adakit/linear/adagrad.hpp"
 #include "adakit/linear/ftrl.hpp"
 #include "adakit/linear/prox.hpp"
@@ -54,7 +55,7 @@ std::unique_ptr<LinearOptimizer> make_adagrad(const optim::OptionMap& map) {
   return std::make_unique<LazyAdagrad>(o);
 }
 
-constexpr std::array<LinearOptimizerInfo, 5> kLinearOptimizers{{
+constexpr auto kLinearOptimizers = std::to_array<LinearOptimizerInfo>({
     {LazyAdagrad::kName, "lazy AdaGrad, exactly the dense update (PyTorch semantics)",
      "Duchi, Hazan & Singer, JMLR 2011", &adagrad_help, &make_adagrad},
     {AdagradL1::kName, "AdaGrad composite mirror descent with L1/L2, lazy closed-form catch-up",
@@ -65,20 +66,20 @@ constexpr std::array<LinearOptimizerInfo, 5> kLinearOptimizers{{
      "McMahan et al., KDD 2013 (Algorithm 1)", &class_help<Ftrl>, &make_class<Ftrl>},
     {LazySgd::kName, "proximal SGD (FOBOS) with L1/L2, lazy closed-form catch-up",
      "Duchi & Singer, JMLR 2009", &class_help<LazySgd>, &make_class<LazySgd>},
-}};
-static_assert(kLinearOptimizers.size() == 5, "a new linear optimizer needs its row here and in registry.hpp");
+});
+// Tripwires. The size follows the rows, so a new row fails the count until registry.hpp's list,
+// docs/optimizers.md's table (tests/optim/docs_table_test.cpp) and the suite's list
+// (tests/linear/suite_test.cpp) have it too.
+static_assert(kLinearOptimizers.size() == 5, "a new linear optimizer needs its row here, in the docs and in the suite");
+constexpr Registry<LinearOptimizerInfo> kRegistry{kLinearOptimizers,
+                                                  {"unknown linear optimizer '{name}' ({names})", "optimizer"}};
+static_assert(kRegistry.names_are_unique(), "two linear optimizers share a name");
 
 }  // namespace
 
 std::span<const LinearOptimizerInfo> linear_optimizers() { return kLinearOptimizers; }
 
-const LinearOptimizerInfo& find_linear_optimizer(std::string_view name) {
-  for (const auto& info : kLinearOptimizers)
-    if (info.name == name) return info;
-  std::string names;
-  for (const auto& info : kLinearOptimizers) names += (names.empty() ? "" : ", ") + std::string(info.name);
-  throw UsageError("unknown linear optimizer '" + std::string(name) + "' (" + names + ")", {"", 0, "optimizer"});
-}
+const LinearOptimizerInfo& find_linear_optimizer(std::string_view name) { return kRegistry.at(name); }
 
 std::unique_ptr<LinearOptimizer> make_linear_optimizer(std::string_view name, const optim::OptionMap& options) {
   return find_linear_optimizer(name).make(options);

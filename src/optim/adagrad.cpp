@@ -230,7 +230,7 @@ std::span<const Field<AdagradOptions>> AdagradRule::fields() {
   return table;
 }
 
-std::vector<std::string_view> AdagradRule::state_names(const Options&) { return {"sum"}; }
+StateNames<1> AdagradRule::state_names(const Options&) { return {{"sum"}}; }
 
 float AdagradRule::initial_value(const Options& o, std::string_view) {
   return static_cast<float>(o.initial_accumulator_value);

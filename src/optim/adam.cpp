@@ -103,9 +103,9 @@ std::span<const Field<O>> adam_fields() {
 std::span<const Field<AdamOptions>> AdamRule::fields() { return adam_fields<AdamOptions>(); }
 std::span<const Field<AdamWRule::Options>> AdamWRule::fields() { return adam_fields<AdamWRule::Options>(); }
 
-std::vector<std::string_view> AdamRule::state_names(const Options& o) {
-  if (o.amsgrad) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
-  return {"exp_avg", "exp_avg_sq"};
+StateNames<3> AdamRule::state_names(const Options& o) {
+  if (o.amsgrad) return {{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}};
+  return {{"exp_avg", "exp_avg_sq"}};
 }
 
 void AdamRule::step(const Options& o, std::span<float> param, std::span<const float> grad,

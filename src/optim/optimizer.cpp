@@ -8,7 +8,7 @@
 namespace adakit::optim {
 
 std::vector<std::span<float>> prepare_buffers(ParamState& st, const Shape& shape,
-                                              const std::vector<std::string_view>& names,
+                                              std::span<const std::string_view> names,
                                               const std::function<float(std::string_view)>& initial) {
   std::vector<std::span<float>> spans;
   spans.reserve(names.size());

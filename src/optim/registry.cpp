@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "adakit/core/registry.hpp"
+
 #include "adakit/optim/adadelta.hpp"
 #include "adakit/optim/adafactor.hpp"
 #include "adakit/optim/adagrad.hpp"
@@ -48,7 +50,7 @@ std::unique_ptr<Optimizer> make_adagrad(std::vector<Parameter*> params, const Op
   return std::make_unique<Adagrad>(std::move(params), Adagrad::options_from(rest, base));
 }
 
-constexpr std::array<OptimizerInfo, 11> kOptimizers{{
+constexpr auto kOptimizers = std::to_array<OptimizerInfo>({
     {"adagrad", "AdaGrad: per-coordinate steps lr/sqrt(sum of g^2)",
      "Duchi, Hazan & Singer, JMLR 2011", &adagrad_help, &make_adagrad},
     {"sgd", "stochastic gradient descent with momentum / Nesterov", "Polyak 1964; Sutskever et al., ICML 2013",
@@ -73,20 +75,19 @@ constexpr std::array<OptimizerInfo, 11> kOptimizers{{
      &make_rule<ShampooRule>},
     {"adafactor", "Adafactor: factored second moments, relative step size, update clipping",
      "Shazeer & Stern, ICML 2018", &rule_options<AdafactorRule>, &make_rule<AdafactorRule>},
-}};
-static_assert(kOptimizers.size() == 11, "a new optimizer needs its row here and in the docs' table");
+});
+// Tripwires. The size follows the rows, so a new row fails the count until the docs' tables (README.md,
+// docs/optimizers.md: tests/optim/docs_table_test.cpp) and the suite's list (tests/optim/suite_test.cpp)
+// have it too.
+static_assert(kOptimizers.size() == 11, "a new optimizer needs its row here, in the docs' tables and in the suite");
+constexpr Registry<OptimizerInfo> kRegistry{kOptimizers, {"unknown optimizer '{name}' ({names})", "optimizer"}};
+static_assert(kRegistry.names_are_unique(), "two optimizers share a name");
 
 }  // namespace
 
 std::span<const OptimizerInfo> optimizers() { return kOptimizers; }
 
-const OptimizerInfo& find_optimizer(std::string_view name) {
-  for (const auto& info : kOptimizers)
-    if (info.name == name) return info;
-  std::string names;
-  for (const auto& info : kOptimizers) names += (names.empty() ? "" : ", ") + std::string(info.name);
-  throw UsageError("unknown optimizer '" + std::string(name) + "' (" + names + ")", {"", 0, "optimizer"});
-}
+const OptimizerInfo& find_optimizer(std::string_view name) { return kRegistry.at(name); }
 
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::vector<Parameter*> params,
                                           const OptionMap& options) {

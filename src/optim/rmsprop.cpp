@@ -85,11 +85,11 @@ std::span<const Field<RmspropOptions>> RmspropRule::fields() {
   return table;
 }
 
-std::vector<std::string_view> RmspropRule::state_names(const Options& o) {
-  std::vector<std::string_view> n{"square_avg"};
-  if (o.momentum > 0.0) n.push_back("momentum_buffer");
-  if (o.centered) n.push_back("grad_avg");
-  return n;
+StateNames<3> RmspropRule::state_names(const Options& o) {
+  if (o.momentum > 0.0 && o.centered) return {{"square_avg", "momentum_buffer", "grad_avg"}};
+  if (o.momentum > 0.0) return {{"square_avg", "momentum_buffer"}};
+  if (o.centered) return {{"square_avg", "grad_avg"}};
+  return {{"square_avg"}};
 }
 
 void RmspropRule::step(const Options& o, std::span<float> param, std::span<const float> grad,

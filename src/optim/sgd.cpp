@@ -70,8 +70,8 @@ std::span<const Field<SgdOptions>> SgdRule::fields() {
   return table;
 }
 
-std::vector<std::string_view> SgdRule::state_names(const Options& o) {
-  if (o.momentum != 0.0) return {"momentum_buffer"};
+StateNames<1> SgdRule::state_names(const Options& o) {
+  if (o.momentum != 0.0) return {{"momentum_buffer"}};
   return {};
 }
 

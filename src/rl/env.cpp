@@ -3,6 +3,7 @@
 #include <array>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/registry.hpp"
 #include "adakit/rl/cartpole.hpp"
 #include "adakit/rl/mountain_car.hpp"
 
@@ -14,9 +15,9 @@ std::unique_ptr<Env> make(std::int64_t max_steps) {
   return std::make_unique<E>(max_steps > 0 ? max_steps : E::default_max_steps);
 }
 
-const std::array<EnvInfo, 2>& table() {
+const Registry<EnvInfo>& registry() {
   // CartPole's velocities are unbounded; the feature box clips them to ranges a balancing policy stays in.
-  static const std::array<EnvInfo, 2> envs{{
+  static const auto envs = std::to_array<EnvInfo>({
       {"cartpole",
        "CartPole-v1: balance a pole on a cart (2 actions, 500 steps)",
        475.0,
@@ -29,21 +30,17 @@ const std::array<EnvInfo, 2>& table() {
        {MountainCar::min_position, -MountainCar::max_speed},
        {MountainCar::max_position, MountainCar::max_speed},
        &make<MountainCar>},
-  }};
-  return envs;
+  });
+  static_assert(envs.size() == 2, "a new environment needs its recipe (recipes.cpp), its tests (tests/rl) and docs");
+  static const Registry<EnvInfo> registry{envs, {"unknown environment '{name}' ({names})", "env"}};
+  return registry;
 }
 
 }  // namespace
 
-std::span<const EnvInfo> environments() { return table(); }
+std::span<const EnvInfo> environments() { return registry().rows(); }
 
-const EnvInfo& find_env(std::string_view name) {
-  for (const auto& e : table())
-    if (e.name == name) return e;
-  std::string names;
-  for (const auto& e : table()) names += (names.empty() ? "" : ", ") + std::string(e.name);
-  throw UsageError("unknown environment '" + std::string(name) + "' (" + names + ")", {"", 0, "env"});
-}
+const EnvInfo& find_env(std::string_view name) { return registry().at(name); }
 
 std::unique_ptr<Env> make_env(std::string_view name, std::int64_t max_episode_steps) {
   return find_env(name).make(max_episode_steps);

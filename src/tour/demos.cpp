@@ -10,6 +10,7 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parameter.hpp"
+#include "adakit/core/registry.hpp"
 #include "adakit/core/rng.hpp"
 #include "adakit/data/builtin.hpp"
 #include "adakit/data/text.hpp"
@@ -580,7 +581,7 @@ DemoResult demo_behaviour(const DemoOptions& o) {
   return r;
 }
 
-constexpr std::array<DemoInfo, 13> kDemos{{
+constexpr auto kDemos = std::to_array<DemoInfo>({
     {"basics", "AdaGrad on x^2, state kept", &demo_basics},
     {"multi-param", "one optimizer, several tensors", &demo_multi_param},
     {"lr-adaptation", "per-coordinate effective learning rate", &demo_lr_adaptation},
@@ -594,19 +595,16 @@ constexpr std::array<DemoInfo, 13> kDemos{{
     {"cartpole", "Q-learning with AdaGrad on CartPole", &demo_cartpole},
     {"embeddings", "GloVe word vectors on a toy corpus, nearest neighbours", &demo_embeddings},
     {"behaviour", "trajectories under noisy gradients", &demo_behaviour},
-}};
+});
+static_assert(kDemos.size() == 13, "a new demo needs its test (tests/tour/demo_test.cpp) and docs");
+constexpr Registry<DemoInfo> kRegistry{kDemos, {"unknown demo '{name}' ({names}, all)", "demo"}};
+static_assert(kRegistry.names_are_unique(), "two demos share a name");
 
 }  // namespace
 
 std::span<const DemoInfo> demos() { return kDemos; }
 
-const DemoInfo& find_demo(std::string_view name) {
-  for (const auto& d : kDemos)
-    if (d.name == name) return d;
-  std::string names;
-  for (const auto& d : kDemos) names += (names.empty() ? "" : ", ") + std::string(d.name);
-  throw UsageError("unknown demo '" + std::string(name) + "' (" + names + ", all)", {"", 0, "demo"});
-}
+const DemoInfo& find_demo(std::string_view name) { return kRegistry.at(name); }
 
 TourResult run_tour(std::span<const std::string> names, const DemoOptions& options,
                     const std::function<void(const DemoResult&)>& on_done) {

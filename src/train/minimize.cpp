@@ -6,19 +6,24 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parameter.hpp"
+#include "adakit/core/registry.hpp"
 #include "adakit/optim/registry.hpp"
 
 namespace adakit::train {
 namespace {
 
-constexpr std::array<TestFunctionInfo, 5> kFunctions{{
+constexpr auto kFunctions = std::to_array<TestFunctionInfo>({
     {"quadratic", "sum of x_i^2", 2, false},
     {"ill-conditioned", "sum of c_i x_i^2 with c_i from 1 to 1e4", 5, false},
     {"rosenbrock", "Rosenbrock's valley, n-D", 2, false},
     {"beale", "Beale's function, 2-D", 2, true},
     {"sparse", "sum of x_i^2; coordinate i gets its gradient with probability 1 .. 0.01", 10, false},
-}};
-static_assert(kFunctions.size() == 5, "a new function needs its row here and in docs");
+});
+// Tripwires. The size follows the rows, so a new row fails the count until make_test_function builds it
+// and minimize.hpp's list documents it.
+static_assert(kFunctions.size() == 5, "a new function needs its row here, its case in make_test_function and docs");
+constexpr Registry<TestFunctionInfo> kRegistry{kFunctions, {"unknown function '{name}' ({names})", "function"}};
+static_assert(kRegistry.names_are_unique(), "two test functions share a name");
 
 double spread(std::int64_t i, std::int64_t n, double decades) {
   return n <= 1 ? 1.0 : std::pow(10.0, decades * static_cast<double>(i) / static_cast<double>(n - 1));
@@ -29,17 +34,10 @@ double spread(std::int64_t i, std::int64_t n, double decades) {
 std::span<const TestFunctionInfo> test_functions() { return kFunctions; }
 
 TestFunction make_test_function(std::string_view name, std::int64_t dim) {
-  const TestFunctionInfo* info = nullptr;
-  for (const auto& f : kFunctions)
-    if (f.name == name) info = &f;
-  if (info == nullptr) {
-    std::string names;
-    for (const auto& f : kFunctions) names += (names.empty() ? "" : ", ") + std::string(f.name);
-    throw UsageError("unknown function '" + std::string(name) + "' (" + names + ")", {"", 0, "function"});
-  }
-  if (dim <= 0) dim = info->default_dim;
-  if (info->fixed_dim && dim != info->default_dim)
-    throw UsageError(std::string(name) + " is " + std::to_string(info->default_dim) + "-dimensional", {"", 0, "dim"});
+  const TestFunctionInfo& info = kRegistry.at(name);
+  if (dim <= 0) dim = info.default_dim;
+  if (info.fixed_dim && dim != info.default_dim)
+    throw UsageError(std::string(name) + " is " + std::to_string(info.default_dim) + "-dimensional", {"", 0, "dim"});
   if (name == "rosenbrock" && dim < 2) throw UsageError("rosenbrock needs dim >= 2", {"", 0, "dim"});
   if (dim > 10'000'000) throw UsageError("dim is too large (at most 1e7)", {"", 0, "dim"});
   TestFunction f;

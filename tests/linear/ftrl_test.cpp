@@ -1,13 +1,11 @@
-// FTRL-Proximal against a direct transcription of McMahan et al. 2013, Algorithm 1; strong L1 gives
-// a sparse model that keeps its accuracy.
+// FTRL-Proximal against a direct transcription of McMahan et al. 2013, Algorithm 1, and its kernels
+// against their formulas. (Sparsity and option checks: the linear suite, suite_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "adakit/core/error.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/ftrl.hpp"
-#include "adakit/linear/registry.hpp"
 #include "synthetic.hpp"
 
 namespace {
@@ -82,34 +80,6 @@ TEST(FtrlProximal, KernelsFollowTheirFormulas) {
   ftrl_update(z, n, 0.25f, 0.5f, 0.1);
   EXPECT_FLOAT_EQ(n, 4.25f);
   EXPECT_FLOAT_EQ(z, static_cast<float>(0.5 + 0.5 - (std::sqrt(4.25) - 2.0) / 0.1 * 0.25));
-}
-
-TEST(FtrlProximal, StrongL1GivesExactZerosAndKeepsAccuracy) {
-  const Spec s{};
-  const auto train = make_dataset(s, 2000, 1), test = make_dataset(s, 1000, 2);
-  const auto present = linear_test::present_features(train);
-  LinearModel m = LinearModel::for_dataset(train);
-  auto opt = make_linear_optimizer("ftrl", {{"alpha", "0.5"}, {"l1", "2"}});
-  fit(m, *opt, train, {.epochs = 5, .batch_size = 1, .seed = 1});
-  const auto zero = std::count_if(present.begin(), present.end(), [&](std::int64_t f) { return m.weight_row(f)[0] == 0.0f; });
-  const double fraction = static_cast<double>(zero) / static_cast<double>(present.size());
-  EXPECT_GE(fraction, 0.8);
-  EXPECT_GE(evaluate(m, test).accuracy, 0.9);
-}
-
-TEST(FtrlProximal, OptionsValidateNamingTheField) {
-  try {
-    Ftrl({.alpha = 0.0});
-    FAIL();
-  } catch (const UsageError& e) {
-    EXPECT_EQ(e.context().field, "alpha");
-  }
-  try {
-    Ftrl({.beta = -1.0});
-    FAIL();
-  } catch (const UsageError& e) {
-    EXPECT_EQ(e.context().field, "beta");
-  }
 }
 
 }  // namespace

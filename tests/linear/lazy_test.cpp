@@ -1,6 +1,6 @@
 // Laziness is exact: lazy AdaGrad equals the dense optim::adagrad_step trajectory bit for bit;
-// the closed-form catch-up of adagrad-l1 and sgd equals applying every missed proximal step eagerly;
-// and the work per example does not depend on the model's dimension.
+// the closed-form catch-up of adagrad-l1 and sgd equals applying every missed proximal step eagerly.
+// (That the work per example does not depend on the model's dimension: the linear suite, suite_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +8,6 @@
 #include "adakit/linear/adagrad.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/prox.hpp"
-#include "adakit/linear/registry.hpp"
 #include "adakit/optim/adagrad.hpp"
 #include "synthetic.hpp"
 
@@ -125,31 +124,6 @@ TEST(LazyProx, SgdCatchUpEqualsEagerProximalSgd) {
   EXPECT_NEAR(lazy.bias()[0], b, 1e-6);
   EXPECT_GT(eager.count_nonzero_weights(), 20);
   EXPECT_EQ(lazy.count_nonzero_weights(), eager.count_nonzero_weights());
-}
-
-// The same data in a model of dim 2^15 and of dim 2^21: the same trajectory, the same number of
-// coordinates read or written — the per-example work does not depend on dim.
-TEST(LazyCost, TouchedCoordinatesDoNotDependOnTheDimension) {
-  const Spec s{.dim = 1 << 14, .informative = 64, .nnz_informative = 5, .nnz_noise = 15};
-  const auto d = make_dataset(s, 400, 1);
-  for (const auto& info : linear_optimizers()) {
-    std::vector<std::int64_t> touched;
-    std::vector<std::vector<float>> weights;
-    for (const std::int64_t dim : {std::int64_t{1} << 15, std::int64_t{1} << 21}) {
-      LinearModel m(LinearTask::logistic, dim);
-      optim::OptionMap options;
-      if (info.name != "adagrad") options["l1"] = "0.001";
-      auto opt = info.make(options);
-      fit(m, *opt, d, {.epochs = 1, .batch_size = 2, .seed = 1});
-      touched.push_back(opt->coordinates_touched());
-      weights.emplace_back(m.weights().begin(), m.weights().begin() + s.dim);
-      EXPECT_EQ(m.count_nonzero_weights(),
-                std::count_if(weights.back().begin(), weights.back().end(), [](float w) { return w != 0; }));
-    }
-    EXPECT_EQ(touched[0], touched[1]) << info.name;
-    EXPECT_LE(touched[0], 2 * (d.features.nnz() + 200)) << info.name;  // prepare + step, + bias per step
-    EXPECT_EQ(weights[0], weights[1]) << info.name;
-  }
 }
 
 }  // namespace

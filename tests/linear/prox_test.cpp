@@ -1,14 +1,13 @@
 // The proximal step and its closed-form catch-up against brute force; composite mirror descent
-// against its objective; adagrad-l1 without regularisation is AdaGrad; L1 gives exact zeros.
+// against its objective; adagrad-l1 without regularisation is AdaGrad. (Sparsity and option checks:
+// the linear suite, suite_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "adakit/core/error.hpp"
 #include "adakit/linear/adagrad.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/prox.hpp"
-#include "adakit/linear/registry.hpp"
 #include "synthetic.hpp"
 
 namespace {
@@ -89,43 +88,6 @@ TEST(ProxAdagradL1, WithoutRegularisationIsAdagrad) {
   fit(b, ada, d, {.epochs = 2, .batch_size = 3, .seed = 1});
   for (std::size_t i = 0; i < a.weights().size(); ++i) ASSERT_NEAR(a.weights()[i], b.weights()[i], 1e-5) << i;
   for (std::size_t i = 0; i < a.bias().size(); ++i) EXPECT_NEAR(a.bias()[i], b.bias()[i], 1e-5);
-}
-
-// Many irrelevant rare features: a strong L1 zeroes >= 80% of the features the data contain (exact
-// zeros) while the informative ones keep the accuracy.
-TEST(ProxAdagradL1, StrongL1GivesExactZerosAndKeepsAccuracy) {
-  const Spec s{};
-  const auto train = make_dataset(s, 2000, 1), test = make_dataset(s, 1000, 2);
-  const auto present = linear_test::present_features(train);
-  for (const auto& [name, options] :
-       {std::pair{"adagrad-l1", optim::OptionMap{{"lr", "0.5"}, {"l1", "0.002"}}},
-        std::pair{"sgd", optim::OptionMap{{"lr", "0.5"}, {"l1", "0.002"}}}}) {
-    LinearModel m = LinearModel::for_dataset(train);
-    auto opt = make_linear_optimizer(name, options);
-    fit(m, *opt, train, {.epochs = 5, .batch_size = 4, .seed = 1});
-    const auto zero = std::count_if(present.begin(), present.end(), [&](std::int64_t f) { return m.weight_row(f)[0] == 0.0f; });
-    const double fraction = static_cast<double>(zero) / static_cast<double>(present.size());
-    EXPECT_GE(fraction, 0.8) << name;
-    EXPECT_EQ(m.count_nonzero_weights(), static_cast<std::int64_t>(present.size()) - zero) << name;
-    EXPECT_GE(evaluate(m, test).accuracy, 0.9) << name;
-  }
-}
-
-TEST(ProxOptions, ValidateNamesTheField) {
-  auto field_of = [](auto fn) {
-    try {
-      fn();
-    } catch (const UsageError& e) {
-      return e.context().field;
-    }
-    return std::string("none");
-  };
-  EXPECT_EQ(field_of([] { AdagradL1({.lr = 0.0}); }), "lr");
-  EXPECT_EQ(field_of([] { AdagradL1({.l1 = -1.0}); }), "l1");
-  EXPECT_EQ(field_of([] { AdagradL1({.l2 = NAN}); }), "l2");
-  EXPECT_EQ(field_of([] { AdagradL1({.eps = 0.0}); }), "eps");
-  EXPECT_EQ(field_of([] { LazySgd({.l2 = -0.5}); }), "l2");
-  EXPECT_EQ(field_of([] { LazyAdagrad({.weight_decay = 0.1}); }), "weight_decay");
 }
 
 }  // namespace

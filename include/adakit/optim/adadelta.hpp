@@ -32,7 +32,7 @@ struct AdadeltaRule {
   static constexpr std::string_view name = "adadelta";
   static constexpr bool supports_rows = false;
   static std::span<const Field<Options>> fields();
-  static std::vector<std::string_view> state_names(const Options&) { return {"square_avg", "acc_delta"}; }
+  static StateNames<2> state_names(const Options&) { return {{"square_avg", "acc_delta"}}; }
   static float initial_value(const Options&, std::string_view) { return 0.0f; }
   static void step(const Options& o, std::span<float> param, std::span<const float> grad,
                    std::span<const std::span<float>> state, std::int64_t step);

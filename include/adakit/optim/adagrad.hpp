@@ -71,8 +71,10 @@ struct AdagradRule {
   using Options = AdagradOptions;
   static constexpr std::string_view name = "adagrad";
   static constexpr bool supports_rows = true;
+  // adagrad_step_rows refuses weight_decay (as PyTorch does).
+  static bool rows_supported(const Options& o) { return o.weight_decay == 0.0; }
   static std::span<const Field<Options>> fields();
-  static std::vector<std::string_view> state_names(const Options& o);
+  static StateNames<1> state_names(const Options& o);
   static float initial_value(const Options& o, std::string_view state);
   static void step(const Options& o, std::span<float> param, std::span<const float> grad,
                    std::span<const std::span<float>> state, std::int64_t step);

@@ -40,7 +40,7 @@ struct AdamRule {
   static constexpr std::string_view name = "adam";
   static constexpr bool supports_rows = false;
   static std::span<const Field<Options>> fields();
-  static std::vector<std::string_view> state_names(const Options& o);
+  static StateNames<3> state_names(const Options& o);
   static float initial_value(const Options&, std::string_view) { return 0.0f; }
   static void step(const Options& o, std::span<float> param, std::span<const float> grad,
                    std::span<const std::span<float>> state, std::int64_t step);
@@ -53,7 +53,7 @@ struct AdamWRule : AdamRule {
   };
   static constexpr std::string_view name = "adamw";
   static std::span<const Field<Options>> fields();
-  static std::vector<std::string_view> state_names(const Options& o) { return AdamRule::state_names(o); }
+  static StateNames<3> state_names(const Options& o) { return AdamRule::state_names(o); }
   static float initial_value(const Options&, std::string_view) { return 0.0f; }
   static void step(const Options& o, std::span<float> param, std::span<const float> grad,
                    std::span<const std::span<float>> state, std::int64_t t) {

@@ -3,8 +3,9 @@
 // RuleOptimizer<Rule> calls the rule's one kernel. Two kinds of rule (see docs/design.md):
 //
 // An elementwise rule (SGD, AdaGrad, Adam, ...) is a struct with
-//   Options (with validate()), name, supports_rows, fields(), state_names(o), initial_value(o, name),
-//   step(o, param, grad, state_buffers, t) and, when supports_rows, step_rows(...).
+//   Options (with validate()), name, supports_rows, fields(), state_names(o) -> StateNames<N>,
+//   initial_value(o, name), step(o, param, grad, state_buffers, t) and, when supports_rows,
+//   step_rows(...) and optionally rows_supported(o) (false for options step_rows refuses).
 // Its buffers have the parameter's shape, and a group's tensors are updated in one parallel region.
 //
 // A tensor rule (full-matrix AdaGrad, Shampoo, SM3, Adafactor, AdaGrad-Norm) sees whole tensors:
@@ -71,9 +72,43 @@ struct TensorStep {
   std::int64_t step;                              // this parameter's step, from 1
 };
 
+// The names of an elementwise rule's state buffers under given options, at most N of them. N is part of
+// the type state_names() returns, so the fused step holds a parameter's buffer slices in an array of
+// exactly N, and a rule that lists more names than its N does not compile:
+//   static StateNames<3> state_names(const Options& o) {
+//     if (o.amsgrad) return {{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}};
+//     return {{"exp_avg", "exp_avg_sq"}};
+//   }
+template <std::size_t N>
+class StateNames {
+ public:
+  static constexpr std::size_t capacity = N;
+  constexpr StateNames() = default;
+  template <std::size_t M>
+    requires(M <= N)
+  constexpr StateNames(const std::string_view (&names)[M]) : size_(M) {  // NOLINT: implicit on purpose
+    for (std::size_t i = 0; i < M; ++i) names_[i] = names[i];
+  }
+  constexpr std::size_t size() const noexcept { return size_; }
+  constexpr bool empty() const noexcept { return size_ == 0; }
+  constexpr const std::string_view* begin() const noexcept { return names_.data(); }
+  constexpr const std::string_view* end() const noexcept { return names_.data() + size_; }
+  constexpr std::span<const std::string_view> span() const noexcept { return {names_.data(), size_}; }
+
+ private:
+  std::array<std::string_view, N> names_{};
+  std::size_t size_ = 0;
+};
+
+template <class T>
+inline constexpr bool is_state_names = false;
+template <std::size_t N>
+inline constexpr bool is_state_names<StateNames<N>> = true;
+
 template <class R>
 concept ElementwiseRule = requires(const typename R::Options& o) {
-  { R::state_names(o) } -> std::convertible_to<std::vector<std::string_view>>;
+  R::state_names(o);
+  requires is_state_names<decltype(R::state_names(o))>;
   { R::initial_value(o, std::string_view{}) } -> std::convertible_to<float>;
 };
 
@@ -99,6 +134,13 @@ class Optimizer {
   // step over any slices of the parameters equals the whole step on those elements, which sharded
   // data parallelism relies on (dist/data_parallel.hpp). False for tensor rules (Shampoo, SM3, ...).
   virtual bool elementwise() const { return false; }
+  // True when the parameters of `group` may carry a row-sparse gradient (Parameter::sparse_grad) under
+  // the group's options: a rule with a rows kernel (AdaGrad, without weight_decay). Where it is false,
+  // step() throws UsageError on such a gradient.
+  virtual bool supports_rows(std::size_t group = 0) const {
+    (void)group;
+    return false;
+  }
 
   // Clips (when set), scales lr by the schedule, then applies the rule to every parameter that
   // requires a gradient, dense or row-sparse.
@@ -159,7 +201,7 @@ class Optimizer {
 
 // Collects the state buffers a rule needs for `o`, creating missing ones at their initial value.
 std::vector<std::span<float>> prepare_buffers(ParamState& st, const Shape& shape,
-                                              const std::vector<std::string_view>& names,
+                                              std::span<const std::string_view> names,
                                               const std::function<float(std::string_view)>& initial);
 // The same for a tensor rule's layout; a buffer present with another shape (options changed after
 // the first step, e.g. block_size) is an Error naming it.
@@ -192,6 +234,13 @@ class RuleOptimizer final : public Optimizer {
 
   std::string_view name() const override { return Rule::name; }
   bool elementwise() const override { return ElementwiseRule<Rule>; }
+  bool supports_rows(std::size_t group = 0) const override {
+    [[maybe_unused]] const Options& o = options_.at(group);
+    if constexpr (!ElementwiseRule<Rule>) return false;
+    else if constexpr (!Rule::supports_rows) return false;
+    else if constexpr (requires { Rule::rows_supported(o); }) return Rule::rows_supported(o);
+    else return true;
+  }
 
   void add_param_group(std::vector<Parameter*> params, Options options) {
     options.validate();
@@ -271,6 +320,7 @@ class RuleOptimizer final : public Optimizer {
     Options o = options_[group];
     o.lr *= lr_factor;
     const auto names = Rule::state_names(o);
+    using Names = decltype(Rule::state_names(o));
     struct Segment {
       Parameter* p;
       std::vector<std::span<float>> buffers;
@@ -282,14 +332,15 @@ class RuleOptimizer final : public Optimizer {
       if (!p->requires_grad()) continue;
       ParamState& st = state_[p->id()];
       ++st.step;
-      segs.push_back({p, prepare_buffers(st, p->shape(), names, [&](std::string_view n) { return Rule::initial_value(o, n); }),
+      segs.push_back({p, prepare_buffers(st, p->shape(), names.span(), [&](std::string_view n) { return Rule::initial_value(o, n); }),
                       st.step});
       sizes.push_back(p->numel());
     }
     for_each_slice(sizes, [&](std::size_t i, std::int64_t off, std::int64_t len) {
       const Segment& s = segs[i];
       const auto u = static_cast<std::size_t>(off), n = static_cast<std::size_t>(len);
-      std::array<std::span<float>, 4> sub{};
+      // One slice per buffer: prepare_buffers gave one per name, and there are at most Names::capacity.
+      std::array<std::span<float>, Names::capacity> sub{};
       for (std::size_t k = 0; k < s.buffers.size(); ++k) sub[k] = s.buffers[k].subspan(u, n);
       Rule::step(o, s.p->value().span().subspan(u, n), std::span<const float>(s.p->grad().span()).subspan(u, n),
                  std::span<const std::span<float>>(sub.data(), s.buffers.size()), s.step);
@@ -315,7 +366,7 @@ class RuleOptimizer final : public Optimizer {
 
   void step_elementwise(const Options& o, Parameter& p, ParamState& st) {
     const auto names = Rule::state_names(o);
-    auto buffers = prepare_buffers(st, p.shape(), names,
+    auto buffers = prepare_buffers(st, p.shape(), names.span(),
                                    [&](std::string_view n) { return Rule::initial_value(o, n); });
     if (p.has_sparse_grad()) {
       if constexpr (Rule::supports_rows) {

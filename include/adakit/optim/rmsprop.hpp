@@ -35,7 +35,7 @@ struct RmspropRule {
   static constexpr std::string_view name = "rmsprop";
   static constexpr bool supports_rows = false;
   static std::span<const Field<Options>> fields();
-  static std::vector<std::string_view> state_names(const Options& o);
+  static StateNames<3> state_names(const Options& o);
   static float initial_value(const Options&, std::string_view) { return 0.0f; }
   static void step(const Options& o, std::span<float> param, std::span<const float> grad,
                    std::span<const std::span<float>> state, std::int64_t step);

@@ -95,7 +95,8 @@ class LinearAgent {
   std::vector<double> q_next_;
 };
 
-// Does `optimizer` with `options` take a row-sparse gradient? One trial step on a 1 x 1 probe.
+// Does `optimizer` with `options` take a row-sparse gradient (Optimizer::supports_rows)? UsageError on
+// an unknown optimizer or bad options.
 bool optimizer_takes_sparse_rows(std::string_view optimizer, const optim::OptionMap& options);
 
 }  // namespace adakit::rl
