@@ -297,7 +297,7 @@ bool DataParallel::reduce_sharded(std::span<double, 3> totals) {
 
 void DataParallel::step_sharded() {
   const optim::ClipOptions clip = optimizer_.clip();
-  const double coef = clip.max_norm > 0.0 ? clip.max_norm / (norm_ + 1e-6) : 1.0;  // as optim::clip_gradients
+  const double coef = optim::norm_clip_coefficient(clip, norm_);  // as optim::clip_gradients
   for (std::size_t g = 0; g < shard_->num_groups(); ++g) {
     const auto want = optimizer_.group_options(g);
     if (shard_->group_options(g) != want) shard_->set_group_options(g, want);

@@ -11,8 +11,19 @@
 #include "adakit/core/error.hpp"
 #include "adakit/core/parallel.hpp"
 #include "adakit/core/rng.hpp"
+#include "adakit/optim/adagrad.hpp"
+#include "adakit/optim/clip.hpp"
 
 namespace adakit::embed {
+namespace {
+// The AdaGrad convention (optim/adagrad.hpp) each GloVe convention runs: reference is glove.c's, the
+// `glove` preset (s0 = 1, no eps, the step from the sum before g²) with lr 1 on the gradient η·g;
+// standard is `pytorch` with lr = eta and the caller's eps.
+constexpr const optim::AdagradOptions& adagrad_of(GloveConvention c) {
+  return c == GloveConvention::reference ? optim::adagrad_conventions::glove : optim::adagrad_conventions::pytorch;
+}
+
+}  // namespace
 
 std::string_view to_string(GloveConvention c) { return c == GloveConvention::reference ? "reference" : "standard"; }
 
@@ -56,7 +67,7 @@ void GloveOptions::validate() const {
 
 double GloveOptions::accumulator_start() const {
   if (initial_accumulator) return *initial_accumulator;
-  return step.convention == GloveConvention::reference ? 1.0 : 0.0;
+  return adagrad_of(step.convention).initial_accumulator_value;
 }
 
 GloveModel init_glove(std::int64_t vocab_size, const GloveOptions& options) {
@@ -84,6 +95,15 @@ template <GloveConvention C>
 inline double glove_record(double* __restrict w, double* __restrict c, double* __restrict gw, double* __restrict gc,
                            double* __restrict uw, double* __restrict uc, std::int64_t d, double log_x, double weight,
                            double eta, double clip, double eps) {
+  static constexpr optim::AdagradOptions kAdagrad = adagrad_of(C);
+  constexpr bool kReference = C == GloveConvention::reference;
+  constexpr bool kInside = kAdagrad.eps_mode == optim::EpsMode::inside;
+  const double e = kReference ? kAdagrad.eps : eps;
+  // x / d for gradient g, the sum s updated: optim/adagrad.hpp's formula with the preset's flags.
+  auto scale = [e](double x, double g, double& s) {
+    return optim::adagrad_scale<kInside, kAdagrad.accumulate_after_update, kAdagrad.zero_update_where_sum_zero>(
+        x, g, s, e);
+  };
   double dot = 0.0;
 #pragma omp simd reduction(+ : dot)
   for (std::int64_t k = 0; k < d; ++k) dot += w[k] * c[k];
@@ -91,32 +111,15 @@ inline double glove_record(double* __restrict w, double* __restrict c, double* _
   const double fd = weight * diff;
   if (!std::isfinite(diff) || !std::isfinite(fd)) return std::numeric_limits<double>::quiet_NaN();
   double sum_w = 0.0, sum_c = 0.0;
-  if constexpr (C == GloveConvention::reference) {
 #pragma omp simd reduction(+ : sum_w, sum_c)
-    for (std::int64_t k = 0; k < d; ++k) {
-      double t1 = fd * c[k], t2 = fd * w[k];
-      t1 = (t1 < -clip ? -clip : (t1 > clip ? clip : t1)) * eta;
-      t2 = (t2 < -clip ? -clip : (t2 > clip ? clip : t2)) * eta;
-      uw[k] = t1 / std::sqrt(gw[k]);  // the accumulator before this gradient
-      uc[k] = t2 / std::sqrt(gc[k]);
-      sum_w += uw[k];
-      sum_c += uc[k];
-      gw[k] += t1 * t1;
-      gc[k] += t2 * t2;
-    }
-  } else {
-#pragma omp simd reduction(+ : sum_w, sum_c)
-    for (std::int64_t k = 0; k < d; ++k) {
-      double g1 = fd * c[k], g2 = fd * w[k];
-      g1 = g1 < -clip ? -clip : (g1 > clip ? clip : g1);
-      g2 = g2 < -clip ? -clip : (g2 > clip ? clip : g2);
-      gw[k] += g1 * g1;  // accumulate, then step
-      gc[k] += g2 * g2;
-      uw[k] = eta * g1 / (std::sqrt(gw[k]) + eps);
-      uc[k] = eta * g2 / (std::sqrt(gc[k]) + eps);
-      sum_w += uw[k];
-      sum_c += uc[k];
-    }
+  for (std::int64_t k = 0; k < d; ++k) {  // both from the old w, c
+    const double g1 = optim::clip_value(fd * c[k], clip), g2 = optim::clip_value(fd * w[k], clip);
+    const double x1 = eta * g1, x2 = eta * g2;
+    // reference: glove.c folds eta into the gradient it accumulates
+    uw[k] = scale(x1, kReference ? x1 : g1, gw[k]);
+    uc[k] = scale(x2, kReference ? x2 : g2, gc[k]);
+    sum_w += uw[k];
+    sum_c += uc[k];
   }
   if (std::isfinite(sum_w) && std::isfinite(sum_c)) {
 #pragma omp simd
@@ -125,20 +128,12 @@ inline double glove_record(double* __restrict w, double* __restrict c, double* _
       c[k] -= uc[k];
     }
   }
-  if constexpr (C == GloveConvention::reference) {
-    double bw = fd / std::sqrt(gw[d]), bc = fd / std::sqrt(gc[d]);  // no eta, no clip: glove.c
-    w[d] -= std::isfinite(bw) ? bw : 0.0;
-    c[d] -= std::isfinite(bc) ? bc : 0.0;
-    gw[d] += fd * fd;
-    gc[d] += fd * fd;
-  } else {
-    const double g = fd < -clip ? -clip : (fd > clip ? clip : fd);
-    gw[d] += g * g;
-    gc[d] += g * g;
-    const double bw = eta * g / (std::sqrt(gw[d]) + eps), bc = eta * g / (std::sqrt(gc[d]) + eps);
-    w[d] -= std::isfinite(bw) ? bw : 0.0;
-    c[d] -= std::isfinite(bc) ? bc : 0.0;
-  }
+  // The biases: reference (glove.c) takes neither eta nor the clip.
+  const double gb = kReference ? fd : optim::clip_value(fd, clip);
+  const double xb = kReference ? fd : eta * gb;
+  const double bw = scale(xb, gb, gw[d]), bc = scale(xb, gb, gc[d]);
+  w[d] -= std::isfinite(bw) ? bw : 0.0;
+  c[d] -= std::isfinite(bc) ? bc : 0.0;
   return 0.5 * fd * diff;
 }
 

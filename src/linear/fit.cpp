@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/logistic.hpp"
 #include "adakit/core/rng.hpp"
 
 namespace adakit::linear {
@@ -254,7 +255,7 @@ Tensor predict_proba(const LinearModel& model, const data::CsrView& x) {
     float* p = out.data() + r * c;
     if (model.task() == LinearTask::logistic) {
       const double zz = zr[0];
-      const double p1 = zz >= 0.0 ? 1.0 / (1.0 + std::exp(-zz)) : std::exp(zz) / (1.0 + std::exp(zz));
+      const double p1 = sigmoid(zz);
       p[0] = static_cast<float>(1.0 - p1);
       p[1] = static_cast<float>(p1);
     } else {

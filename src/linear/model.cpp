@@ -9,17 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/logistic.hpp"
 
 namespace adakit::linear {
 namespace {
 
 std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
-
-double sigmoid(double z) {
-  if (z >= 0.0) return 1.0 / (1.0 + std::exp(-z));
-  const double e = std::exp(z);
-  return e / (1.0 + e);
-}
 
 [[noreturn]] void bad_field(const std::string& field, const std::string& what) {
   throw Error("linear model: " + field + ": " + what, {"", 0, field});

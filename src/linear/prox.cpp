@@ -58,7 +58,7 @@ void AdagradL1::catch_up(LinearModel& model, std::int64_t feature, std::int64_t 
   const float* s = w + outputs_;
   for (std::int64_t c = 0; c < outputs_; ++c) {
     if (w[c] == 0.0f) continue;
-    const double eta_over_h = options_.lr / (options_.eps + std::sqrt(static_cast<double>(s[c])));
+    const double eta_over_h = options_.lr / optim::adagrad_denominator<false>(static_cast<double>(s[c]), options_.eps);
     w[c] = static_cast<float>(prox_l1_l2_repeat(w[c], k, eta_over_h, options_.l1, options_.l2));
   }
 }

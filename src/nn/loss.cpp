@@ -4,6 +4,7 @@
 #include <string>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/logistic.hpp"
 #include "adakit/nn/kernels.hpp"
 #include "util.hpp"
 
@@ -71,7 +72,7 @@ double bce_with_logits_loss(const Tensor& logits, const Tensor& targets, Tensor&
     const double z = logits[i], y = targets[i];
     const double e = std::exp(-std::abs(z));  // in (0, 1]: never overflows
     sum += std::max(z, 0.0) - z * y + std::log1p(e);
-    const double sig = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    const double sig = sigmoid_from_exp(z, e);
     dlogits[i] = static_cast<float>((sig - y) * inv_n);
   }
   return sum * inv_n;

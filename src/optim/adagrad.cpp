@@ -19,7 +19,7 @@ void AdagradOptions::validate() const {
 
 namespace {
 
-// The formula of adagrad.hpp, once. Every flag is a compile-time constant of the instantiation.
+// The step of adagrad.hpp over a block, every flag a compile-time constant of the instantiation.
 template <bool kDecay, bool kInside, bool kAfter, bool kZeroWhere>
 void adagrad_block(float* __restrict p, const float* __restrict g, float* __restrict s, std::int64_t n, float clr,
                    float wd, float eps, float sign) {
@@ -27,13 +27,7 @@ void adagrad_block(float* __restrict p, const float* __restrict g, float* __rest
   for (std::int64_t i = 0; i < n; ++i) {
     float gi = sign * g[i];
     if constexpr (kDecay) gi += wd * p[i];
-    const float s_new = s[i] + gi * gi;
-    const float u = kAfter ? s[i] : s_new;
-    const float d = kInside ? std::sqrt(u + eps) : std::sqrt(u) + eps;
-    float step = gi / d;
-    if constexpr (kZeroWhere) step = u > 0.0f ? step : 0.0f;
-    p[i] -= clr * step;
-    s[i] = s_new;
+    p[i] -= clr * adagrad_scale<kInside, kAfter, kZeroWhere>(gi, gi, s[i], eps);
   }
 }
 
@@ -190,21 +184,12 @@ void adagrad_step_rows_interleaved(std::span<float> table, std::int64_t stride, 
 }
 
 AdagradOptions adagrad_convention(std::string_view name) {
-  AdagradOptions o;
-  if (name == "pytorch") return o;
-  if (name == "keras" || name == "optax" || name == "tf1") {
-    o.initial_accumulator_value = 0.1;
-    o.eps = name == "tf1" ? 0.0 : 1e-7;
-    o.eps_mode = EpsMode::inside;
-    o.zero_update_where_sum_zero = name == "optax";
-    return o;
-  }
-  if (name == "glove") {
-    o.initial_accumulator_value = 1.0;
-    o.eps = 0.0;
-    o.accumulate_after_update = true;
-    return o;
-  }
+  namespace c = adagrad_conventions;
+  if (name == "pytorch") return c::pytorch;
+  if (name == "keras") return c::keras;
+  if (name == "optax") return c::optax;
+  if (name == "tf1") return c::tf1;
+  if (name == "glove") return c::glove;
   throw UsageError("unknown AdaGrad convention '" + std::string(name) + "' (pytorch, keras, optax, tf1, glove)",
                    {"", 0, "convention"});
 }

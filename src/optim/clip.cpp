@@ -1,6 +1,5 @@
 #include "adakit/optim/clip.hpp"
 
-#include <algorithm>
 #include <cmath>
 
 #include "adakit/core/error.hpp"
@@ -22,7 +21,7 @@ double sum_of_squares(std::span<const float> x) {
 
 void clamp_values(std::span<float> x, float max_abs) {
 #pragma omp simd
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::clamp(x[i], -max_abs, max_abs);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = clip_value(x[i], max_abs);
 }
 
 void scale_values(std::span<float> x, float factor) {
@@ -50,7 +49,7 @@ double clip_gradients(std::span<Parameter* const> params, const ClipOptions& opt
       if (p->requires_grad()) clamp_values(grad_values(*p), static_cast<float>(options.max_value));
   if (options.max_norm <= 0.0) return 0.0;
   const double norm = global_grad_norm(params);
-  const double coef = options.max_norm / (norm + 1e-6);
+  const double coef = norm_clip_coefficient(options, norm);
   if (coef < 1.0)
     for (auto* p : params)
       if (p->requires_grad()) scale_values(grad_values(*p), static_cast<float>(coef));

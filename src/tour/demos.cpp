@@ -78,14 +78,15 @@ DemoResult demo_basics(const DemoOptions& o) {
   const int steps = 60;
   auto run = [&](bool reset_each_step, std::vector<double>& xs, std::vector<double>& lrs) {
     Parameter x("x", Tensor::from({1}, {5.3f}));
-    optim::Adagrad opt({&x}, optim::AdagradOptions{.lr = 1.0});
+    const optim::AdagradOptions opts{.lr = 1.0};
+    optim::Adagrad opt({&x}, opts);
     for (int t = 0; t < steps; ++t) {
       if (reset_each_step) opt.reset();  // the tutorial's bug: a new accumulator every call
       x.grad()[0] = 2.0f * x.value()[0];
       opt.step();
       const float s = opt.state(x)->buffer("sum")->data()[0];
       xs.push_back(std::abs(static_cast<double>(x.value()[0])));
-      lrs.push_back(1.0 / (std::sqrt(static_cast<double>(s)) + 1e-10));
+      lrs.push_back(optim::adagrad_effective_lr(opts, s));
     }
     return static_cast<double>(x.value()[0]);
   };
@@ -166,7 +167,7 @@ DemoResult demo_lr_adaptation(const DemoOptions& o) {
   for (int t = 1; t <= steps; ++t) {
     for (int i = 0; i < 3; ++i) g[i] = static_cast<float>(rng.normal(0.0, scale[static_cast<std::size_t>(i)]));
     optim::adagrad_step(p.span(), g.span(), s.span(), opts, t);
-    for (int i = 0; i < 3; ++i) eff[static_cast<std::size_t>(i)].push_back(opts.lr / (std::sqrt(static_cast<double>(s[i])) + opts.eps));
+    for (int i = 0; i < 3; ++i) eff[static_cast<std::size_t>(i)].push_back(optim::adagrad_effective_lr(opts, s[i]));
   }
   const auto t = steps_axis(steps);
   plot(r, o, "lr-adaptation", "effective_lr", {"lr / (sqrt(s) + eps) for gradients of scale 0.1, 1, 10 (lr 0.1)", "step",

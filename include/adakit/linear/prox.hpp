@@ -10,7 +10,8 @@
 //   prox(u, η/H) = argmin_θ  H/2 (θ − u)² + η λ1 |θ| + η λ2/2 θ²
 //                = sign(u) · max(0, |u| − λ1 η/H) / (1 + λ2 η/H)
 // (zero of the subgradient H(θ − u) + η λ2 θ + η λ1 sign θ; θ = 0 when |u| ≤ λ1 η/H).
-// With λ1 = λ2 = 0 this is AdaGrad with PyTorch's eps placement (no lr_decay), computed in double.
+// With λ1 = λ2 = 0 this is AdaGrad with PyTorch's eps placement (no lr_decay), computed in double:
+// s and H are optim/adagrad.hpp's formula (adagrad_scale with x = η gives η/H).
 //
 // sgd — proximal SGD (FOBOS: Duchi & Singer, "Efficient Online and Batch Learning using Forward
 // Backward Splitting", JMLR 10, 2009): the same step with H ≡ 1 (sgd_prox_coordinate):
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "adakit/linear/optimizer.hpp"
+#include "adakit/optim/adagrad.hpp"
 #include "adakit/optim/options.hpp"
 
 namespace adakit::linear {
@@ -64,8 +66,8 @@ inline double prox_l1_l2_repeat(double theta, std::int64_t k, double eta_over_h,
 
 // adagrad-l1, one coordinate: s += g²; H = eps + √s; θ = prox(θ − (lr/H) g, lr/H).
 inline void adagrad_l1_coordinate(float& theta, float& sum, float g, double lr, double eps, double l1, double l2) {
-  const double s = static_cast<double>(sum) + static_cast<double>(g) * static_cast<double>(g);
-  const double eta_over_h = lr / (eps + std::sqrt(s));
+  double s = sum;
+  const double eta_over_h = optim::adagrad_scale<false, false, false>(lr, static_cast<double>(g), s, eps);
   theta = static_cast<float>(prox_l1_l2(theta - eta_over_h * g, eta_over_h, l1, l2));
   sum = static_cast<float>(s);
 }

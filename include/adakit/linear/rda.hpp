@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "adakit/linear/optimizer.hpp"
+#include "adakit/optim/adagrad.hpp"
 #include "adakit/optim/options.hpp"
 
 namespace adakit::linear {
@@ -28,7 +29,7 @@ inline double rda_weight(double u, double s, std::int64_t t, double lr, double e
   const double td = static_cast<double>(t);
   const double m = std::abs(u) / td - l1;
   if (!(m > 0.0)) return 0.0;
-  return -std::copysign(lr * td * m / (eps + std::sqrt(s) + lr * l2 * td), u);
+  return -std::copysign(lr * td * m / (optim::adagrad_denominator<false>(s, eps) + lr * l2 * td), u);
 }
 
 struct AdagradRdaOptions {

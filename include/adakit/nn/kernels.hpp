@@ -90,7 +90,7 @@ void avg_pool2d_backward(const float* dy, std::int64_t planes, const Pool2dGeome
 
 // relu:    y = max(x, 0);            dx = dy where x > 0, else 0
 // tanh:    y = tanh(x);              dx = dy * (1 - y²)
-// sigmoid: y = 1 / (1 + exp(-x));    dx = dy * y * (1 - y)
+// sigmoid: y = 1 / (1 + exp(-x));    dx = dy * y * (1 - y)   (torch's float form; the losses use core/logistic.hpp)
 // Spans have equal sizes; y may alias x, dx may alias dy.
 void relu_forward(std::span<const float> x, std::span<float> y);
 void relu_backward(std::span<const float> x, std::span<const float> dy, std::span<float> dx);

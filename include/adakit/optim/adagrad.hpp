@@ -26,7 +26,12 @@
 // gradient before accumulating (θ -= η·g / sqrt(1 + Σ (η·g)²)), so it equals this preset with lr = 1
 // fed the gradient η·g, not this preset with lr = η (which gives θ -= η·g / sqrt(1 + Σ g²)); the
 // embed/ trainer follows glove.c exactly (embed/glove.hpp).
+//
+// The formula is written once, per coordinate, below (adagrad_scale, adagrad_denominator), in float
+// or double: optim's kernels (float), embed's GloVe trainer and linear's adagrad-l1 and adagrad-rda
+// (double) and the tour's effective learning rates all call it.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -37,6 +42,37 @@
 #include "adakit/optim/options.hpp"
 
 namespace adakit::optim {
+
+// ---- the formula, one coordinate, in the caller's precision T ----
+
+// The denominator d from the sum u: √u + eps (kInside false: EpsMode::outside) or √(u + eps) (true).
+template <bool kInside, class T>
+inline T adagrad_denominator(T u, T eps) {
+  if constexpr (kInside) return std::sqrt(u + eps);
+  else return std::sqrt(u) + eps;
+}
+// The same with the mode known at run time (outside hot loops).
+template <class T>
+inline T adagrad_denominator(T u, T eps, EpsMode mode) {
+  return mode == EpsMode::inside ? adagrad_denominator<true>(u, eps) : adagrad_denominator<false>(u, eps);
+}
+
+// One coordinate with gradient g: s ← s + g², and returns x / d with d from u = s + g² (or from u = s,
+// the sum before g², when kAfter: accumulate_after_update), 0 where u == 0 when kZeroWhere. x is what
+// the step divides, so each caller keeps its order of rounding:
+//   x = g     θ −= clr · (x / d)       optim's kernels (PyTorch's addcdiv)
+//   x = η g   θ −= x / d               embed's GloVe trainer (glove.c)
+//   x = lr    lr / d, the coordinate's step size   linear's adagrad-l1 (a proximal step)
+// Flags are template parameters so that loops over it stay branch-free and vectorise.
+template <bool kInside, bool kAfter, bool kZeroWhere, class T>
+inline T adagrad_scale(T x, T g, T& s, T eps) {
+  const T s_new = s + g * g;
+  const T u = kAfter ? s : s_new;
+  T r = x / adagrad_denominator<kInside>(u, eps);
+  if constexpr (kZeroWhere) r = u > T(0) ? r : T(0);
+  s = s_new;
+  return r;
+}
 
 struct AdagradOptions {
   double  lr = 1e-2, lr_decay = 0.0, weight_decay = 0.0, initial_accumulator_value = 0.0, eps = 1e-10;
@@ -63,7 +99,25 @@ void adagrad_step_rows_interleaved(std::span<float> table, std::int64_t stride, 
                                    std::int64_t dim, std::span<const std::int64_t> indices,
                                    std::span<const float> row_grads, const AdagradOptions& options, std::int64_t step);
 
-// Presets: "pytorch", "keras", "optax", "tf1", "glove". UsageError for another name.
+// The named conventions (the top of this file), as constants: a kernel may take its flags from one
+// at compile time (embed's GloVe trainer runs `glove` and `pytorch`).
+namespace adagrad_conventions {
+inline constexpr AdagradOptions pytorch{};
+inline constexpr AdagradOptions keras{
+    .initial_accumulator_value = 0.1, .eps = 1e-7, .eps_mode = EpsMode::inside};
+inline constexpr AdagradOptions optax{
+    .initial_accumulator_value = 0.1, .eps = 1e-7, .eps_mode = EpsMode::inside, .zero_update_where_sum_zero = true};
+inline constexpr AdagradOptions tf1{.initial_accumulator_value = 0.1, .eps = 0.0, .eps_mode = EpsMode::inside};
+inline constexpr AdagradOptions glove{.initial_accumulator_value = 1.0, .eps = 0.0, .accumulate_after_update = true};
+}  // namespace adagrad_conventions
+
+// A coordinate's effective learning rate lr / d for the sum s, eps placed as options.eps_mode says,
+// in double (lr_decay not applied): what the tour plots.
+inline double adagrad_effective_lr(const AdagradOptions& options, double sum) {
+  return options.lr / adagrad_denominator(sum, options.eps, options.eps_mode);
+}
+
+// Presets by name: "pytorch", "keras", "optax", "tf1", "glove". UsageError for another name.
 AdagradOptions adagrad_convention(std::string_view name);
 std::span<const std::string_view> adagrad_convention_names();
 
