@@ -264,7 +264,7 @@ GloveResult train_glove(GloveModel& model, std::span<const CooccurRecord> record
       report = [&, it](std::int64_t done, double cost) {
         const double fraction = static_cast<double>(done) / static_cast<double>(first_len);
         callbacks.batch_end({it, options.iterations,
-                             std::clamp<std::int64_t>(std::llround(fraction * kProgressBatches), 0, kProgressBatches),
+                             std::clamp<std::int64_t>(std::llround(fraction * static_cast<double>(kProgressBatches)), 0, kProgressBatches),
                              kProgressBatches, cost / static_cast<double>(done),
                              std::chrono::duration<double>(clock::now() - t0).count()});
       };
