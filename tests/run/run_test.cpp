@@ -83,7 +83,9 @@ TEST(RunSchedule, BatchesToTheNextCheckpointAlsoFromAResumedPosition) {
     e = (d - 1) / 4 + 1;
     b = d - (e - 1) * 4;
     stops.push_back(d);
-    if (d < 12) EXPECT_TRUE(s.after_batch(e, b)) << d;
+    if (d < 12) {
+      EXPECT_TRUE(s.after_batch(e, b)) << d;
+    }
   }
   EXPECT_EQ(stops, (std::vector<std::int64_t>{10, 12}));
 }

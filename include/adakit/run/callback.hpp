@@ -51,8 +51,8 @@ class Callbacks {
   template <class F>
     requires(std::invocable<F&, const EpochReport&> && !std::convertible_to<const F&, std::span<Callback* const>>)
   Callbacks(F on_epoch) {
-    if constexpr (std::is_constructible_v<bool, const F&>)
-      if (!static_cast<bool>(on_epoch)) return;  // an empty std::function: no callback
+    if constexpr (std::is_constructible_v<bool, const F&> && !std::is_convertible_v<const F&, bool>)
+      if (!static_cast<bool>(on_epoch)) return;  // an empty std::function (explicit bool): no callback
     if constexpr (std::is_void_v<std::invoke_result_t<F&, const EpochReport&>>)
       on_epoch_ = [f = std::move(on_epoch)](const EpochReport& r) mutable {
         f(r);
