@@ -16,6 +16,7 @@
 #include <functional>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "adakit/run/report.hpp"
@@ -39,6 +40,26 @@ enum class StatePoint { batch_end, epoch_end, train_end };
 template <class State>
 struct StateCallback : Callback {
   virtual void on_state(const State& /*state*/, StatePoint /*point*/) {}
+};
+
+// A Callback C as a StateCallback<State>, for the loops that take those (train::fit): it holds its own
+// C and forwards the four hooks to it (on_state does nothing). train::ProgressPrinter is
+// WithState<train::FitState, run::ProgressPrinter>.
+template <class State, std::derived_from<Callback> C>
+class WithState final : public StateCallback<State> {
+ public:
+  template <class... Args>
+  explicit WithState(Args&&... args) : inner_(std::forward<Args>(args)...) {}
+  void on_train_begin(std::int64_t epochs, std::int64_t batches_per_epoch) override {
+    inner_.on_train_begin(epochs, batches_per_epoch);
+  }
+  void on_batch_end(const BatchReport& r) override { inner_.on_batch_end(r); }
+  bool on_epoch_end(const EpochReport& r) override { return inner_.on_epoch_end(r); }
+  void on_train_end() override { inner_.on_train_end(); }
+  C& inner() noexcept { return inner_; }
+
+ private:
+  C inner_;
 };
 
 // The callbacks a loop calls, in order, and the one function of the shorthand (called last).
