@@ -161,32 +161,45 @@ TEST(RunCallbacks, EveryCallbackHearsTheEpochAndAnyStops) {
   EXPECT_TRUE(run::Callbacks(std::function<bool(const run::EpochReport&)>()).empty());
 }
 
+TEST(RunCallbacks, WithStateForwardsTheHooksToTheCallbackItHolds) {
+  run::WithState<int, StopAt> w(3);  // a StateCallback<int> holding StopAt(3)
+  run::StateCallback<int>& cb = w;
+  cb.on_train_begin(7, 9);
+  cb.on_batch_end({1, 7, 1, 9, 0.5, 0.0});
+  run::EpochReport r;
+  r.epoch = 2;
+  EXPECT_FALSE(cb.on_epoch_end(r));
+  r.epoch = 3;
+  EXPECT_TRUE(cb.on_epoch_end(r));
+  cb.on_state(5, StatePoint::batch_end);
+  cb.on_train_end();
+  EXPECT_EQ(w.inner().begun_epochs, 7);
+  EXPECT_EQ(w.inner().begun_batches, 9);
+  EXPECT_EQ(w.inner().batches, 1);
+  EXPECT_EQ(w.inner().seen.size(), 2u);
+  EXPECT_EQ(w.inner().ended, 1);
+}
+
 TEST(RunCallbacks, StopEndsTrainFitAfterThatEpoch) {
   auto loaded = data::load_data({"iris-binary", {}, {}});
   auto model = nn::mlp(4, {3}, 1, "tanh", "", 1);
   optim::Adagrad opt(model.parameters(), {.lr = 0.01});
-  struct Stop : train::Callback {  // run::StateCallback<train::FitState>: the same hooks
-    StopAt inner{2};
-    void on_train_begin(std::int64_t e, std::int64_t b) override { inner.on_train_begin(e, b); }
-    void on_batch_end(const run::BatchReport& r) override { inner.on_batch_end(r); }
-    bool on_epoch_end(const run::EpochReport& r) override { return inner.on_epoch_end(r); }
-    void on_train_end() override { inner.on_train_end(); }
-  } stop;
+  run::WithState<train::FitState, StopAt> stop(2);  // a train::Callback
   std::vector<train::Callback*> cbs{&stop};
   const std::int64_t n = loaded.train.size();
   const auto r = train::fit(model, opt, loaded.train, nullptr, train::Objective::binary_logistic,
                             {.epochs = 6, .batch_size = 32, .seed = 1}, cbs);
   EXPECT_EQ(r.epochs_run, 2);
   ASSERT_EQ(r.history.size(), 2u);
-  EXPECT_EQ(stop.inner.seen.size(), 2u);
-  EXPECT_EQ(stop.inner.begun_epochs, 6);
-  EXPECT_EQ(stop.inner.begun_batches, run::batches_for(n, 32));
-  EXPECT_EQ(stop.inner.batches, 2 * run::batches_for(n, 32));
-  EXPECT_EQ(stop.inner.ended, 1);
-  EXPECT_EQ(stop.inner.seen[1].epoch, 2);
-  EXPECT_EQ(stop.inner.seen[1].epochs, 6);
-  EXPECT_EQ(stop.inner.seen[1].train.samples, n);
-  EXPECT_EQ(stop.inner.seen[1].steps, 0);  // the dense loop leaves the linear fields alone
+  EXPECT_EQ(stop.inner().seen.size(), 2u);
+  EXPECT_EQ(stop.inner().begun_epochs, 6);
+  EXPECT_EQ(stop.inner().begun_batches, run::batches_for(n, 32));
+  EXPECT_EQ(stop.inner().batches, 2 * run::batches_for(n, 32));
+  EXPECT_EQ(stop.inner().ended, 1);
+  EXPECT_EQ(stop.inner().seen[1].epoch, 2);
+  EXPECT_EQ(stop.inner().seen[1].epochs, 6);
+  EXPECT_EQ(stop.inner().seen[1].train.samples, n);
+  EXPECT_EQ(stop.inner().seen[1].steps, 0);  // the dense loop leaves the linear fields alone
 }
 
 data::SparseDataset small_sparse() {
