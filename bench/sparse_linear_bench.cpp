@@ -207,7 +207,7 @@ double reference_pass_interleaved(const data::CsrMatrix& x, std::vector<float>& 
   return seconds(t0, Clock::now());
 }
 
-int run(const Args& a) {
+int run_bench(const Args& a) {
   set_num_threads(a.threads);
   const auto t_load = Clock::now();
   const data::SparseDataset d = read_dataset(a.data);
@@ -336,5 +336,5 @@ int run(const Args& a) {
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
-  return adakit::bench::run_tool("adakit-sparse-linear-bench", [&] { return run(a); });
+  return adakit::bench::run_tool("adakit-sparse-linear-bench", [&] { return run_bench(a); });
 }

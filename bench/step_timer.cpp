@@ -229,7 +229,7 @@ void reference_loop(float* p, const float* g, float* s, std::int64_t n) {
   });
 }
 
-int run(const Args& a) {
+int run_bench(const Args& a) {
   const auto [name, options] = optim::parse_optimizer_spec(a.options.empty() ? a.optimizer : a.optimizer + ":" + a.options);
   std::vector<Timing> timings;
   std::int64_t elements = 0;
@@ -379,5 +379,5 @@ int run(const Args& a) {
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
-  return adakit::bench::run_tool("adakit-step-timer", [&] { return run(a); });
+  return adakit::bench::run_tool("adakit-step-timer", [&] { return run_bench(a); });
 }

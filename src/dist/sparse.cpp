@@ -530,7 +530,7 @@ void SparseFitOptions::validate() const {
 }
 
 SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataView& train, const SparseFitOptions& options,
-                           SparsePosition position, const std::function<void(const linear::EpochReport&)>& on_epoch) {
+                           SparsePosition position, const run::Callbacks& callbacks) {
   options.validate();
   Comm& comm = trainer.comm();
   const std::int64_t n = train.size();
@@ -567,10 +567,10 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
       else r.train.mse = sums[2] / sums[3];
     }
     result.history.push_back(r);
-    if (on_epoch) on_epoch(r);
+    result.stopped = callbacks.epoch_end(r);
     total = {};
   };
-  while (options.max_steps < 0 || result.steps < options.max_steps) {
+  while (!result.stopped && (options.max_steps < 0 || result.steps < options.max_steps)) {
     if (position.epoch == 0 || position.next >= n) {
       if (position.epoch >= options.epochs) break;
       order.next_epoch();

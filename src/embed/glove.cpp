@@ -150,6 +150,8 @@ struct Prepared {
 };
 
 constexpr std::int64_t kPrefetchAhead = 4;
+// Progress within an iteration, for run::Callback::on_batch_end: thousandths of the first thread's slice.
+constexpr std::int64_t kProgressBatches = 1000;
 
 struct Slice {
   double cost = 0.0;
@@ -209,7 +211,7 @@ double glove_step(std::span<double> w, std::span<double> c, std::span<double> gw
 }
 
 GloveResult train_glove(GloveModel& model, std::span<const CooccurRecord> records, const GloveOptions& options,
-                        const GloveCallbacks& callbacks) {
+                        const run::Callbacks& callbacks) {
   options.validate();
   if (model.dim != options.vector_size)
     throw UsageError("the model's vectors have " + std::to_string(model.dim) + " dimensions, the options say " +
@@ -244,6 +246,7 @@ GloveResult train_glove(GloveModel& model, std::span<const CooccurRecord> record
   result.threads = T;
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
+  callbacks.train_begin(options.iterations, kProgressBatches);
   for (std::int32_t it = 1; it <= options.iterations; ++it) {
     const auto ti = clock::now();
     if (options.shuffle == ShuffleMode::epoch) shuffle();
@@ -252,11 +255,13 @@ GloveResult train_glove(GloveModel& model, std::span<const CooccurRecord> record
     const std::int64_t share = n / T;
     const std::int64_t first_len = T == 1 ? n : share;
     std::function<void(std::int64_t, double)> report;
-    if (callbacks.on_progress)
+    if (!callbacks.empty())
       report = [&, it](std::int64_t done, double cost) {
-        callbacks.on_progress({it, options.iterations, static_cast<double>(done) / static_cast<double>(first_len),
-                               cost / static_cast<double>(done),
-                               std::chrono::duration<double>(clock::now() - t0).count()});
+        const double fraction = static_cast<double>(done) / static_cast<double>(first_len);
+        callbacks.batch_end({it, options.iterations,
+                             std::clamp<std::int64_t>(std::llround(fraction * static_cast<double>(kProgressBatches)), 0, kProgressBatches),
+                             kProgressBatches, cost / static_cast<double>(done),
+                             std::chrono::duration<double>(clock::now() - t0).count()});
       };
     auto work = [&](int t) {
       const std::int64_t begin = share * t;
@@ -285,9 +290,18 @@ GloveResult train_glove(GloveModel& model, std::span<const CooccurRecord> record
     rec.cost /= static_cast<double>(n);
     rec.seconds = std::chrono::duration<double>(clock::now() - ti).count();
     result.history.push_back(rec);
-    if (callbacks.on_iteration && callbacks.on_iteration(rec)) break;
+    run::EpochReport r;
+    r.epoch = it;
+    r.epochs = options.iterations;
+    r.train.loss = rec.cost;
+    r.train.samples = n;
+    r.epoch_seconds = rec.seconds;
+    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    r.skipped_steps = rec.skipped;
+    if (callbacks.epoch_end(r)) break;
   }
   result.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  callbacks.train_end();
   return result;
 }
 

@@ -10,6 +10,8 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/optim/options.hpp"
+#include "adakit/run/json.hpp"
+#include "adakit/run/schedule.hpp"
 
 namespace adakit::io {
 namespace {
@@ -101,59 +103,59 @@ class Fields {
   std::string source_;
 };
 
-json metrics_json(const train::Metrics& m) {
-  return {{"loss", optim::format_double(m.loss)},
-          {"accuracy", optim::format_double(m.accuracy)},
-          {"mse", optim::format_double(m.mse)},
-          {"samples", m.samples}};
-}
-
-json history_json(const std::vector<train::EpochReport>& history) {
-  json a = json::array();
-  for (const auto& e : history)
-    a.push_back({{"epoch", e.epoch},
-                 {"epochs", e.epochs},
-                 {"train", metrics_json(e.train)},
-                 {"validation", metrics_json(e.validation)},
-                 {"epoch_seconds", optim::format_double(e.epoch_seconds)},
-                 {"seconds", optim::format_double(e.seconds)},
-                 {"skipped_steps", e.skipped_steps}});
-  return a;
-}
-
-std::vector<train::EpochReport> parse_history(const Fields& f, const std::string& key) {
-  json a;
-  try {
-    a = json::parse(f.text(key));
-  } catch (const json::exception& e) {
-    f.fail(key, std::string("expected a JSON array of epoch reports: ") + e.what());
+// A JSON entry of a checkpoint ("train.history", "train.partial"), read with errors naming the key;
+// `where` prefixes the messages ("epoch report 2: ").
+class JsonEntry {
+ public:
+  JsonEntry(const Fields& f, std::string key) : f_(f), key_(std::move(key)) {}
+  json parse(const std::string& what) const {
+    try {
+      return json::parse(f_.text(key_));
+    } catch (const json::exception& e) {
+      f_.fail(key_, "expected " + what + ": " + e.what());
+    }
   }
+  void set_where(std::string where) { where_ = std::move(where); }
+  std::int64_t integer(const json& o, const char* k) const {
+    if (!o.is_object() || !o.contains(k) || !o.at(k).is_number_integer())
+      f_.fail(key_, where_ + "expected an integer '" + k + "'");
+    return o.at(k).get<std::int64_t>();
+  }
+  double real(const json& o, const char* k) const {
+    if (!o.is_object() || !o.contains(k) || !o.at(k).is_string())
+      f_.fail(key_, where_ + "expected a number text '" + k + "'");
+    return f_.parse_real(key_, o.at(k).get<std::string>());
+  }
+  // run::metrics_json's object.
+  run::Metrics metrics(const json& o) const {
+    return {real(o, "loss"), real(o, "accuracy"), real(o, "mse"), integer(o, "samples")};
+  }
+  run::Metrics metrics(const json& o, const char* k) const {
+    if (!o.contains(k)) f_.fail(key_, where_ + "no '" + k + "'");
+    return metrics(o.at(k));
+  }
+
+ private:
+  const Fields& f_;
+  std::string key_, where_;
+};
+
+// run::history_json(..., run::kDenseEpochFields), read back.
+std::vector<train::EpochReport> parse_history(const Fields& f, const std::string& key) {
+  JsonEntry j(f, key);
+  const json a = j.parse("a JSON array of epoch reports");
   if (!a.is_array()) f.fail(key, "expected a JSON array of epoch reports");
   std::vector<train::EpochReport> out;
-  const auto integer = [&](const json& o, const char* k) -> std::int64_t {
-    if (!o.is_object() || !o.contains(k) || !o.at(k).is_number_integer())
-      f.fail(key, std::string("epoch report ") + std::to_string(out.size() + 1) + ": expected an integer '" + k + "'");
-    return o.at(k).get<std::int64_t>();
-  };
-  const auto real = [&](const json& o, const char* k) -> double {
-    if (!o.is_object() || !o.contains(k) || !o.at(k).is_string())
-      f.fail(key, std::string("epoch report ") + std::to_string(out.size() + 1) + ": expected a number text '" + k + "'");
-    return f.parse_real(key, o.at(k).get<std::string>());
-  };
-  const auto metrics = [&](const json& o, const char* k) {
-    if (!o.contains(k)) f.fail(key, std::string("epoch report ") + std::to_string(out.size() + 1) + ": no '" + k + "'");
-    const json& m = o.at(k);
-    return train::Metrics{real(m, "loss"), real(m, "accuracy"), real(m, "mse"), integer(m, "samples")};
-  };
   for (const auto& e : a) {
+    j.set_where("epoch report " + std::to_string(out.size() + 1) + ": ");
     train::EpochReport r{};
-    r.epoch = integer(e, "epoch");
-    r.epochs = integer(e, "epochs");
-    r.train = metrics(e, "train");
-    r.validation = metrics(e, "validation");
-    r.epoch_seconds = real(e, "epoch_seconds");
-    r.seconds = real(e, "seconds");
-    r.skipped_steps = integer(e, "skipped_steps");
+    r.epoch = j.integer(e, "epoch");
+    r.epochs = j.integer(e, "epochs");
+    r.train = j.metrics(e, "train");
+    r.validation = j.metrics(e, "validation");
+    r.epoch_seconds = j.real(e, "epoch_seconds");
+    r.seconds = j.real(e, "seconds");
+    r.skipped_steps = j.integer(e, "skipped_steps");
     out.push_back(r);
   }
   return out;
@@ -206,7 +208,7 @@ void save_checkpoint(const std::filesystem::path& path, nn::Sequential& model, c
   put_int("stopped_early", st.result.stopped_early ? 1 : 0);
   put_real("seconds", st.result.seconds);
   put_int("skipped_steps", st.result.skipped_steps);
-  f.metadata["train.history"] = history_json(st.result.history).dump();
+  f.metadata["train.history"] = run::history_json(st.result.history, run::kDenseEpochFields).dump();
   write_safetensors(path, f);
 }
 
@@ -343,13 +345,7 @@ CheckpointWriter::CheckpointWriter(std::filesystem::path path, nn::Sequential& m
 }
 
 bool checkpoint_due(const train::FitState& st, train::StatePoint point, std::int64_t every_batches) {
-  switch (point) {
-    case train::StatePoint::batch_end:
-      return every_batches > 0 && ((st.epoch - 1) * st.batches_per_epoch + st.batch) % every_batches == 0;
-    case train::StatePoint::epoch_end: return every_batches == 0;
-    case train::StatePoint::train_end: return true;
-  }
-  return false;
+  return run::CheckpointSchedule(every_batches, st.batches_per_epoch).due(point, st.epoch, st.batch);
 }
 
 void CheckpointWriter::on_state(const train::FitState& st, train::StatePoint point) {
@@ -363,46 +359,6 @@ void CheckpointWriter::on_state(const train::FitState& st, train::StatePoint poi
 // ---- sparse linear runs ----
 
 namespace adakit::io {
-namespace {
-
-json linear_metrics_json(const linear::Metrics& m) {
-  return {{"loss", optim::format_double(m.loss)},
-          {"accuracy", optim::format_double(m.accuracy)},
-          {"mse", optim::format_double(m.mse)},
-          {"samples", m.samples}};
-}
-
-// The JSON entries of a linear checkpoint ("train.partial", "train.history"), with errors naming the key.
-class LinearJson {
- public:
-  LinearJson(const Fields& f, std::string key) : f_(f), key_(std::move(key)) {}
-  json parse(const std::string& what) const {
-    try {
-      return json::parse(f_.text(key_));
-    } catch (const json::exception& e) {
-      f_.fail(key_, "expected " + what + ": " + e.what());
-    }
-  }
-  std::int64_t integer(const json& o, const char* k) const {
-    if (!o.is_object() || !o.contains(k) || !o.at(k).is_number_integer())
-      f_.fail(key_, std::string("expected an integer '") + k + "'");
-    return o.at(k).get<std::int64_t>();
-  }
-  double real(const json& o, const char* k) const {
-    if (!o.is_object() || !o.contains(k) || !o.at(k).is_string())
-      f_.fail(key_, std::string("expected a number text '") + k + "'");
-    return f_.parse_real(key_, o.at(k).get<std::string>());
-  }
-  linear::Metrics metrics(const json& o) const {
-    return {real(o, "loss"), real(o, "accuracy"), real(o, "mse"), integer(o, "samples")};
-  }
-
- private:
-  const Fields& f_;
-  std::string key_;
-};
-
-}  // namespace
 
 void save_linear_checkpoint(const std::filesystem::path& path, const linear::LinearModel& model,
                             std::string_view optimizer, const optim::OptionMap& options,
@@ -431,14 +387,7 @@ void save_linear_checkpoint(const std::filesystem::path& path, const linear::Lin
                                      {"squared_error_sum", optim::format_double(fit.partial.squared_error_sum)},
                                      {"count", fit.partial.count}}
                                     .dump();
-  json history = json::array();
-  for (const auto& e : fit.history)
-    history.push_back({{"epoch", e.epoch},
-                       {"epochs", e.epochs},
-                       {"train", linear_metrics_json(e.train)},
-                       {"steps", e.steps},
-                       {"seconds", optim::format_double(e.seconds)}});
-  f.metadata["train.history"] = history.dump();
+  f.metadata["train.history"] = run::history_json(fit.history, run::kLinearEpochFields).dump();
   f.metadata["train.seconds"] = optim::format_double(fit.seconds);
   write_safetensors(path, f);
 }
@@ -490,18 +439,23 @@ LinearCheckpoint parse_linear_checkpoint(TensorFile file, const std::string& sou
   if (c.fit.epoch < 0 || c.fit.next < 0) f.fail("train.epoch", "negative position");
   if (c.batch_size < 1) f.fail("train.batch_size", "expected a batch size >= 1, got " + std::to_string(c.batch_size));
   if (has("train.partial")) {
-    const LinearJson j(f, "train.partial");
+    const JsonEntry j(f, "train.partial");
     const json p = j.parse("the epoch's sums as a JSON object");
     c.fit.partial = {j.real(p, "loss_sum"), j.integer(p, "correct"), j.real(p, "squared_error_sum"), j.integer(p, "count")};
   }
   if (has("train.history")) {
-    const LinearJson j(f, "train.history");
+    const JsonEntry j(f, "train.history");
     const json a = j.parse("a JSON array of epoch reports");
     if (!a.is_array()) f.fail("train.history", "expected a JSON array of epoch reports");
     for (const auto& e : a) {
       if (!e.is_object() || !e.contains("train")) f.fail("train.history", "an epoch report without 'train'");
-      c.fit.history.push_back({j.integer(e, "epoch"), j.integer(e, "epochs"), j.metrics(e.at("train")), j.integer(e, "steps"),
-                               j.real(e, "seconds")});
+      run::EpochReport r;
+      r.epoch = j.integer(e, "epoch");
+      r.epochs = j.integer(e, "epochs");
+      r.train = j.metrics(e.at("train"));
+      r.steps = j.integer(e, "steps");
+      r.seconds = j.real(e, "seconds");
+      c.fit.history.push_back(r);
     }
   }
   if (has("train.seconds")) c.fit.seconds = f.real("train.seconds");

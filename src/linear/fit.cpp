@@ -8,6 +8,7 @@
 #include "adakit/core/error.hpp"
 #include "adakit/core/logistic.hpp"
 #include "adakit/core/rng.hpp"
+#include "adakit/run/schedule.hpp"
 
 namespace adakit::linear {
 namespace {
@@ -125,14 +126,14 @@ void check_resume(const FitState& st, std::int64_t n, std::int64_t batch_size, s
 }  // namespace
 
 FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
-              const FitOptions& options, const std::function<bool(const EpochReport&)>& on_epoch,
-              const FitCheckpoints& checkpoints) {
+              const FitOptions& options, const run::Callbacks& callbacks, const FitCheckpoints& checkpoints) {
   options.validate();
   check_data(model, train);
   if (checkpoints.every < 0)
     throw UsageError("fit: the checkpoint interval must be >= 0 batches, got " + std::to_string(checkpoints.every),
                      {"", 0, "checkpoint_every"});
   const std::int64_t n = train.size(), bs = options.batch_size;
+  const run::CheckpointSchedule schedule(checkpoints.every, run::batches_for(n, bs));
   FitState st;
   if (checkpoints.resume != nullptr) {
     check_resume(*checkpoints.resume, n, bs, options.epochs);
@@ -144,7 +145,6 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   auto elapsed = [&] { return before + seconds_since(t0); };
   EpochOrder order(n, options.seed, options.shuffle);
   for (std::int64_t e = 0; e < st.epoch; ++e) order.next_epoch();
-  const std::int64_t per_epoch = (n + bs - 1) / bs;
   auto save = [&] {
     st.seconds = elapsed();
     checkpoints.save(st);
@@ -155,6 +155,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   auto batch_rows = [&](std::int64_t b) {
     return order.rows().subspan(sz(std::min(b, n)), sz(std::clamp(n - b, std::int64_t{0}, bs)));
   };
+  callbacks.train_begin(options.epochs, schedule.batches_per_epoch());
   while (true) {
     if (st.epoch == 0 || st.next >= n) {
       if (st.epoch >= options.epochs) break;
@@ -181,21 +182,27 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
     const bool epoch_end = st.next >= n;
     bool stop = false;
     if (epoch_end) {
-      EpochReport report{st.epoch, options.epochs, to_metrics(model, st.partial), optimizer.steps(), elapsed()};
+      EpochReport report;
+      report.epoch = st.epoch;
+      report.epochs = options.epochs;
+      report.train = to_metrics(model, st.partial);
+      report.steps = optimizer.steps();
+      report.seconds = elapsed();
+      report.epoch_seconds = report.seconds - (st.history.empty() ? 0.0 : st.history.back().seconds);
       st.history.push_back(report);
-      if (on_epoch) {
+      if (!callbacks.empty()) {
         optimizer.sync(model);
-        stop = on_epoch(report);
+        stop = callbacks.epoch_end(report);
         result.stopped_early = stop && st.epoch < options.epochs;
       }
     }
     if (stop || (epoch_end && st.epoch >= options.epochs)) break;  // saved below, after the last sync
-    const bool due = checkpoints.every > 0 ? ((st.epoch - 1) * per_epoch + (st.next + bs - 1) / bs) % checkpoints.every == 0
-                                           : epoch_end;
+    const bool due = schedule.after_batch(st.epoch, run::batches_for(st.next, bs)) || (epoch_end && schedule.at_epoch_end());
     if (checkpoints.save && due) save();
   }
   optimizer.sync(model);
   if (checkpoints.save) save();
+  callbacks.train_end();
   result.history = st.history;
   result.steps = optimizer.steps();
   result.seconds = elapsed();

@@ -190,29 +190,9 @@ TrainRun run_training(const Vocabulary& vocab, const std::vector<CooccurRecord>&
     run.model = init_glove(vocab.size(), o);
   }
   train::ProgressPrinter printer(stderr);
-  GloveCallbacks cb;
-  double elapsed = 0;  // outlives the callbacks, which train_glove calls below
-  if (out.talk()) {
-    printer.on_train_begin(o.iterations, 1000);
-    cb.on_progress = [&](const GloveProgress& p) {
-      printer.on_batch_end({p.iteration, p.iterations, std::clamp<std::int64_t>(std::llround(p.fraction * 1000), 0, 1000),
-                            1000, p.running_cost, p.seconds});
-    };
-    cb.on_iteration = [&, iterations = o.iterations](const GloveIteration& it) {
-      elapsed += it.seconds;
-      train::EpochReport r{};
-      r.epoch = it.iteration;
-      r.epochs = iterations;
-      r.train.loss = it.cost;
-      r.epoch_seconds = it.seconds;
-      r.seconds = elapsed;
-      r.skipped_steps = it.skipped;
-      printer.on_epoch_end(r);
-      return false;
-    };
-  }
-  run.result = train_glove(run.model, records, o, cb);
-  if (out.talk()) printer.on_train_end();
+  std::vector<adakit::run::Callback*> callbacks;
+  if (out.talk()) callbacks.push_back(&printer);
+  run.result = train_glove(run.model, records, o, callbacks);
   return run;
 }
 

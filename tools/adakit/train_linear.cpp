@@ -26,6 +26,7 @@
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/registry.hpp"
 #include "adakit/optim/registry.hpp"
+#include "adakit/run/schedule.hpp"
 #include "adakit/train/progress.hpp"
 #if ADAKIT_HAS_MPI
 #include <chrono>
@@ -204,28 +205,24 @@ std::optional<linear::FitResult> fit_over_mpi(linear::LinearModel& model, linear
     std::copy(state->model.bias().begin(), state->model.bias().end(), model.bias().begin());
     opt.load_state(model, dist::to_optimizer_state(*state));
   };
-  const std::int64_t n = train.size(), bs = fo.batch_size, per_epoch = (n + bs - 1) / bs;
+  const std::int64_t n = train.size(), bs = fo.batch_size;
+  const run::CheckpointSchedule schedule(checkpoints.every, run::batches_for(n, bs));
   std::int64_t steps = 0;
   while (true) {
     // Up to the next checkpoint: every `every` batches of the run, or the end of the epoch.
-    std::int64_t chunk = -1;
-    if (checkpoints.save) {
-      const std::int64_t done = pos.epoch == 0 ? 0 : (pos.epoch - 1) * per_epoch + (pos.next + bs - 1) / bs;
-      chunk = checkpoints.every > 0                    ? checkpoints.every - done % checkpoints.every
-              : pos.epoch == 0 || pos.next >= n ? per_epoch
-                                                       : (n - pos.next + bs - 1) / bs;
-    }
+    const std::int64_t chunk = checkpoints.save ? schedule.batches_to_next(pos.epoch, run::batches_for(pos.next, bs)) : -1;
     const auto run = dist::sparse_fit(trainer, train,
                                       {.epochs = fo.epochs, .batch_size = bs, .seed = fo.seed, .max_steps = chunk}, pos,
                                       [&](const linear::EpochReport& e) {
                                         auto r = e;
                                         r.seconds = seconds();
+                                        r.epoch_seconds = r.seconds - (history.empty() ? 0.0 : history.back().seconds);
                                         history.push_back(r);
                                         if (root) on_epoch(r);
                                       });
     pos = run.position;
     steps += run.steps;
-    const bool finished = run.steps == 0 || (pos.epoch >= fo.epochs && pos.next >= n);
+    const bool finished = run.steps == 0 || run.stopped || (pos.epoch >= fo.epochs && pos.next >= n);
     if (checkpoints.save) {
       gather();
       if (root) checkpoints.save({pos.epoch, pos.next, pos.partial, history, seconds()});
@@ -402,15 +399,7 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
     progress.on_train_begin(f.epochs, (train.size() + f.batch_size - 1) / f.batch_size);
   }
   auto on_epoch = [&](const linear::EpochReport& e) {
-    if (talk) {
-      train::EpochReport r{};
-      r.epoch = e.epoch;
-      r.epochs = e.epochs;
-      r.train = {e.train.loss, e.train.accuracy, e.train.mse, e.train.samples};
-      r.seconds = e.seconds;
-      r.epoch_seconds = e.seconds;
-      progress.on_epoch_end(r);
-    }
+    if (talk) progress.on_epoch_end(e);
     return false;
   };
 #if ADAKIT_HAS_MPI

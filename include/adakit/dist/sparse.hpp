@@ -60,6 +60,7 @@
 #include "adakit/linear/model.hpp"
 #include "adakit/linear/optimizer.hpp"
 #include "adakit/optim/adagrad.hpp"
+#include "adakit/run/callback.hpp"
 
 namespace adakit::dist {
 
@@ -207,13 +208,16 @@ struct SparseFitResult {
   std::vector<linear::EpochReport> history;
   std::int64_t steps = 0;                    // steps of this call
   SparsePosition position;                   // where to resume
+  bool stopped = false;                      // a callback's on_epoch_end asked to stop
 };
 
 // linear::fit's loop, distributed: from `position` (a resumed run replays the shuffles of the epochs
-// already started, O(rows · epochs)), step by step to the end of the last epoch or max_steps. Collective.
+// already started, O(rows · epochs)), step by step to the end of the last epoch or max_steps, or the end
+// of an epoch whose on_epoch_end returned true (run/callback.hpp; every rank calls its callbacks with
+// the same report, and must answer alike; a run may take several calls, so sparse_fit calls only
+// on_epoch_end). Collective.
 SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataView& train, const SparseFitOptions& options,
-                           SparsePosition position = {},
-                           const std::function<void(const linear::EpochReport&)>& on_epoch = {});
+                           SparsePosition position = {}, const run::Callbacks& callbacks = {});
 
 // ---- checkpoints (not collective: call on the rank that holds the state) ----
 

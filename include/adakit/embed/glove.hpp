@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "adakit/embed/cooccur.hpp"
+#include "adakit/run/callback.hpp"
 
 namespace adakit::embed {
 
@@ -113,18 +114,6 @@ struct GloveIteration {
   std::int64_t skipped = 0;    // records skipped for a non-finite diff
 };
 
-struct GloveProgress {
-  std::int32_t iteration, iterations;
-  double fraction;      // of this iteration (measured on the first thread's slice)
-  double running_cost;  // mean cost so far on that slice
-  double seconds;       // since training started
-};
-
-struct GloveCallbacks {
-  std::function<void(const GloveProgress&)> on_progress;        // from one worker, a few times a second at most
-  std::function<bool(const GloveIteration&)> on_iteration;      // after each iteration; true stops training
-};
-
 struct GloveResult {
   std::vector<GloveIteration> history;
   double seconds = 0.0;  // training only (no loading, no saving)
@@ -132,8 +121,13 @@ struct GloveResult {
 };
 
 // Trains `model` on the records (ids 1..model.vocab_size; UsageError otherwise). The records are
-// copied once into the trainer's form (ids, log X, f(X)) before the clock starts.
+// copied once into the trainer's form (ids, log X, f(X)) before the clock starts. `callbacks`
+// (run/callback.hpp) hear, as an epoch per iteration: on_train_begin(iterations, 1000); on_batch_end
+// a few times a second at most, from the first worker thread, with batch = thousandths of that
+// thread's slice done and loss = its running mean cost; on_epoch_end after each iteration with
+// train.loss = the cost, train.samples = the records, epoch_seconds = the iteration's wall time,
+// skipped_steps = the records skipped (true stops training); on_train_end.
 GloveResult train_glove(GloveModel& model, std::span<const CooccurRecord> records, const GloveOptions& options,
-                        const GloveCallbacks& callbacks = {});
+                        const run::Callbacks& callbacks = {});
 
 }  // namespace adakit::embed

@@ -70,9 +70,10 @@ Checkpoint parse_checkpoint(const TensorFile& file, const std::string& source);
 train::FitState restore_checkpoint(const Checkpoint& checkpoint, nn::Sequential& model, optim::Optimizer& optimizer,
                                    const std::string& source = "");
 
-// The checkpoint schedule of CheckpointWriter (and of dist's gathering writer): true at the end of
-// every `every_batches`-th batch of the run (counted over epochs, skipped batches included), at each
-// epoch's end when every_batches is 0, and always at the end of training.
+// The checkpoint schedule of CheckpointWriter (and of dist's gathering writer): run::CheckpointSchedule
+// at the state's position — true at the end of every `every_batches`-th batch of the run (counted over
+// epochs, skipped batches included), at each epoch's end when every_batches is 0, and always at the end
+// of training.
 bool checkpoint_due(const train::FitState& st, train::StatePoint point, std::int64_t every_batches);
 
 // A train::Callback that saves a checkpoint every `every_batches` batches, counted over the whole run

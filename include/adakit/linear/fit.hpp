@@ -9,7 +9,7 @@
 // continuing one stream), batch by batch (the last batch may be smaller): prepare, gradient (mean
 // over the batch), step. Per-epoch metrics are PROGRESSIVE: each batch's loss and accuracy measured
 // before its own step, averaged over the epoch's rows (as McMahan et al. 2013 report) — so an epoch
-// costs O(its nonzeros), never O(dim). fit() calls optimizer.sync(model) before each on_epoch call
+// costs O(its nonzeros), never O(dim). fit() calls optimizer.sync(model) before each epoch's callbacks
 // and before returning, so the model is ready to predict and save.
 #pragma once
 #include <cstdint>
@@ -23,6 +23,8 @@
 #include "adakit/data/sparse.hpp"
 #include "adakit/linear/model.hpp"
 #include "adakit/linear/optimizer.hpp"
+#include "adakit/run/callback.hpp"
+#include "adakit/run/report.hpp"
 
 namespace adakit::linear {
 
@@ -34,20 +36,13 @@ struct FitOptions {
   void validate() const;  // UsageError naming the field: epochs >= 0, batch_size >= 1
 };
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-struct Metrics {
-  double loss = kNaN;      // mean loss
-  double accuracy = kNaN;  // classification
-  double mse = kNaN;       // regression: mean (z − y)² (= 2 × the squared loss)
-  std::int64_t samples = 0;
-};
-
-struct EpochReport {
-  std::int64_t epoch = 0, epochs = 0;  // epoch counts from 1
-  Metrics train;                       // progressive (see above)
-  std::int64_t steps = 0;              // optimizer steps so far
-  double seconds = 0.0;                // since fit() started
-};
+// The run layer's reports (run/report.hpp), under their old names. fit() fills Metrics' loss, accuracy
+// (classification) or mse (regression: mean (z − y)² = 2 × the squared loss) and samples; EpochReport's
+// epoch, epochs, train (progressive, see above), steps (optimizer steps so far), seconds (since fit()
+// started) and epoch_seconds (seconds since the previous report).
+using run::kNaN;
+using Metrics = run::Metrics;
+using EpochReport = run::EpochReport;
 
 struct FitResult {
   std::vector<EpochReport> history;  // a resumed run's includes the epochs before it
@@ -81,10 +76,11 @@ struct FitState {
   double seconds = 0.0;
 };
 
-// Checkpointing (adakit train --checkpoint / --resume). `save` gets the run's state at the end of
-// every `every`-th batch of the run (counted over epochs; 0: at the end of every epoch) and once more
-// at the end of training; the model and the optimizer then hold exactly what that state continues
-// from (save their state() with it; a lazy optimizer's weights are saved as they are, not synced).
+// Checkpointing (adakit train --checkpoint / --resume). `save` gets the run's state when
+// run::CheckpointSchedule(every, batches per epoch) says a checkpoint is due: at the end of every
+// `every`-th batch of the run (counted over epochs; 0: at the end of every epoch), and once more at the
+// end of training; the model and the optimizer then hold exactly what that state continues from (save
+// their state() with it; a lazy optimizer's weights are saved as they are, not synced).
 // `resume`: continue from such a state, the model and optimizer restored as they were saved and the
 // same data, options and seed; fit() replays the shuffles of the epochs started (O(rows · epochs)).
 // The run then ends bit for bit as the uninterrupted one.
@@ -96,9 +92,11 @@ struct FitCheckpoints {
 
 // Binds the optimizer to the model on first use (optimizer.bind), so calling fit() again continues
 // training. UsageError when the data do not fit the model (columns > dim, labels out of range, no
-// targets for regression) or a resumed state does not fit the data. on_epoch returns true to stop.
+// targets for regression) or a resumed state does not fit the data. `callbacks` (run/callback.hpp: a
+// list of run::Callback, or one function of the EpochReport): on_train_begin, on_epoch_end after each
+// epoch (true stops; fit() syncs the optimizer before, when there are callbacks), on_train_end.
 FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
-              const FitOptions& options = {}, const std::function<bool(const EpochReport&)>& on_epoch = {},
+              const FitOptions& options = {}, const run::Callbacks& callbacks = {},
               const FitCheckpoints& checkpoints = {});
 
 // Over the whole dataset, with the model's current weights.

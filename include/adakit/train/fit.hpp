@@ -30,6 +30,8 @@
 #include "adakit/data/dataset.hpp"
 #include "adakit/nn/sequential.hpp"
 #include "adakit/optim/optimizer.hpp"
+#include "adakit/run/callback.hpp"
+#include "adakit/run/report.hpp"
 
 namespace adakit::train {
 
@@ -40,29 +42,18 @@ Objective objective_from_string(std::string_view s);
 // regression → mse. UsageError when the output size does not fit the task.
 Objective pick_objective(const data::Dataset& d, std::int64_t model_outputs);
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-struct Metrics {
-  double loss = kNaN;
-  double accuracy = kNaN;  // classification
-  double mse = kNaN;       // regression (the loss itself)
-  std::int64_t samples = 0;
-};
+// The run layer's reports (run/report.hpp), under their old names.
+using run::kNaN;
+using Metrics = run::Metrics;
 
 // Loss and accuracy (or mse) over a whole dataset, in evaluation mode (no dropout), by batches.
 Metrics evaluate(nn::Sequential& model, const data::Dataset& d, Objective objective, std::int64_t batch_size = 256);
 
-struct BatchReport {
-  std::int64_t epoch, epochs, batch, batches;
-  double loss;     // this batch
-  double seconds;  // since fit() started
-};
-struct EpochReport {
-  std::int64_t epoch, epochs;
-  Metrics train;       // running means over the epoch's batches (training mode)
-  Metrics validation;  // evaluate() on the validation set; NaN fields without one
-  double epoch_seconds, seconds;
-  std::int64_t skipped_steps;  // steps skipped because the loss or a gradient was not finite
-};
+using BatchReport = run::BatchReport;
+// fit() fills epoch, epochs, train (running means over the epoch's batches, in training mode),
+// validation (evaluate() on the validation set; NaN fields without one), epoch_seconds, seconds and
+// skipped_steps (steps skipped because the loss or a gradient was not finite).
+using EpochReport = run::EpochReport;
 
 enum class NonFinite { error, skip };
 
@@ -114,20 +105,13 @@ struct FitState {
   FitResult result;                  // history so far (result.seconds: training time so far)
 };
 
-enum class StatePoint { batch_end, epoch_end, train_end };
-
-// Hooks; implement only those you need. on_epoch_end returns true to stop training.
-struct Callback {
-  virtual ~Callback() = default;
-  virtual void on_train_begin(std::int64_t /*epochs*/, std::int64_t /*batches_per_epoch*/) {}
-  virtual void on_batch_end(const BatchReport&) {}
-  virtual bool on_epoch_end(const EpochReport&) { return false; }
-  virtual void on_train_end() {}
-  // The whole position, at a point where the run can be resumed from it: after every batch (skipped
-  // ones too; state.batch batches of state.epoch done), after each epoch's end (state.batch = 0 of the
-  // next epoch), and once more at the end of training (after restore_best). Checkpoints hook here.
-  virtual void on_state(const FitState& /*state*/, StatePoint /*point*/) {}
-};
+// Hooks (run/callback.hpp); implement only those you need. on_epoch_end returns true to stop training.
+// on_state gets the whole position, at a point where the run can be resumed from it: after every
+// batch (skipped ones too; state.batch batches of state.epoch done), after each epoch's end
+// (state.batch = 0 of the next epoch), and once more at the end of training (after restore_best).
+// Checkpoints hook there (run::CheckpointSchedule says when one is due).
+using StatePoint = run::StatePoint;
+using Callback = run::StateCallback<FitState>;
 
 struct FitOptions {
   std::int64_t epochs = 10;

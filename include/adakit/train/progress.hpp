@@ -1,26 +1,10 @@
-// Progress reporting for fit(): a one-line progress bar (epoch, loss, accuracy, ETA) redrawn on a
-// terminal, or one plain log line per epoch when the stream is not a terminal.
+// train::fit's progress printer is the run layer's (run/progress.hpp), as a train::Callback so that
+// fit() hears it beside the checkpoint writers.
 #pragma once
-#include <cstdio>
-
+#include "adakit/run/callback.hpp"
+#include "adakit/run/progress.hpp"
 #include "adakit/train/fit.hpp"
 
 namespace adakit::train {
-
-class ProgressPrinter final : public Callback {
- public:
-  enum class Mode { automatic, bar, lines };
-  explicit ProgressPrinter(std::FILE* out = stderr, Mode mode = Mode::automatic);
-  void on_train_begin(std::int64_t epochs, std::int64_t batches_per_epoch) override;
-  void on_batch_end(const BatchReport& r) override;
-  bool on_epoch_end(const EpochReport& r) override;
-  void on_train_end() override;
-
- private:
-  std::FILE* out_;
-  bool bar_;
-  std::int64_t epochs_ = 0, batches_ = 0;
-  double last_draw_ = -1.0;
-};
-
+using ProgressPrinter = run::WithState<FitState, run::ProgressPrinter>;
 }  // namespace adakit::train

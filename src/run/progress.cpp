@@ -1,11 +1,11 @@
-#include "adakit/train/progress.hpp"
+#include "adakit/run/progress.hpp"
 
 #include <unistd.h>
 
 #include <cmath>
 #include <string>
 
-namespace adakit::train {
+namespace adakit::run {
 namespace {
 std::string metric(const char* name, double v) {
   if (std::isnan(v)) return "";
@@ -60,4 +60,4 @@ bool ProgressPrinter::on_epoch_end(const EpochReport& r) {
 
 void ProgressPrinter::on_train_end() { std::fflush(out_); }
 
-}  // namespace adakit::train
+}  // namespace adakit::run
