@@ -219,7 +219,8 @@ int main(int argc, char** argv) {
       for (const auto mode : a.modes) {
         optim::AdagradOptions o;
         o.lr = 0.1;
-        dist::SparseLinearTrainer trainer(comm, mode, linear::LinearTask::logistic, std::int64_t{1} << bits, 2, true, o);
+        dist::SparseLinearTrainer trainer(comm, mode, linear::LinearTask::logistic, std::int64_t{1} << bits, 2, true,
+                                          linear::LazyAdagrad(o));
         std::int64_t next = 0;
         // Per run: mean step time (max over ranks), and per-step means of the counters over ranks.
         std::vector<double> ms, comm_ms, touched, remote, sent, minimum, wire;

@@ -5,6 +5,7 @@
 #include <bit>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <string>
 
@@ -12,9 +13,9 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/rng.hpp"
-#include "adakit/io/checkpoint.hpp"
-#include "adakit/io/safetensors.hpp"
-#include "adakit/linear/adagrad.hpp"
+#include "adakit/core/parameter.hpp"
+#include "adakit/linear/registry.hpp"
+#include "adakit/run/schedule.hpp"
 
 namespace adakit::dist {
 namespace {
@@ -150,39 +151,105 @@ void RowSlots::clear() noexcept {
 
 // ---- the trainer ----
 
+namespace {
+
+constexpr std::int64_t kFirstShardRows = 1024;
+
+// Runs `check` on root, which returns why it refuses (empty: fine); every rank learns the verdict and
+// throws the same UsageError (an error on root alone would leave the others waiting).
+void agree(Comm& comm, int root, const std::string& what, const std::function<std::string()>& check) {
+  std::string why;
+  if (comm.rank() == root) {
+    try {
+      why = check();
+    } catch (const Error& e) {
+      why = e.message();
+    }
+  }
+  std::int64_t length = static_cast<std::int64_t>(why.size());
+  broadcast_value(comm, length, root);
+  if (length == 0) return;
+  why.resize(sz(length));
+  comm.broadcast(std::span<std::byte>(reinterpret_cast<std::byte*>(why.data()), why.size()), root);
+  throw UsageError("dist sparse: " + what + ": " + why);
+}
+
+// Why root's model and optimizer cannot stand for the trainer's (empty: they can).
+std::string differs(const linear::LinearModel& model, const linear::LinearOptimizer& optimizer, linear::LinearTask task,
+                    std::int64_t dim, std::int64_t outputs, bool fit_bias, const linear::LinearOptimizer& mine) {
+  if (model.task() != task || model.dim() != dim || model.outputs() != outputs || model.fit_bias() != fit_bias)
+    return "the model (" + model.config().dump() + ") is not the trainer's (task " + std::string(linear::to_string(task)) +
+           ", dim " + std::to_string(dim) + ", outputs " + std::to_string(outputs) + ")";
+  if (optimizer.name() != mine.name() || optimizer.option_map() != mine.option_map())
+    return "the optimizer is " + std::string(optimizer.name()) + ", the trainer's " + std::string(mine.name()) +
+           " (or their options differ)";
+  (void)optimizer.state(model);  // UsageError unless the optimizer is bound to the model
+  return {};
+}
+
+}  // namespace
+
 SparseLinearTrainer::SparseLinearTrainer(Comm& comm, SparseMode mode, linear::LinearTask task, std::int64_t dim,
-                                         std::int64_t classes, bool fit_bias, const optim::AdagradOptions& options)
-    : comm_(comm), mode_(mode), task_(task), dim_(dim), classes_(0), outputs_(1), fit_bias_(fit_bias), options_(options) {
-  const linear::LazyAdagrad check(options);  // the same option checks as one process (weight_decay refused)
-  const linear::LinearModel shape(task, 1, classes, fit_bias);  // checks the class count
+                                         std::int64_t classes, bool fit_bias, const linear::LinearOptimizer& optimizer)
+    : comm_(comm), mode_(mode), task_(task), dim_(dim), classes_(0), outputs_(1), fit_bias_(fit_bias),
+      optimizer_(linear::make_linear_optimizer(optimizer.name(), optimizer.option_map())),
+      shard_(task, 1, classes, fit_bias) {  // checks the class count
   if (dim < 1 || dim > (std::int64_t{1} << 31))
     throw UsageError("dist sparse: dim must be in [1, 2^31] (int32 feature ids), got " + std::to_string(dim), {"", 0, "dim"});
-  classes_ = shape.classes();
-  outputs_ = shape.outputs();
+  classes_ = task == linear::LinearTask::squared ? 2 : shard_.classes();
+  outputs_ = shard_.outputs();
   if (dim_ * outputs_ > linear::kMaxLinearWeights && mode_ == SparseMode::replicated)
     throw UsageError("dist sparse: " + std::to_string(dim_ * outputs_) + " weights exceed a replicated table's limit; use sharded",
                      {"", 0, "dim"});
-  const auto s0 = static_cast<float>(options_.initial_accumulator_value);
-  if (mode_ == SparseMode::replicated) {
-    table_.assign(sz(dim_ * outputs_), 0.0f);
-    sum_.assign(sz(dim_ * outputs_), s0);
-  }
-  bias_.assign(sz(outputs_), 0.0f);
-  bias_sum_.assign(sz(outputs_), s0);
+  optimizer_->reset(shard_);
+  fresh_row_.assign(shard_.table().begin(), shard_.table().begin() + row_floats());
+  fresh_state_ = optimizer_->state(shard_);
+  reset_shard();
+}
+
+// A fresh shard: dim rows (replicated) or kFirstShardRows slots, none used (sharded).
+void SparseLinearTrainer::reset_shard() {
+  slot_.clear();
+  slot_feature_.clear();
+  const std::int64_t rows = mode_ == SparseMode::replicated ? dim_ : std::min(dim_, kFirstShardRows);
+  shard_ = linear::LinearModel(task_, rows, classes_, fit_bias_);
+  optimizer_->reset(shard_);
 }
 
 std::int64_t SparseLinearTrainer::rows_held() const noexcept {
   return mode_ == SparseMode::replicated ? dim_ : static_cast<std::int64_t>(slot_feature_.size());
 }
 
-std::int64_t SparseLinearTrainer::slot_for_update(std::int32_t feature) {
+// Doubles the shard (at least to `rows` rows): the optimizer's state moves to a larger model through
+// state() / load_state(), the new rows as the optimizer lays out a fresh one. Amortised O(1) a row.
+void SparseLinearTrainer::grow(std::int64_t rows) {
+  const std::int64_t old = shard_.dim();
+  if (rows <= old) return;
+  const std::int64_t now = std::min(std::max(rows, 2 * old), dim_);
+  linear::LinearOptimizerState st = optimizer_->state(shard_);
+  for (auto& [key, t] : st.tensors) {
+    if (!key.starts_with("weight.")) continue;
+    const std::int64_t count = t.shape()[1];
+    Tensor bigger({now, count});
+    std::copy(t.span().begin(), t.span().end(), bigger.data());
+    const float* fresh = fresh_state_.tensors.at(key).data();
+    for (std::int64_t j = old; j < now; ++j) std::copy_n(fresh, count, bigger.data() + j * count);
+    t = std::move(bigger);
+  }
+  linear::LinearModel next(task_, now, classes_, fit_bias_);
+  std::copy(shard_.weights().begin(), shard_.weights().end(), next.weights().begin());
+  std::copy(shard_.bias().begin(), shard_.bias().end(), next.bias().begin());
+  optimizer_->load_state(next, st);
+  shard_ = std::move(next);
+}
+
+std::int64_t SparseLinearTrainer::slot_for(std::int32_t feature) {
   if (slot_feature_.size() >= 0x7fffffffu) throw Error("dist sparse: a rank holds 2^31 rows; use more ranks");
   bool fresh = false;
   const std::int32_t slot = slot_.find_or_insert(feature, static_cast<std::int32_t>(slot_feature_.size()), fresh);
   if (fresh) {
     slot_feature_.push_back(feature);
-    table_.resize(table_.size() + sz(outputs_), 0.0f);
-    sum_.resize(sum_.size() + sz(outputs_), static_cast<float>(options_.initial_accumulator_value));
+    grow(static_cast<std::int64_t>(slot_feature_.size()));
   }
   return slot;
 }
@@ -195,15 +262,15 @@ std::vector<std::byte> SparseLinearTrainer::exchange(std::span<const std::byte> 
   return got;
 }
 
-// rows_ <- the current weights of batch_.features (nf x outputs).
+// rows_ <- the weights of batch_.features (nf x outputs) after the owners' prepare().
 void SparseLinearTrainer::fetch_rows() {
   const auto& features = batch_.features;
   const auto nf = static_cast<std::int64_t>(features.size());
   const std::int64_t k = outputs_;
   rows_.resize(sz(nf * k));
   if (mode_ == SparseMode::replicated) {
-    for (std::int64_t i = 0; i < nf; ++i)
-      std::copy_n(table_.data() + features[sz(i)] * k, k, rows_.data() + i * k);
+    optimizer_->prepare(shard_, features);
+    for (std::int64_t i = 0; i < nf; ++i) std::copy_n(shard_.table().data() + features[sz(i)] * shard_.row_stride(), k, rows_.data() + i * k);
     return;
   }
   const int ranks = comm_.size();
@@ -227,15 +294,20 @@ void SparseLinearTrainer::fetch_rows() {
   if (!asked.empty()) std::memcpy(requested_.data(), asked.data(), asked.size());
   requested_counts_.resize(sz(ranks));
   for (int r = 0; r < ranks; ++r) requested_counts_[sz(r)] = recv_counts_[sz(r)] / 4;
-  // 2. the owners answer with the rows' current weights (a row never updated is zero).
-  send_.assign(requested_.size() * sz(k) * 4, std::byte{0});
-  // Lookups are cache misses once the rows held outgrow the cache: ask for the cells kAhead ids early.
+  // 2. the owners bring the rows up to step t − 1 and answer with their weights (a row never touched
+  // is a fresh one). Lookups are cache misses once the rows held outgrow the cache: ask for the cells
+  // kAhead ids early.
   constexpr std::size_t kAhead = 8;
+  slots_.resize(requested_.size());
   for (std::size_t q = 0; q < requested_.size(); ++q) {
     if (q + kAhead < requested_.size()) slot_.prefetch(requested_[q + kAhead]);
-    const std::int32_t slot = slot_.find(requested_[q]);
-    if (slot >= 0) std::memcpy(send_.data() + q * sz(k) * 4, table_.data() + std::int64_t{slot} * k, sz(k) * 4);
+    slots_[q] = slot_for(requested_[q]);
   }
+  optimizer_->prepare(shard_, slots_);
+  send_.resize(requested_.size() * sz(k) * 4);
+  const float* table = shard_.table().data();
+  for (std::size_t q = 0; q < requested_.size(); ++q)
+    std::memcpy(send_.data() + q * sz(k) * 4, table + slots_[q] * shard_.row_stride(), sz(k) * 4);
   std::vector<int> reply_counts(sz(ranks));
   for (int r = 0; r < ranks; ++r) reply_counts[sz(r)] = to_int(4 * k * requested_counts_[sz(r)], "a row reply");
   const std::vector<std::byte> got = exchange(send_, reply_counts, recv_counts_);
@@ -248,69 +320,61 @@ void SparseLinearTrainer::fetch_rows() {
   counters_.rows_served = static_cast<std::int64_t>(requested_.size()) - requested_counts_[sz(me)];
 }
 
-// Gradient rows grads_ (nf x outputs, batch_.features order) -> the rows' owners, who apply the step.
+// Gradient rows grads_ (nf x outputs, batch_.features order) -> the rows' owners; the bias gradient to
+// every rank; then each rank's optimizer steps its shard with the rows it owns, duplicates summed in
+// rank order, and the summed bias gradient.
 void SparseLinearTrainer::push_gradients() {
   const auto& features = batch_.features;
   const auto nf = static_cast<std::int64_t>(features.size());
   const std::int64_t k = outputs_;
   const int ranks = comm_.size();
   send_.clear();
+  std::vector<std::byte> got;
   if (mode_ == SparseMode::sharded) {
-    // 3. gradient rows in the order the ids went (packed_): the owner knows which rows they are.
+    // 4. gradient rows in the order the ids went (packed_): the owner knows which rows they are.
     for (const std::int64_t i : packed_) put(send_, std::span<const float>(grads_.data() + i * k, sz(k)));
     std::vector<int> counts(sz(ranks));
     for (int r = 0; r < ranks; ++r) counts[sz(r)] = send_counts_[sz(r)] / 4 * to_int(4 * k, "a gradient row");
-    const std::vector<std::byte> got = exchange(send_, counts, recv_counts_);
+    got = exchange(send_, counts, recv_counts_);
     if (got.size() != requested_.size() * sz(k) * 4) throw Error("dist sparse: gradient rows do not match the ids requested");
-    indices_.resize(requested_.size());
-    for (std::size_t q = 0; q < requested_.size(); ++q) {
-      if (q + 8 < requested_.size()) slot_.prefetch(requested_[q + 8]);
-      indices_[q] = slot_for_update(requested_[q]);
+  } else {
+    // Replicated: one block (ids, then rows) to every rank, itself included, so every rank sees every
+    // rank's block in rank order and applies the identical step.
+    std::vector<std::byte> block;
+    for (const std::int64_t j : features) put(block, static_cast<std::int32_t>(j));
+    put(block, std::span<const float>(grads_));
+    for (int r = 0; r < ranks; ++r) put(send_, std::span<const std::byte>(block));
+    const std::vector<int> counts(sz(ranks), to_int(static_cast<std::int64_t>(block.size()), "a gradient block"));
+    const std::vector<std::byte> blocks = exchange(send_, counts, recv_counts_);
+    slots_.clear();
+    got.clear();
+    std::size_t at = 0;
+    for (int r = 0; r < ranks; ++r) {
+      const auto n = static_cast<std::size_t>(recv_counts_[sz(r)]) / (4 + 4 * sz(k));
+      for (std::size_t q = 0; q < n; ++q) slots_.push_back(get<std::int32_t>(blocks.data() + at + 4 * q));
+      got.insert(got.end(), blocks.begin() + static_cast<std::ptrdiff_t>(at + 4 * n),
+                 blocks.begin() + static_cast<std::ptrdiff_t>(at + 4 * n + n * sz(k) * 4));
+      at += static_cast<std::size_t>(recv_counts_[sz(r)]);
     }
-    // 4. One kernel call; duplicates (a row several ranks touched) are summed in order of appearance,
-    // which is rank order: the same result on every run.
-    optim::adagrad_step_rows(table_, sum_, k, indices_,
-                             std::span<const float>(reinterpret_cast<const float*>(got.data()), got.size() / 4), options_, steps_);
-    return;
+    counters_.rows_served = static_cast<std::int64_t>(slots_.size()) - nf;
   }
-  // Replicated: one block (ids, then rows) to every rank, itself included, so every rank sees every
-  // rank's block in rank order and applies the identical step.
-  std::vector<std::byte> block;
-  for (const std::int64_t j : features) put(block, static_cast<std::int32_t>(j));
-  put(block, std::span<const float>(grads_));
-  for (int r = 0; r < ranks; ++r) put(send_, std::span<const std::byte>(block));
-  const std::vector<int> counts(sz(ranks), to_int(static_cast<std::int64_t>(block.size()), "a gradient block"));
-  const std::vector<std::byte> got = exchange(send_, counts, recv_counts_);
-  indices_.clear();
-  std::vector<float>& all = rows_;  // the fetched rows are no longer needed: reuse the buffer
-  all.clear();
-  std::size_t at = 0;
-  for (int r = 0; r < ranks; ++r) {
-    const auto n = static_cast<std::size_t>(recv_counts_[sz(r)]) / (4 + 4 * sz(k));
-    for (std::size_t q = 0; q < n; ++q) indices_.push_back(get<std::int32_t>(got.data() + at + 4 * q));
-    const auto* g = reinterpret_cast<const float*>(got.data() + at + 4 * n);
-    all.insert(all.end(), g, g + n * sz(k));
-    at += static_cast<std::size_t>(recv_counts_[sz(r)]);
-  }
-  optim::adagrad_step_rows(table_, sum_, k, indices_, all, options_, steps_);
-  counters_.rows_served = static_cast<std::int64_t>(indices_.size()) - nf;
-}
-
-// The bias: every rank's gradient, summed in rank order, the same step everywhere.
-void SparseLinearTrainer::step_bias() {
-  if (!fit_bias_) return;
-  const int ranks = comm_.size();
-  const std::vector<int> counts(sz(ranks), static_cast<int>(outputs_));
-  std::vector<float> all(sz(ranks * outputs_));
-  {
+  // 5. The bias: every rank's gradient, summed in rank order.
+  grad_.outputs = k;
+  grad_.bias.assign(sz(k), 0.0f);
+  if (fit_bias_) {
+    const std::vector<int> counts(sz(ranks), static_cast<int>(k));
+    std::vector<float> all(sz(ranks * k));
     const auto t0 = std::chrono::steady_clock::now();
     comm_.allgather(bias_grad_, all, counts);
     counters_.comm_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (int r = 0; r < ranks; ++r)
+      for (std::int64_t c = 0; c < k; ++c) grad_.bias[sz(c)] += all[sz(r * k + c)];
   }
-  std::fill(bias_grad_.begin(), bias_grad_.end(), 0.0f);
-  for (int r = 0; r < ranks; ++r)
-    for (std::int64_t c = 0; c < outputs_; ++c) bias_grad_[sz(c)] += all[sz(r * outputs_ + c)];
-  optim::adagrad_step(bias_, bias_grad_, bias_sum_, options_, steps_);
+  // 6. A row's duplicates summed in order of appearance, i.e. rank order (as LazyAdagrad's kernel
+  // would sum them): the same result on every run. Then the optimizer's step.
+  coalesce_rows(slots_, std::span<const float>(reinterpret_cast<const float*>(got.data()), got.size() / 4), k,
+                shard_.dim(), grad_.features, grad_.values);
+  optimizer_->step(shard_, grad_);
 }
 
 linear::BatchStats SparseLinearTrainer::step(const data::SparseDataView& d, std::span<const std::int64_t> rows,
@@ -335,7 +399,8 @@ linear::BatchStats SparseLinearTrainer::step(const data::SparseDataView& d, std:
   // Forward: z = b + Σ x_j W_j, walked feature by feature (ascending: a canonical row adds its terms
   // in the order LinearModel::scores does).
   z_.resize(sz(b * k));
-  for (std::int64_t p = 0; p < b; ++p) std::copy(bias_.begin(), bias_.end(), z_.begin() + p * k);
+  const std::span<const float> bias = shard_.bias();  // brought to step t − 1 by the optimizer's prepare()
+  for (std::int64_t p = 0; p < b; ++p) std::copy(bias.begin(), bias.end(), z_.begin() + p * k);
   for (std::int64_t i = 0; i < nf; ++i) {
     const float* w = rows_.data() + i * k;
     for (std::int64_t e = batch_.offsets[sz(i)]; e < batch_.offsets[sz(i) + 1]; ++e) {
@@ -375,9 +440,7 @@ linear::BatchStats SparseLinearTrainer::step(const data::SparseDataView& d, std:
     for (std::int64_t p = 0; p < b; ++p)
       for (std::int64_t c = 0; c < k; ++c) bias_grad_[sz(c)] += dz_[sz(p * k + c)];
 
-  ++steps_;
   push_gradients();
-  step_bias();
   const std::uint64_t row_bytes = 4 * static_cast<std::uint64_t>(k);
   const auto ranks = static_cast<std::uint64_t>(comm_.size());
   counters_.minimum_bytes = mode_ == SparseMode::sharded
@@ -389,110 +452,99 @@ linear::BatchStats SparseLinearTrainer::step(const data::SparseDataView& d, std:
 
 // ---- gather / scatter ----
 
-std::optional<LinearAdagradState> SparseLinearTrainer::gather(int root) {
-  const std::int64_t k = outputs_;
+void SparseLinearTrainer::gather(linear::LinearModel* model, linear::LinearOptimizer* optimizer, int root) {
   const bool on_root = comm_.rank() == root;
-  std::optional<LinearAdagradState> out;
-  if (on_root) {
-    out.emplace(LinearAdagradState{linear::LinearModel(task_, dim_, task_ == linear::LinearTask::squared ? 2 : classes_, fit_bias_),
-                                   {}, bias_sum_, steps_});
-    std::copy(bias_.begin(), bias_.end(), out->model.bias().begin());
-    if (mode_ == SparseMode::replicated) {
-      std::copy(table_.begin(), table_.end(), out->model.weights().begin());
-      out->sum = sum_;
-    } else {
-      out->sum.assign(sz(dim_ * k), static_cast<float>(options_.initial_accumulator_value));
-    }
-  }
-  if (mode_ == SparseMode::replicated) return out;  // every rank holds the same table
-  // Sharded: every rank sends its rows (id, weights, accumulator) to root, in rounds whose total at
-  // root stays within MPI's int counts.
-  const std::int64_t row_bytes = 4 + 8 * k;
-  const std::int64_t per_round = std::max<std::int64_t>(1, (std::int64_t{1} << 30) / (row_bytes * comm_.size()));
-  std::int64_t at = 0;
-  for (;;) {
-    std::int64_t left = static_cast<std::int64_t>(slot_feature_.size()) - at;
-    comm_.allreduce_max(std::span<std::int64_t>(&left, 1));
-    if (left <= 0) break;
-    const std::int64_t end = std::min<std::int64_t>(at + per_round, static_cast<std::int64_t>(slot_feature_.size()));
-    send_.clear();
-    for (std::int64_t s = at; s < end; ++s) {
-      put(send_, slot_feature_[sz(s)]);
-      put(send_, std::span<const float>(table_.data() + s * k, sz(k)));
-      put(send_, std::span<const float>(sum_.data() + s * k, sz(k)));
-    }
-    std::vector<int> counts(sz(comm_.size()), 0);
-    counts[sz(root)] = to_int(static_cast<std::int64_t>(send_.size()), "a gather round");
-    const std::vector<std::byte> got = comm_.alltoallv(send_, counts, recv_counts_);
+  agree(comm_, root, "cannot gather", [&]() -> std::string {
+    if (model == nullptr || optimizer == nullptr) return "no model or optimizer given on the root rank";
+    return differs(*model, *optimizer, task_, dim_, outputs_, fit_bias_, *optimizer_);
+  });
+  const std::int64_t width = row_floats(), stride = shard_.row_stride();
+  if (on_root && model->row_stride() != stride) throw Error("dist sparse: the model's rows are not laid out as the shard's");
+  auto put_row = [&](std::int64_t feature, const float* row) {
+    std::memcpy(model->table().data() + feature * stride, row, sz(width) * 4);
+  };
+  if (mode_ == SparseMode::replicated) {  // every rank holds the same rows
     if (on_root)
-      for (std::size_t q = 0; q + sz(row_bytes) <= got.size(); q += sz(row_bytes)) {
-        const auto j = get<std::int32_t>(got.data() + q);
-        std::memcpy(out->model.weights().row(j).data(), got.data() + q + 4, sz(4 * k));
-        std::memcpy(out->sum.data() + j * k, got.data() + q + 4 + sz(4 * k), sz(4 * k));
+      for (std::int64_t j = 0; j < dim_; ++j) put_row(j, shard_.table().data() + j * stride);
+  } else {
+    // Every rank sends its rows (id, the row's floats) to root, in rounds whose total at root stays
+    // within MPI's int counts. Rows no rank holds were never touched: root's are fresh (scatter sent
+    // the others away).
+    const std::int64_t row_bytes = 4 + 4 * width;
+    const std::int64_t per_round = std::max<std::int64_t>(1, (std::int64_t{1} << 30) / (row_bytes * comm_.size()));
+    std::int64_t at = 0;
+    for (;;) {
+      std::int64_t left = static_cast<std::int64_t>(slot_feature_.size()) - at;
+      comm_.allreduce_max(std::span<std::int64_t>(&left, 1));
+      if (left <= 0) break;
+      const std::int64_t end = std::min<std::int64_t>(at + per_round, static_cast<std::int64_t>(slot_feature_.size()));
+      send_.clear();
+      for (std::int64_t s = at; s < end; ++s) {
+        put(send_, slot_feature_[sz(s)]);
+        put(send_, std::span<const float>(shard_.table().data() + s * stride, sz(width)));
       }
-    at = std::max(at, end);
+      std::vector<int> counts(sz(comm_.size()), 0);
+      counts[sz(root)] = to_int(static_cast<std::int64_t>(send_.size()), "a gather round");
+      const std::vector<std::byte> got = comm_.alltoallv(send_, counts, recv_counts_);
+      if (on_root)
+        for (std::size_t q = 0; q + sz(row_bytes) <= got.size(); q += sz(row_bytes))
+          put_row(get<std::int32_t>(got.data() + q), reinterpret_cast<const float*>(got.data() + q + 4));
+      at = std::max(at, end);
+    }
   }
-  return out;
+  if (!on_root) return;
+  // The rows are in the model; the bias, the bias's state and the step count are every rank's.
+  linear::LinearOptimizerState st = optimizer->state(*model);
+  const linear::LinearOptimizerState mine = optimizer_->state(shard_);
+  for (const auto& [key, t] : mine.tensors)
+    if (key.starts_with("bias.")) st.tensors.insert_or_assign(key, t);
+  st.steps = mine.steps;
+  std::copy(shard_.bias().begin(), shard_.bias().end(), model->bias().begin());
+  optimizer->load_state(*model, st);
 }
 
-void SparseLinearTrainer::scatter(const LinearAdagradState* state, int root) {
-  const std::int64_t k = outputs_;
+void SparseLinearTrainer::scatter(const linear::LinearModel* model, const linear::LinearOptimizer* optimizer, int root) {
   const bool on_root = comm_.rank() == root;
-  // Root checks the state's shape; every rank learns the verdict (an error on root alone would leave
-  // the others waiting).
-  std::int64_t ok = 1;
-  std::string why;
-  if (on_root) {
-    if (state == nullptr) why = "no state given on the root rank";
-    else if (state->model.task() != task_ || state->model.dim() != dim_ || state->model.outputs() != k ||
-             state->model.fit_bias() != fit_bias_)
-      why = "the state's model (" + state->model.config().dump() + ") is not the trainer's (task " +
-            std::string(linear::to_string(task_)) + ", dim " + std::to_string(dim_) + ", outputs " + std::to_string(k) + ")";
-    else if (state->sum.size() != sz(dim_ * k) || state->bias_sum.size() != sz(k))
-      why = "the state's accumulators do not match its model";
-    else if (state->steps < 0)
-      why = "the state's step count is negative";
-    ok = why.empty() ? 1 : 0;
+  linear::LinearOptimizerState given;
+  agree(comm_, root, "cannot re-shard", [&]() -> std::string {
+    if (model == nullptr || optimizer == nullptr) return "no model or optimizer given on the root rank";
+    std::string why = differs(*model, *optimizer, task_, dim_, outputs_, fit_bias_, *optimizer_);
+    if (why.empty() && model->row_stride() != shard_.row_stride()) why = "the model's rows are not laid out as the shard's";
+    if (why.empty()) given = optimizer->state(*model);
+    return why;
+  });
+  reset_shard();
+  // The bias, its state and the step count: root's, on every rank.
+  linear::LinearOptimizerState st = optimizer_->state(shard_);
+  for (auto& [key, t] : st.tensors) {
+    if (!key.starts_with("bias.")) continue;
+    if (on_root) t = given.tensors.at(key);
+    broadcast_floats(comm_, t.span(), root);
   }
-  broadcast_value(comm_, ok, root);
-  if (ok == 0) throw UsageError("dist sparse: cannot re-shard: " + (on_root ? why : "the root rank refused the state"));
-  if (on_root) {
-    steps_ = state->steps;
-    std::copy(state->model.bias().begin(), state->model.bias().end(), bias_.begin());
-    bias_sum_ = state->bias_sum;
-  }
-  broadcast_value(comm_, steps_, root);
-  broadcast_floats(comm_, bias_, root);
-  broadcast_floats(comm_, bias_sum_, root);
+  std::int64_t steps = on_root ? given.steps : 0;
+  broadcast_value(comm_, steps, root);
+  st.steps = steps;
+  if (on_root) std::copy(model->bias().begin(), model->bias().end(), shard_.bias().begin());
+  broadcast_floats(comm_, shard_.bias(), root);
+  optimizer_->load_state(shard_, st);
+  const std::int64_t width = row_floats(), stride = shard_.row_stride();
   if (mode_ == SparseMode::replicated) {
-    if (on_root) {
-      std::copy(state->model.weights().begin(), state->model.weights().end(), table_.begin());
-      sum_ = state->sum;
-    }
-    broadcast_floats(comm_, table_, root);
-    broadcast_floats(comm_, sum_, root);
+    if (on_root)
+      for (std::int64_t j = 0; j < dim_; ++j)
+        std::memcpy(shard_.table().data() + j * stride, model->table().data() + j * stride, sz(width) * 4);
+    broadcast_floats(comm_, shard_.table(), root);
     return;
   }
-  // Sharded: drop the rows held, then root sends each row that differs from a fresh one (nonzero weight
-  // or accumulator != initial value) to its owner, in rounds.
-  slot_.clear();
-  slot_feature_.clear();
-  table_.clear();
-  sum_.clear();
-  const auto s0 = static_cast<float>(options_.initial_accumulator_value);
+  // Sharded: root sends each row that differs from a fresh one to its owner, in rounds.
   std::vector<std::int32_t> rows;
   if (on_root)
-    for (std::int64_t j = 0; j < dim_; ++j) {
-      const float* w = state->model.weights().row(j).data();
-      const float* s = state->sum.data() + j * k;
-      bool fresh = true;
-      for (std::int64_t c = 0; c < k; ++c) fresh = fresh && w[c] == 0.0f && s[c] == s0;
-      if (!fresh) rows.push_back(static_cast<std::int32_t>(j));
-    }
+    for (std::int64_t j = 0; j < dim_; ++j)
+      if (std::memcmp(model->table().data() + j * stride, fresh_row_.data(), sz(width) * 4) != 0)
+        rows.push_back(static_cast<std::int32_t>(j));
   std::int64_t total = static_cast<std::int64_t>(rows.size());
   broadcast_value(comm_, total, root);
   const int ranks = comm_.size();
-  const std::int64_t row_bytes = 4 + 8 * k;
+  const std::int64_t row_bytes = 4 + 4 * width;
   const std::int64_t per_round = std::max<std::int64_t>(1, (std::int64_t{1} << 30) / row_bytes);
   for (std::int64_t at = 0; at < total; at += per_round) {
     const std::int64_t end = std::min(total, at + per_round);
@@ -504,8 +556,7 @@ void SparseLinearTrainer::scatter(const LinearAdagradState* state, int root) {
         const std::int32_t j = rows[sz(q)];
         auto& out = by_owner[sz(feature_owner(j, ranks))];
         put(out, j);
-        put(out, std::span<const float>(state->model.weights().row(j)));
-        put(out, std::span<const float>(state->sum.data() + std::int64_t{j} * k, sz(k)));
+        put(out, std::span<const float>(model->table().data() + std::int64_t{j} * stride, sz(width)));
       }
       for (int r = 0; r < ranks; ++r) {
         counts[sz(r)] = to_int(static_cast<std::int64_t>(by_owner[sz(r)].size()), "a scatter round");
@@ -514,9 +565,8 @@ void SparseLinearTrainer::scatter(const LinearAdagradState* state, int root) {
     }
     const std::vector<std::byte> got = comm_.alltoallv(send_, counts, recv_counts_);
     for (std::size_t q = 0; q + sz(row_bytes) <= got.size(); q += sz(row_bytes)) {
-      const std::int64_t s = slot_for_update(get<std::int32_t>(got.data() + q));
-      std::memcpy(table_.data() + s * k, got.data() + q + 4, sz(4 * k));
-      std::memcpy(sum_.data() + s * k, got.data() + q + 4 + sz(4 * k), sz(4 * k));
+      const std::int64_t s = slot_for(get<std::int32_t>(got.data() + q));
+      std::memcpy(shard_.table().data() + s * stride, got.data() + q + 4, sz(4 * width));
     }
   }
 }
@@ -578,6 +628,7 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
       position.next = 0;
       if (n == 0) {
         report(position.epoch);
+        if (result.stopped) break;
         continue;
       }
     }
@@ -591,6 +642,7 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
     position.next += b;
     ++result.steps;
     if (position.next >= n) report(position.epoch);
+    if (result.stopped) break;
   }
   const auto sums = global_sums();
   position.partial = {sums[0], static_cast<std::int64_t>(sums[1]), sums[2], static_cast<std::int64_t>(sums[3])};
@@ -598,70 +650,68 @@ SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataV
   return result;
 }
 
-// ---- checkpoints: io's linear checkpoint format, with AdaGrad's state ----
+// ---- linear::fit under MPI ----
 
-linear::LinearOptimizerState to_optimizer_state(const LinearAdagradState& s) {
-  const auto& m = s.model;
-  if (s.sum.size() != sz(m.dim() * m.outputs()) || s.bias_sum.size() != sz(m.outputs()))
-    throw UsageError("the AdaGrad accumulators do not match the model");
-  linear::LinearOptimizerState st;
-  st.tensors.emplace("weight.sum", Tensor({m.dim(), m.outputs()}, std::span<const float>(s.sum)));
-  st.tensors.emplace("bias.sum", Tensor({m.outputs()}, std::span<const float>(s.bias_sum)));
-  st.steps = s.steps;
-  return st;
-}
-
-LinearAdagradState from_optimizer_state(linear::LinearModel model, const linear::LinearOptimizerState& st) {
-  LinearAdagradState out{std::move(model), {}, {}, st.steps};
-  auto take = [&](const std::string& key, const Shape& shape, std::vector<float>& into) {
-    const auto it = st.tensors.find(key);
-    if (it == st.tensors.end()) throw UsageError("adagrad state: '" + key + "' is missing", {"", 0, key});
-    if (it->second.shape() != shape)
-      throw UsageError("adagrad state: '" + key + "' has shape " + shape_to_string(it->second.shape()) + ", expected " +
-                           shape_to_string(shape),
-                       {"", 0, key});
-    into.assign(it->second.span().begin(), it->second.span().end());
-  };
-  take("weight.sum", {out.model.dim(), out.model.outputs()}, out.sum);
-  take("bias.sum", {out.model.outputs()}, out.bias_sum);
-  return out;
-}
-
-void save_sparse_checkpoint(const std::filesystem::path& path, const SparseCheckpoint& c) {
-  linear::FitState position;
-  position.epoch = c.position.epoch;
-  position.next = c.position.next;
-  position.partial = c.position.partial;
-  io::save_linear_checkpoint(path, c.state.model, linear::LazyAdagrad::kName,
-                             optim::options_to_map(c.options, linear::LazyAdagrad::fields()),
-                             to_optimizer_state(c.state), position, c.seed, c.batch_size);
-}
-
-SparseCheckpoint read_sparse_checkpoint(const std::filesystem::path& path) {
-  const auto fail = [&](const std::string& entry, const std::string& what) -> void {
-    throw Error(path.string() + ": entry '" + entry + "' " + what, {path.string(), 0, entry});
-  };
-  io::LinearCheckpoint c;
-  try {
-    c = io::read_linear_checkpoint(path);
-  } catch (const Error& e) {
-    fail(e.context().field, e.message());
+std::optional<linear::FitResult> fit_linear(Comm& comm, linear::LinearModel& model, linear::LinearOptimizer& optimizer,
+                                            const data::SparseDataView& train, const linear::FitOptions& options,
+                                            const std::function<bool(const linear::EpochReport&)>& on_epoch,
+                                            const linear::FitCheckpoints& checkpoints, SparseMode mode) {
+  options.validate();
+  if (checkpoints.every < 0)
+    throw UsageError("fit: the checkpoint interval must be >= 0 batches, got " + std::to_string(checkpoints.every),
+                     {"", 0, "checkpoint_every"});
+  const bool root = comm.rank() == 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  SparseLinearTrainer trainer(comm, mode, model.task(), model.dim(),
+                              model.task() == linear::LinearTask::squared ? 2 : model.classes(), model.fit_bias(), optimizer);
+  // Rank 0's model and optimizer are the start (bound on first use, as linear::fit does).
+  agree(comm, 0, "cannot start", [&] {
+    optimizer.bind(model);
+    return std::string();
+  });
+  trainer.scatter(&model, &optimizer, 0);
+  SparsePosition pos;
+  std::vector<linear::EpochReport> history;
+  double before = 0.0;
+  if (checkpoints.resume != nullptr) {
+    const linear::FitState& r = *checkpoints.resume;
+    pos = {r.epoch, r.next, r.partial};
+    history = r.history;
+    before = r.seconds;
   }
-  if (c.optimizer != linear::LazyAdagrad::kName) fail("optim.name", "is '" + c.optimizer + "', not 'adagrad'");
-  SparseCheckpoint out{{linear::LinearModel(linear::LinearTask::logistic, 1), {}, {}, 0}, {},
-                       {c.fit.epoch, c.fit.next, c.fit.partial}, c.seed, c.batch_size};
-  try {
-    out.state = from_optimizer_state(std::move(c.model), c.state);
-  } catch (const Error& e) {
-    fail("optim.adagrad." + e.context().field, e.message());
+  auto seconds = [&] { return before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  const std::int64_t n = train.size(), bs = options.batch_size;
+  const run::CheckpointSchedule schedule(checkpoints.every, run::batches_for(n, bs));
+  linear::FitResult result;
+  while (true) {
+    // Up to the next checkpoint: every `every` batches of the run, or the end of the epoch.
+    const std::int64_t chunk = checkpoints.save ? schedule.batches_to_next(pos.epoch, run::batches_for(pos.next, bs)) : -1;
+    const auto run = sparse_fit(trainer, train,
+                                {.epochs = options.epochs, .batch_size = bs, .seed = options.seed, .shuffle = options.shuffle,
+                                 .max_steps = chunk},
+                                pos, [&](const linear::EpochReport& e) {
+                                  auto r = e;
+                                  r.seconds = seconds();
+                                  r.epoch_seconds = r.seconds - (history.empty() ? 0.0 : history.back().seconds);
+                                  history.push_back(r);
+                                  std::int64_t stop = root && on_epoch && on_epoch(r) ? 1 : 0;
+                                  broadcast_value(comm, stop, 0);
+                                  return stop != 0;
+                                });
+    pos = run.position;
+    result.stopped_early = run.stopped && pos.epoch < options.epochs;
+    const bool finished = run.steps == 0 || run.stopped || (pos.epoch >= options.epochs && pos.next >= n);
+    if (finished || chunk < 0) break;
+    trainer.gather(&model, &optimizer, 0);
+    if (root) checkpoints.save({pos.epoch, pos.next, pos.partial, history, seconds()});
   }
-  try {
-    optim::apply_options(out.options, linear::LazyAdagrad::fields(), c.options, "adagrad");
-    out.options.validate();
-  } catch (const Error& e) {
-    fail("optim.meta." + e.context().field, e.message());
-  }
-  return out;
+  trainer.gather(&model, &optimizer, 0);
+  if (!root) return std::nullopt;
+  optimizer.sync(model);
+  if (checkpoints.save) checkpoints.save({pos.epoch, pos.next, pos.partial, history, seconds()});
+  result.history = history;
+  result.steps = optimizer.steps();
+  result.seconds = seconds();
+  return result;
 }
-
 }  // namespace adakit::dist

@@ -8,7 +8,9 @@
 #    2-rank run's losses (1e-5 relative);
 #  - only rank 0 prints; errors on the ranks end the job with exit 2 (usage) and one message;
 #  - sparse LIBSVM data: 1, 2 and 3 ranks agree; a sparse checkpoint of 2 ranks resumes on 2 ranks
-#    bit for bit, and on 3 ranks and 1 process with the same losses.
+#    bit for bit, and on 3 ranks and 1 process with the same losses;
+#  - the other linear optimizers (ftrl, adagrad-rda) run under mpirun too: 2 ranks end with 1 process's
+#    losses and nonzero weights, and an ftrl checkpoint of 2 ranks resumes on 3.
 # Usage: dist_test.sh ADAKIT_BIN MPIEXEC
 set -uo pipefail
 bin=$1
@@ -114,4 +116,23 @@ for r in 3 1; do
   close "$(losses "$work/spr$r.json")" "$(losses "$work/sp2.json")"
   st=$?; check "sparse: resumed on $r, the 2-rank run's losses: $(losses "$work/spr$r.json")vs $(losses "$work/sp2.json")" $st
 done
+# Every linear optimizer trains under mpirun (dist::fit_linear calls the optimizer's own step).
+for o in "ftrl --alpha 0.5 --l1 0.5" "adagrad-rda --lr 0.2 --l1 0.01"; do
+  name=${o%% *}
+  oargs=(train --data "$work/sp.svm" --format libsvm --optimizer $o --batch-size 8 --seed 3 --json --epochs 3)
+  "$bin" "${oargs[@]}" > "$work/o1.json" 2> "$work/o1.err"; st=$?; check "$name: 1 process ($(tail -1 "$work/o1.err"))" $st
+  mpirun_ 2 "$bin" "${oargs[@]}" > "$work/o2.json" 2> "$work/o2.err"; st=$?; check "$name: 2 ranks ($(tail -1 "$work/o2.err"))" $st
+  close "$(losses "$work/o2.json")" "$(losses "$work/o1.json")"
+  st=$?; check "$name: 2 ranks end with 1 process's losses: $(losses "$work/o2.json")vs $(losses "$work/o1.json")" $st
+  [ -n "$(nz "$work/o1.json")" ] && [ "$(nz "$work/o2.json")" = "$(nz "$work/o1.json")" ]
+  st=$?; check "$name: 2 ranks, same nonzero weights ($(nz "$work/o2.json") vs $(nz "$work/o1.json"))" $st
+done
+fargs=(train --data "$work/sp.svm" --format libsvm --optimizer ftrl --alpha 0.5 --l1 0.5 --batch-size 8 --seed 3 --json)
+"$bin" "${fargs[@]}" --epochs 3 > "$work/f1.json" 2> /dev/null; check "ftrl: 1 process, 3 epochs" $?
+mpirun_ 2 "$bin" "${fargs[@]}" --epochs 1 --checkpoint "$work/fck" --checkpoint-every 7 > /dev/null 2>&1
+check "ftrl: 2 ranks, first epoch with checkpoints" $?
+mpirun_ 3 "$bin" "${fargs[@]}" --epochs 3 --resume "$work/fck" > "$work/fr3.json" 2> "$work/fr3.err"
+st=$?; check "ftrl: resumed on 3 ranks ($(tail -1 "$work/fr3.err"))" $st
+close "$(losses "$work/fr3.json")" "$(losses "$work/f1.json")"
+st=$?; check "ftrl: resumed on 3 ranks, 1 process's losses: $(losses "$work/fr3.json")vs $(losses "$work/f1.json")" $st
 finish

@@ -29,11 +29,8 @@
 #include "adakit/run/schedule.hpp"
 #include "adakit/train/progress.hpp"
 #if ADAKIT_HAS_MPI
-#include <chrono>
-
 #include "adakit/dist/comm.hpp"
 #include "adakit/dist/sparse.hpp"
-#include "adakit/linear/adagrad.hpp"
 #endif
 #include "train.hpp"
 
@@ -161,83 +158,6 @@ nlohmann::json read_json_file(const std::string& path) {
     throw Error(std::string("not a JSON model: ") + e.what(), {path, 0, "model"});
   }
 }
-
-#if ADAKIT_HAS_MPI
-// Under mpirun: every rank reads the same data (same split), trains its share of each global batch with
-// dist::sparse_fit (rows owned by hash of the feature id, docs/distributed.md), and rank 0 gathers
-// the model. Checkpoints as linear::fit takes them: a resumed run starts from checkpoints.resume with
-// `model` and `opt` restored on every rank (rank 0's state is scattered); at each checkpoint the state
-// is gathered into `model` and `opt` on rank 0, which calls checkpoints.save. Returns the run on rank 0
-// (model filled in), std::nullopt on the others.
-std::optional<linear::FitResult> fit_over_mpi(linear::LinearModel& model, linear::LinearOptimizer& opt,
-                                              const data::SparseDataset& train, const linear::FitOptions& fo,
-                                              const std::function<void(const linear::EpochReport&)>& on_epoch,
-                                              const linear::FitCheckpoints& checkpoints) {
-  auto* adagrad = dynamic_cast<linear::LazyAdagrad*>(&opt);
-  if (adagrad == nullptr)
-    throw UsageError("under mpirun, sparse linear models train with adagrad only, not " + std::string(opt.name()),
-                     {"", 0, "optimizer"});
-  dist::Environment mpi(nullptr, nullptr);  // a no-op when main already initialised MPI
-  dist::Comm comm = dist::Comm::world();
-  const bool root = comm.rank() == 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  dist::SparseLinearTrainer trainer(comm, dist::SparseMode::sharded, model.task(), model.dim(),
-                                    model.task() == linear::LinearTask::squared ? 2 : model.classes(), model.fit_bias(),
-                                    adagrad->options());
-  dist::SparsePosition pos;
-  std::vector<linear::EpochReport> history;
-  double before = 0.0;
-  if (checkpoints.resume != nullptr) {
-    const linear::FitState& r = *checkpoints.resume;
-    pos = {r.epoch, r.next, r.partial};
-    history = r.history;
-    before = r.seconds;
-    std::optional<dist::LinearAdagradState> state;
-    if (root) state = dist::from_optimizer_state(model, opt.state(model));
-    trainer.scatter(state ? &*state : nullptr, 0);
-  }
-  auto seconds = [&] { return before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  // Brings the whole state to rank 0's model and optimizer.
-  auto gather = [&] {
-    auto state = trainer.gather(0);
-    if (!root) return;
-    std::copy(state->model.weights().begin(), state->model.weights().end(), model.weights().begin());
-    std::copy(state->model.bias().begin(), state->model.bias().end(), model.bias().begin());
-    opt.load_state(model, dist::to_optimizer_state(*state));
-  };
-  const std::int64_t n = train.size(), bs = fo.batch_size;
-  const run::CheckpointSchedule schedule(checkpoints.every, run::batches_for(n, bs));
-  std::int64_t steps = 0;
-  while (true) {
-    // Up to the next checkpoint: every `every` batches of the run, or the end of the epoch.
-    const std::int64_t chunk = checkpoints.save ? schedule.batches_to_next(pos.epoch, run::batches_for(pos.next, bs)) : -1;
-    const auto run = dist::sparse_fit(trainer, train,
-                                      {.epochs = fo.epochs, .batch_size = bs, .seed = fo.seed, .max_steps = chunk}, pos,
-                                      [&](const linear::EpochReport& e) {
-                                        auto r = e;
-                                        r.seconds = seconds();
-                                        r.epoch_seconds = r.seconds - (history.empty() ? 0.0 : history.back().seconds);
-                                        history.push_back(r);
-                                        if (root) on_epoch(r);
-                                      });
-    pos = run.position;
-    steps += run.steps;
-    const bool finished = run.steps == 0 || run.stopped || (pos.epoch >= fo.epochs && pos.next >= n);
-    if (checkpoints.save) {
-      gather();
-      if (root) checkpoints.save({pos.epoch, pos.next, pos.partial, history, seconds()});
-    }
-    if (finished || chunk < 0) break;
-  }
-  if (!checkpoints.save) gather();
-  if (!root) return std::nullopt;
-  linear::FitResult result;
-  result.history = history;
-  result.steps = steps;
-  result.seconds = seconds();
-  return result;
-}
-#endif
 
 }  // namespace
 
@@ -405,7 +325,11 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
 #if ADAKIT_HAS_MPI
   linear::FitResult result;
   if (dist::Environment::launched_by_mpirun()) {
-    auto over_mpi = fit_over_mpi(model, *opt, train, fo, on_epoch, checkpoints);
+    // Every rank reads the same data (same split) and trains its share of each global batch;
+    // rank 0 gathers the model, evaluates, saves and reports (dist/sparse.hpp, docs/distributed.md).
+    dist::Environment mpi(nullptr, nullptr);  // a no-op when main already initialised MPI
+    dist::Comm comm = dist::Comm::world();
+    auto over_mpi = dist::fit_linear(comm, model, *opt, train, fo, on_epoch, checkpoints);
     if (!over_mpi) return 0;  // rank 0 evaluates, saves and reports
     result = std::move(*over_mpi);
   } else {

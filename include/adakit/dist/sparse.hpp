@@ -1,6 +1,6 @@
 // adakit::dist sparse part — sparse linear models (linear/model.hpp: logistic, softmax, squared over
-// CSR rows) trained with lazy AdaGrad (linear/adagrad.hpp) by K MPI ranks, as one process would with
-// the same global batch.
+// CSR rows) trained with any lazy linear optimizer (linear/registry.hpp: adagrad, adagrad-l1, ftrl,
+// adagrad-rda, sgd) by K MPI ranks, as one process would with the same global batch.
 //
 // Every rank walks the same global batches (linear::fit's order: adakit::Rng(seed), one Fisher–Yates
 // shuffle per epoch continuing one stream) and takes its contiguous share of each one
@@ -8,40 +8,48 @@
 // batch. The gradient is the mean over the GLOBAL batch (dL/dz scaled by 1/B, as LinearModel::gradient
 // does for one process), so the sum of the ranks' contributions is the 1-process gradient.
 //
+// Where the rows live: each rank keeps its rows in a linear::LinearModel of its own (the "shard"), in
+// LinearModel's row layout (a feature's weights, then its optimizer state, one row), stepped by its own
+// copy of the optimizer (make_linear_optimizer(name, option_map)). The optimizer does all the math:
+// prepare() (the lazy catch-up of adagrad-l1 / sgd, adagrad-rda's weights from its dual state) and
+// step(); no formula is written here. The bias and the optimizer's bias state and step count are
+// replicated: every rank steps its copy with the same summed bias gradient.
+//
 // Two modes:
-//   sharded     the weight table W [dim x outputs] and its AdaGrad accumulator s are split by row:
-//               feature j belongs to rank feature_owner(j, K) = splitmix64(j) mod K, which keeps the
-//               rows it owns in a hash table (id -> slot), created on first update — memory per rank is
-//               (rows ever touched)/K, whatever dim. One step, on rank r:
+//   sharded     feature j belongs to rank feature_owner(j, K) = splitmix64(j) mod K, which keeps the
+//               rows it owns as rows (slots) of its shard, found through a hash index (id -> slot),
+//               created on first touch: memory per rank is (rows ever touched)/K, whatever dim (the
+//               shard grows by doubling). One step, on rank r:
 //                 1. the distinct features F of r's examples (linear::BatchFeatures), grouped by owner;
-//                 2. alltoallv of their ids (int32) to the owners; the owners answer with the rows'
-//                    current weights (alltoallv, `outputs` floats a row): the owner returns fresh rows
-//                    on demand, nothing is cached between steps;
+//                 2. alltoallv of their ids (int32) to the owners; each owner calls optimizer.prepare()
+//                    on the rows asked of it (its share of the batch's features) and answers with their
+//                    weights (alltoallv, `outputs` floats a row): nothing is cached between steps;
 //                 3. forward and backward on r's rows (scores, linear::linear_loss, dL/dz / B);
 //                 4. alltoallv of the gradient rows of F back to their owners, in the order of step 2
 //                    (the owner kept the ids it was asked for, so no id travels twice);
-//                 5. each owner applies optim::adagrad_step_rows — the same kernel as LazyAdagrad —
-//                    to the rows it received, packed in rank order: the kernel sums the duplicates of
-//                    a row in order of appearance, i.e. in rank order, so the result is deterministic;
-//                 6. the bias gradient (outputs floats) is allgathered, summed in rank order, and every
-//                    rank applies the same optim::adagrad_step to its copy of the bias.
+//                 5. the bias gradient (outputs floats) is allgathered and summed in rank order;
+//                 6. each owner sums the duplicates of a row (a row several ranks touched) in rank
+//                    order (coalesce_rows: the order LazyAdagrad's kernel sums them in), and calls
+//                    optimizer.step() on its shard with those rows and the bias gradient.
 //               Bytes sent by rank r per step (Comm::traffic): 4 (id) + 4·outputs (gradient) for each
 //               of its touched rows owned elsewhere, plus 4·outputs for each row it returns to another
 //               rank, plus the bias — the minimum of any owner-computes scheme with float32 rows and
 //               int32 ids. Everything per step is O(rows touched · outputs), nothing O(dim).
-//   replicated  every rank holds the whole table and accumulator (the simple baseline); each rank sends
-//               its touched rows' (id, gradient) pairs to every other rank (alltoallv), and every rank
-//               applies the identical adagrad_step_rows over all ranks' pairs in rank order. Bytes sent
-//               per step: (K − 1)·|F|·(4 + 4·outputs) — still O(rows touched), not the 2·dim·outputs·4
+//   replicated  every rank's shard is the whole model (the simple baseline); each rank sends its
+//               touched rows' (id, gradient) pairs to every other rank (alltoallv), and every rank
+//               applies the identical step over all ranks' pairs summed in rank order. Bytes sent per
+//               step: (K − 1)·|F|·(4 + 4·outputs) — still O(rows touched), not the 2·dim·outputs·4
 //               of a dense allreduce.
 //
-// Checkpoints: gather() collects every rank's rows on one rank into the ordinary single-process state
-// (LinearAdagradState: a linear::LinearModel with dim rows, and s, bias s, step count as LazyAdagrad
-// keeps them); scatter() re-shards such a state over the current communicator, whatever K it came
-// from. save_sparse_checkpoint / read_sparse_checkpoint put it, with the position in the run, in one
-// file of io's linear checkpoint format (io/checkpoint.hpp, "adakit.linear.checkpoint.v1": "weight",
-// "bias", "optim.adagrad.weight.sum", "optim.adagrad.bias.sum" tensors), the format single-process
-// sparse runs write, written atomically.
+// For AdaGrad the result is the one this trainer gave when it kept its own AdaGrad table (the same
+// kernel, the same duplicate order). Against ONE process the only difference is the order of a
+// gradient's sums (each rank sums its share, then the shares are added), i.e. float rounding.
+//
+// Checkpoints: gather() collects every rank's rows on one rank into an ordinary single-process model
+// and optimizer (as linear::fit leaves them: LinearOptimizer::state() of it is what io's linear
+// checkpoint files hold, io/checkpoint.hpp, "adakit.linear.checkpoint.v1"); scatter() re-shards such a
+// model and optimizer over the current communicator, whatever K (or single process) it came from.
+// fit_linear() does both around sparse_fit, as linear::fit takes checkpoints.
 //
 // All functions are collective over the trainer's Comm unless said otherwise: every rank calls them in
 // the same order with the same arguments (its own rows for step()).
@@ -49,6 +57,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -59,7 +68,6 @@
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/model.hpp"
 #include "adakit/linear/optimizer.hpp"
-#include "adakit/optim/adagrad.hpp"
 #include "adakit/run/callback.hpp"
 
 namespace adakit::dist {
@@ -73,19 +81,6 @@ SparseMode sparse_mode_from_string(std::string_view text);  // "replicated" | "s
 int feature_owner(std::int64_t feature, int ranks);
 // Rank `rank`'s contiguous share of a global batch: [rank·B/ranks, (rank+1)·B/ranks). Not collective.
 std::span<const std::int64_t> rank_share(std::span<const std::int64_t> batch, int rank, int ranks);
-
-// The single-process state of a sparse linear model under lazy AdaGrad (what LazyAdagrad holds).
-struct LinearAdagradState {
-  linear::LinearModel model;
-  std::vector<float> sum;       // s of W, dim x outputs (LazyAdagrad::sum())
-  std::vector<float> bias_sum;  // s of the bias, outputs
-  std::int64_t steps = 0;       // AdaGrad's t
-};
-
-// The state as LazyAdagrad::state() names it ("weight.sum" [dim, outputs], "bias.sum" [outputs]; its
-// steps), and back: UsageError naming the tensor when one is missing or of another shape. Not collective.
-linear::LinearOptimizerState to_optimizer_state(const LinearAdagradState& state);
-LinearAdagradState from_optimizer_state(linear::LinearModel model, const linear::LinearOptimizerState& state);
 
 // What one step did on this rank (counters; Comm::traffic has the bytes).
 struct SparseStepCounters {
@@ -123,60 +118,68 @@ class RowSlots {
 
 class SparseLinearTrainer {
  public:
-  // Weights and bias start at zero, accumulators at options.initial_accumulator_value (as a new
-  // LinearModel and LazyAdagrad). UsageError on bad options or weight_decay != 0 (as LazyAdagrad).
+  // The model starts as a new LinearModel (weights and bias zero) under a fresh copy of `optimizer`'s
+  // configuration (its name and option_map(); its state, if any, is not read: see scatter()).
+  // classes: as LinearModel's (2 for squared). UsageError on a bad shape or dim outside [1, 2^31].
   SparseLinearTrainer(Comm& comm, SparseMode mode, linear::LinearTask task, std::int64_t dim, std::int64_t classes,
-                      bool fit_bias, const optim::AdagradOptions& options);
+                      bool fit_bias, const linear::LinearOptimizer& optimizer);
 
-  // One AdaGrad step t = steps() + 1 with the global batch whose share on this rank is `rows` (rows of
-  // d, which every rank holds or at least those rows of); global_batch = B, the sum of the shares.
+  // One step t = steps() + 1 with the global batch whose share on this rank is `rows` (rows of d,
+  // which every rank holds or at least those rows of); global_batch = B, the sum of the shares.
   // Returns the forward pass of this rank's rows (before the step).
   linear::BatchStats step(const data::SparseDataView& d, std::span<const std::int64_t> rows, std::int64_t global_batch);
 
-  // The whole state, on `root` (std::nullopt on the other ranks). O(dim) on root.
-  std::optional<LinearAdagradState> gather(int root = 0);
-  // Replaces the state with `state`, given on `root` (ignored elsewhere; may be null there): re-shards
-  // it over this communicator. Error when its task, dim, outputs or bias differ from the trainer's.
-  void scatter(const LinearAdagradState* state, int root = 0);
+  // The whole state into `model` and `optimizer` on `root` (ignored elsewhere; may be null there),
+  // which must be bound to each other (LinearOptimizer::bind) with the trainer's shape and optimizer:
+  // the optimizer then holds what a single process would after steps() steps (a lazy optimizer's
+  // weights as they are, not synced; coordinates_touched() is left as it was). O(dim) on root.
+  void gather(linear::LinearModel* model, linear::LinearOptimizer* optimizer, int root = 0);
+  // Replaces the state with `model` and `optimizer`'s (bound to each other), given on `root`: re-shards
+  // it over this communicator (only rows that differ from a fresh one travel). UsageError on every
+  // rank when root's model or optimizer differ from the trainer's.
+  void scatter(const linear::LinearModel* model, const linear::LinearOptimizer* optimizer, int root = 0);
 
   SparseMode mode() const noexcept { return mode_; }
-  std::int64_t steps() const noexcept { return steps_; }
+  std::int64_t steps() const noexcept { return optimizer_->steps(); }
   std::int64_t dim() const noexcept { return dim_; }
   std::int64_t outputs() const noexcept { return outputs_; }
-  // Rows of W this rank keeps in memory (replicated: dim; sharded: the owned rows updated so far).
+  // Rows of W this rank keeps in memory (replicated: dim; sharded: the owned rows touched so far).
   std::int64_t rows_held() const noexcept;
   const SparseStepCounters& last_step() const noexcept { return counters_; }
-  const optim::AdagradOptions& options() const noexcept { return options_; }
+  const linear::LinearOptimizer& optimizer() const noexcept { return *optimizer_; }
   Comm& comm() noexcept { return comm_; }
 
  private:
-  std::int64_t slot_for_update(std::int32_t feature);  // sharded: inserts a fresh row when absent
+  std::int64_t slot_for(std::int32_t feature);  // sharded: inserts a fresh row when absent
+  void grow(std::int64_t rows);                 // sharded: the shard holds at least `rows` rows
+  void reset_shard();
+  std::int64_t row_floats() const noexcept { return outputs_ + optimizer_->state_width(outputs_); }
   std::vector<std::byte> exchange(std::span<const std::byte> send, std::span<const int> counts, std::vector<int>& recv_counts);
   void fetch_rows();
   void push_gradients();
-  void step_bias();
 
   Comm& comm_;
   SparseMode mode_;
   linear::LinearTask task_;
   std::int64_t dim_, classes_, outputs_;
   bool fit_bias_;
-  optim::AdagradOptions options_;
-  std::int64_t steps_ = 0;
-  std::vector<float> table_, sum_;  // replicated: dim x outputs; sharded: slots x outputs
-  std::vector<float> bias_, bias_sum_;
-  detail::RowSlots slot_;                                // sharded: feature -> slot
-  std::vector<std::int32_t> slot_feature_;                // sharded: slot -> feature
+  std::unique_ptr<linear::LinearOptimizer> optimizer_;  // bound to shard_
+  linear::LinearModel shard_;                           // replicated: dim rows; sharded: slots
+  std::vector<float> fresh_row_;                        // a row as the optimizer's reset() lays it out
+  linear::LinearOptimizerState fresh_state_;            // the state of a fresh 1-row model (sharded)
+  detail::RowSlots slot_;                               // sharded: feature -> slot
+  std::vector<std::int32_t> slot_feature_;              // sharded: slot -> feature
 
   // Per-step buffers (reused; sized by the rows touched).
   linear::BatchFeatures batch_;
+  linear::SparseGradient grad_;                          // the step's rows (slots) and bias, summed
   std::vector<float> rows_, grads_, z_, dz_, bias_grad_;
   std::vector<int> owner_, send_counts_, recv_counts_;
   std::vector<std::int64_t> packed_;        // sharded: position in batch_.features of each packed id
   std::vector<std::int32_t> requested_;     // sharded: ids asked of this rank this step, in rank order
+  std::vector<std::int64_t> slots_;         // the shard rows of requested_ (replicated: of the ids)
   std::vector<int> requested_counts_;       // sharded: how many per rank
   std::vector<std::byte> send_;
-  std::vector<std::int64_t> indices_;
   SparseStepCounters counters_;
 };
 
@@ -219,19 +222,20 @@ struct SparseFitResult {
 SparseFitResult sparse_fit(SparseLinearTrainer& trainer, const data::SparseDataView& train, const SparseFitOptions& options,
                            SparsePosition position = {}, const run::Callbacks& callbacks = {});
 
-// ---- checkpoints (not collective: call on the rank that holds the state) ----
-
-struct SparseCheckpoint {
-  LinearAdagradState state;
-  optim::AdagradOptions options;
-  SparsePosition position;
-  std::uint64_t seed = 0;
-  std::int64_t batch_size = 1;
-};
-
-// Atomic write (io::write_safetensors). The layout is at the top of this file.
-void save_sparse_checkpoint(const std::filesystem::path& path, const SparseCheckpoint& checkpoint);
-// adakit::Error naming the file and the entry on a file that is not such a checkpoint or is damaged.
-SparseCheckpoint read_sparse_checkpoint(const std::filesystem::path& path);
+// linear::fit under MPI: `model` and `optimizer` on rank 0 are the run's start (bound on first use, as
+// linear::fit does; on a resume, restored from the checkpoint) and, on return, its end (synced, ready
+// to predict and save); on the other ranks they give only the shape and the optimizer's configuration.
+// The rows are re-sharded from rank 0 (scatter), trained by sparse_fit in `mode`, and gathered to rank
+// 0 at each checkpoint and at the end. on_epoch runs on rank 0 only (the model is not gathered for it;
+// its return value, true to stop, is rank 0's for all). checkpoints as linear::fit's: `save` runs on
+// rank 0 with `model` and `optimizer` holding the state to save (unsynced; synced at the end), every
+// `every` global batches of the run (0: each epoch's end) and at the end; `resume` (needed on every
+// rank) continues a saved run, from a single process or any number of ranks. Returns the run on rank 0
+// (steps: the optimizer's, as linear::fit), std::nullopt on the others.
+std::optional<linear::FitResult> fit_linear(Comm& comm, linear::LinearModel& model, linear::LinearOptimizer& optimizer,
+                                            const data::SparseDataView& train, const linear::FitOptions& options = {},
+                                            const std::function<bool(const linear::EpochReport&)>& on_epoch = {},
+                                            const linear::FitCheckpoints& checkpoints = {},
+                                            SparseMode mode = SparseMode::sharded);
 
 }  // namespace adakit::dist

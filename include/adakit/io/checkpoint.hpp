@@ -98,7 +98,7 @@ class CheckpointWriter : public train::Callback {
 
 // ---- sparse linear runs (linear::fit; adakit train --checkpoint on LIBSVM or text data) ----
 //
-// One safetensors file in the format of dist's sparse checkpoints, for every linear optimizer:
+// One safetensors file for every linear optimizer, single process or under mpirun:
 //   tensors   "weight" [dim, outputs], "bias" [outputs]   the model (LinearModel::tensors), as the
 //                                                        optimizer holds it (a lazy one's weights unsynced)
 //             "optim.<optimizer>.<name>"                 its LinearOptimizerState ("optim.adagrad.weight.sum",
@@ -111,7 +111,7 @@ class CheckpointWriter : public train::Callback {
 //             "train.partial"                 the epoch's progressive sums (JSON, doubles as exact text)
 //             "train.history", "train.seconds"
 //             anything else                   the caller's entries
-// dist::save_sparse_checkpoint writes this format through save_linear_checkpoint; files without the
+// Runs under mpirun write it too (dist::fit_linear gathers to rank 0, which saves); files without the
 // counters, sums or history of later writers read too (counted from zero, no history).
 inline constexpr const char* kLinearCheckpointFormat = "adakit.linear.checkpoint.v1";
 
