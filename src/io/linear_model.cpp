@@ -6,6 +6,8 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/file.hpp"
+#include "adakit/data/libsvm.hpp"
+#include "adakit/data/prepare.hpp"
 #include "adakit/linear/registry.hpp"
 
 namespace adakit::io {
@@ -98,6 +100,24 @@ bool is_linear_model_file(const std::filesystem::path& path) {
   while (in.get(c))
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return c == '{';
   return false;
+}
+
+data::SparseDataset read_for_model(const LinearModelFile& file, const std::string& name_or_path,
+                                   const std::filesystem::path& data_dir) {
+  const linear::LinearModel& model = file.model;
+  if (file.vectorizer) {
+    data::TextDataset t = data::load_text(name_or_path, data_dir);
+    if (!model.class_names().empty()) data::align_labels(t.labels, t.class_names, model.class_names(), name_or_path);
+    return data::vectorize(t, *file.vectorizer);
+  }
+  data::LibsvmOptions lo;
+  lo.task = model.task() == linear::LinearTask::squared ? data::LibsvmOptions::Task::regression
+                                                         : data::LibsvmOptions::Task::classification;
+  data::SparseDataset d = data::read_libsvm(name_or_path, lo);
+  data::fit_columns(d.features, model.dim());
+  if (d.is_classification() && !model.class_names().empty())
+    data::align_labels(d.labels, d.class_names, model.class_names(), name_or_path);
+  return d;
 }
 
 std::map<std::string, std::string> linear_model_metadata(const data::TextVectorizer* vectorizer) {

@@ -243,25 +243,6 @@ int run_train(const TrainFlags& f) {
   return 1;  // not reached: abort() ends the job
 }
 
-// The data to predict, as the model takes it: its test split if it has one, reshaped to the model's
-// input, scaled with the training data's scaler, its classes numbered as the model's.
-data::Dataset predict_input(const PredictFlags& f, const io::ModelInfo& info) {
-  auto loaded = data::load_data({f.data.data, f.data.data_dir, csv_options(f.data)});
-  data::Dataset d = loaded.test ? std::move(*loaded.test) : std::move(loaded.train);
-  if (d.sample_shape() != info.input_shape) {
-    if (d.sample_size() != shape_numel(info.input_shape))
-      throw UsageError("the data has samples of shape " + shape_to_string(d.sample_shape()) + ", the model takes " +
-                       shape_to_string(info.input_shape), {f.data.data, 0, "features"});
-    Shape s{d.size()};
-    for (auto v : info.input_shape) s.push_back(v);
-    d.features.reshape(s);
-  }
-  if (!info.scaler_mean.empty()) data::StandardScaler{info.scaler_mean, info.scaler_scale}.transform(d);
-  if (d.is_classification() && !info.class_names.empty() && d.size() > 0)
-    data::align_labels(d.labels, d.class_names, info.class_names, f.data.data);
-  return d;
-}
-
 int run_predict(const PredictFlags& f) {
   if (io::is_linear_model_file(f.model)) return run_predict_linear(f);
   if (!f.texts.empty()) throw UsageError("--text needs a text model (adakit train --format text-tsv --save ...)", {"", 0, "text"});
@@ -271,7 +252,9 @@ int run_predict(const PredictFlags& f) {
                      {"", 0, "format"});
   auto loaded_model = io::load_model(f.model);
   const auto& info = loaded_model.info;
-  const data::Dataset d = predict_input(f, info);
+  auto loaded = data::load_data({f.data.data, f.data.data_dir, csv_options(f.data)});
+  data::Dataset d = loaded.test ? std::move(*loaded.test) : std::move(loaded.train);  // the test split if any
+  io::fit_to_model(d, info, f.data.data);
   const Tensor out = train::predict_outputs(loaded_model.model, d);
   const auto objective = train::objective_from_string(info.objective);
   const bool mse = objective == train::Objective::mse;

@@ -320,29 +320,16 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
 
 namespace {
 
-// The data to predict, as the model takes it: --text through its vectorizer, a text-tsv file, or a
-// LIBSVM file cut or widened to the model's columns; classes numbered as the model's.
+// The data to predict: --text through the model's vectorizer, else the --data file.
 data::SparseDataset predict_input(const PredictFlags& f, const io::LinearModelFile& file) {
-  const linear::LinearModel& model = file.model;
-  data::SparseDataset d;
-  if (!f.texts.empty()) {
-    d.name = "text";
-    d.features = file.vectorizer->transform(f.texts);
-  } else if (file.vectorizer) {
-    const std::string format = resolve_format(f.data) == "dense" ? "text-tsv" : resolve_format(f.data);
-    if (format != "text-tsv") throw UsageError("this text model reads text-tsv data", {"", 0, "format"});
-    data::TextDataset t = data::load_text(f.data.data, f.data.data_dir);
-    if (!model.class_names().empty()) data::align_labels(t.labels, t.class_names, model.class_names(), f.data.data);
-    d = data::vectorize(t, *file.vectorizer);
-  } else {
-    data::LibsvmOptions lo;
-    lo.task = model.task() == linear::LinearTask::squared ? data::LibsvmOptions::Task::regression
-                                                           : data::LibsvmOptions::Task::classification;
-    d = data::read_libsvm(f.data.data, lo);
-    data::fit_columns(d.features, model.dim());
-    if (d.is_classification() && !model.class_names().empty())
-      data::align_labels(d.labels, d.class_names, model.class_names(), f.data.data);
+  if (f.texts.empty()) {
+    if (file.vectorizer && resolve_format(f.data) != "dense" && resolve_format(f.data) != "text-tsv")
+      throw UsageError("this text model reads text-tsv data", {"", 0, "format"});
+    return io::read_for_model(file, f.data.data, f.data.data_dir);
   }
+  data::SparseDataset d;
+  d.name = "text";
+  d.features = file.vectorizer->transform(f.texts);
   return d;
 }
 

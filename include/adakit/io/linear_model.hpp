@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "adakit/data/sparse.hpp"
 #include "adakit/data/text.hpp"
 #include "adakit/io/checkpoint.hpp"
 #include "adakit/linear/model.hpp"
@@ -35,6 +36,12 @@ LinearModelFile read_linear_model(const std::filesystem::path& path);
 bool is_linear_model_file(const std::filesystem::path& path);
 // True for a safetensors file whose header names kLinearCheckpointFormat. Reads the header only.
 bool is_linear_checkpoint_file(const std::filesystem::path& path);
+
+// A data file as `file`'s model takes it: a text model's text-tsv file (a bundled name or a path; see
+// data::load_text) through its vectorizer, or a LIBSVM file cut or widened to the model's columns
+// (data::fit_columns); class ids numbered as the model's classes.
+data::SparseDataset read_for_model(const LinearModelFile& file, const std::string& name_or_path,
+                                   const std::filesystem::path& data_dir = {});
 
 // The metadata a linear checkpoint carries for read_linear_model: "adakit.input" and, for a text
 // model, "adakit.vectorizer".
