@@ -16,12 +16,10 @@ namespace adakit::io {
 namespace fs = std::filesystem;
 static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
 
-namespace {
-
-std::uint64_t fnv1a64(const char* data, std::size_t n) {
-  std::uint64_t h = 1469598103934665603ULL;
+std::uint64_t fnv1a64(const void* data, std::size_t n, std::uint64_t h) {
+  const auto* b = static_cast<const unsigned char*>(data);
   for (std::size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(data[i]);
+    h ^= b[i];
     h *= 1099511628211ULL;
   }
   return h;
@@ -36,8 +34,6 @@ std::string hex64(std::uint64_t v) {
   buf[16] = '\0';
   return buf;
 }
-
-}  // namespace
 
 namespace {
 constexpr const char* kPayloadChecksum = "adakit.payload_fnv1a64";

@@ -202,6 +202,33 @@ LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t 
   return m;
 }
 
+LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t dim, std::string_view task) {
+  if (task.empty() || task == "auto") return for_dataset(d, dim);
+  const std::int64_t n = dim > 0 ? dim : d.features.cols;
+  const std::int64_t classes = d.num_classes();
+  const auto with_names = [&](LinearModel m) {
+    m.set_class_names(d.class_names);
+    return m;
+  };
+  if (task == "logreg") {
+    if (!d.is_classification()) throw UsageError("logreg is for class labels; use linreg", {"", 0, "model"});
+    if (classes != 2)
+      throw UsageError("logreg is binary but the data has " + std::to_string(classes) + " classes; use softmax",
+                       {"", 0, "model"});
+    return with_names(LinearModel(LinearTask::logistic, n, 2));
+  }
+  if (task == "softmax") {
+    if (!d.is_classification()) throw UsageError("softmax is for class labels; use linreg", {"", 0, "model"});
+    return with_names(LinearModel(LinearTask::softmax, n, std::max<std::int64_t>(2, classes)));
+  }
+  if (task == "linreg") {
+    if (d.is_classification()) throw UsageError("linreg needs numeric targets (LIBSVM data read as regression)", {"", 0, "model"});
+    return LinearModel(LinearTask::squared, n, 2);
+  }
+  throw UsageError("unknown model '" + std::string(task) + "' for sparse data (auto, logreg, softmax, linreg)",
+                   {"", 0, "model"});
+}
+
 void LinearModel::set_class_names(std::vector<std::string> names) {
   if (!names.empty() && static_cast<std::int64_t>(names.size()) != classes_)
     throw UsageError("linear model: " + std::to_string(names.size()) + " class names for " +

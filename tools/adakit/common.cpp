@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -139,6 +140,49 @@ std::string format_number(double v) {
   return buf;
 }
 
+nlohmann::json metric_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+void add_scores(nlohmann::json& j, bool regression, const Scores& train, const Scores& test) {
+  j["train_loss"] = metric_json(train.loss);
+  j["test_loss"] = metric_json(test.loss);
+  if (regression) {
+    j["train_mse"] = metric_json(train.mse);
+    j["test_mse"] = metric_json(test.mse);
+  } else {
+    j["train_accuracy"] = metric_json(train.accuracy);
+    j["test_accuracy"] = metric_json(test.accuracy);
+  }
+}
+
+void print_scores(bool regression, const Scores& train, const Scores& test) {
+  if (regression)
+    std::printf("train mse %.6g  test mse %.6g\n", train.mse, test.mse);
+  else
+    std::printf("train loss %.4f acc %.4f  test loss %.4f acc %.4f\n", train.loss, train.accuracy, test.loss,
+                test.accuracy);
+}
+
+void report_predictions(const nlohmann::json& rows, std::optional<double> accuracy, std::optional<double> mse,
+                        bool json, const std::vector<std::string>& texts) {
+  if (json) {
+    nlohmann::json j = {{"predictions", rows}};
+    if (accuracy) j["accuracy"] = *accuracy;
+    if (mse) j["mse"] = *mse;
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  for (const auto& r : rows) {
+    std::printf("%lld\t%s", static_cast<long long>(r["index"]),
+                r.contains("label") ? r["label"].get<std::string>().c_str()
+                                    : (r.contains("prediction") ? r["prediction"] : r["class"]).dump().c_str());
+    if (r.contains("probabilities")) std::printf("\t%s", r["probabilities"].dump().c_str());
+    if (!texts.empty()) std::printf("\t%s", texts[static_cast<std::size_t>(r["index"].get<std::int64_t>())].c_str());
+    std::printf("\n");
+  }
+  if (accuracy) std::fprintf(stderr, "accuracy %.4f on %lld samples\n", *accuracy, static_cast<long long>(rows.size()));
+  if (mse) std::fprintf(stderr, "mse %.6g on %lld samples\n", *mse, static_cast<long long>(rows.size()));
+}
+
 nlohmann::json curve_json(const std::string& x_name, const std::vector<double>& x, const NamedSeries& series,
                           std::size_t max_points) {
   std::vector<std::size_t> keep;
@@ -151,7 +195,7 @@ nlohmann::json curve_json(const std::string& x_name, const std::vector<double>& 
       if (keep.empty() || keep.back() != i) keep.push_back(i);
     }
   }
-  const auto value = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  const auto value = metric_json;
   nlohmann::json points = nlohmann::json::array(), out_series = nlohmann::json::object();
   for (auto i : keep) points.push_back(value(x[i]));
   for (const auto& [name, ys] : series) {

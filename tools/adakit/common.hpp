@@ -3,6 +3,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <map>
+#include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <utility>
 #include <string>
@@ -43,6 +44,24 @@ std::vector<std::string> split_optimizer_list(const std::string& text);
 std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, OptimizerKind kind = OptimizerKind::dense);
 
 std::string format_number(double v);
+
+// A metric in --json output: the number, or null when it is not finite.
+nlohmann::json metric_json(double v);
+
+// Final loss and accuracy (classification) or mse (regression) of a run on its training and test data.
+struct Scores {
+  double loss, accuracy, mse;
+};
+// "train_loss", "test_loss" and "train_mse", "test_mse" or "train_accuracy", "test_accuracy".
+void add_scores(nlohmann::json& j, bool regression, const Scores& train, const Scores& test);
+// "train mse ... test mse ..." or "train loss ... acc ...  test loss ... acc ..." on stdout.
+void print_scores(bool regression, const Scores& train, const Scores& test);
+
+// Prints `adakit predict`'s output: with --json {"predictions": rows, "accuracy", "mse"}, else one line
+// per row (index, label or prediction, probabilities, and the row's text when predicting --text) and
+// the accuracy or mse on stderr.
+void report_predictions(const nlohmann::json& rows, std::optional<double> accuracy, std::optional<double> mse,
+                        bool json, const std::vector<std::string>& texts);
 
 // The "curve" of a command's --json output, which `adakit compare` averages and plots:
 //   {"x": "epoch", "points": [...], "series": {"train_loss": [...], ...}}

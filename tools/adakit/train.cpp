@@ -1,23 +1,25 @@
-// adakit train / adakit predict: datasets by name or CSV path, models by a short spec, any optimizer.
+// adakit train / adakit predict on dense data: datasets by name or CSV path, nn models by a short spec
+// (nn::build_model), any optimizer. The library does the work: data::prepare_data, nn::build_model,
+// train::fit, io (model files, checkpoints, the run's identity); this file wires flags to it.
 #include <cmath>
-#include <exception>
 #include <cstdio>
-#include <filesystem>
+#include <exception>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parallel.hpp"
 #include "adakit/data/builtin.hpp"
+#include "adakit/data/prepare.hpp"
 #include "adakit/io/checkpoint.hpp"
+#include "adakit/io/linear_model.hpp"
 #include "adakit/io/model.hpp"
-#include "adakit/nn/models.hpp"
+#include "adakit/io/run.hpp"
 #include "adakit/nn/loss.hpp"
+#include "adakit/nn/models.hpp"
 #include "adakit/optim/options.hpp"
 #include "adakit/optim/registry.hpp"
-#include "adakit/train/fit.hpp"
 #include "adakit/train/progress.hpp"
 #include "common.hpp"
 #include "subcommands.hpp"
@@ -26,181 +28,31 @@
 namespace adakit::cli {
 namespace {
 
-data::CsvOptions csv_options(const DataFlags& f) {
-  data::CsvOptions o;
-  o.label_column = f.label_column;
-  return o;
-}
-
-// Relabels `d` so that its class ids follow `names` (a test file may hold fewer classes).
-void align_classes(data::Dataset& d, const std::vector<std::string>& names, const std::string& what) {
-  if (!d.is_classification() || d.class_names == names) return;
-  std::map<std::string, std::int32_t> id;
-  for (std::size_t i = 0; i < names.size(); ++i) id[names[i]] = static_cast<std::int32_t>(i);
-  for (auto& l : d.labels) {
-    const std::string& name = d.class_names.at(static_cast<std::size_t>(l));
-    auto it = id.find(name);
-    if (it == id.end()) throw Error("class '" + name + "' does not occur in the training data", {what, 0, "label"});
-    l = it->second;
-  }
-  d.class_names = names;
-}
-
-bool is_image(const data::Dataset& d) { return d.sample_shape().size() == 3; }
-
-std::vector<std::int64_t> parse_ints(const std::string& text, const std::string& field) {
-  std::vector<std::int64_t> v;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    const double x = optim::parse_double(field, item);
-    if (x < 1 || x != std::floor(x) || x > 1e7) throw UsageError("'" + item + "' is not a positive integer", {"", 0, field});
-    v.push_back(static_cast<std::int64_t>(x));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return v;
-}
-
-// "mlp:5" | "mlp:256,128" | "logreg" | "softmax" | "linreg" | "cnn" | "cnn:32,64" | "cnn:32,64/128"
-nn::Sequential build_model(const std::string& spec, const std::string& activation, double dropout,
-                           data::Dataset& train, data::Dataset& test, std::uint64_t seed) {
-  const auto colon = spec.find(':');
-  const std::string kind = spec.substr(0, colon);
-  const std::string args = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  const bool classification = train.is_classification();
-  const std::int64_t classes = train.num_classes();
-  const std::int64_t outputs = !classification ? std::max<std::int64_t>(1, train.targets.numel() / std::max<std::int64_t>(1, train.size()))
-                               : classes == 2 ? 1 : classes;
-  if (dropout != 0.0 && kind != "mlp") throw UsageError("--dropout applies to mlp models", {"", 0, "dropout"});
-  if (kind == "cnn") {
-    if (!is_image(train)) throw UsageError("cnn needs image data ([C, H, W] samples); this data has samples of shape " + shape_to_string(train.sample_shape()), {"", 0, "model"});
-    if (!classification) throw UsageError("cnn is for classification", {"", 0, "model"});
-    const std::int64_t out = classes;
-    if (args.empty()) {
-      const auto s = train.sample_shape();
-      return s[1] <= 8 ? nn::digits_cnn(s, out, seed) : nn::image_cnn(s, out, seed);
-    }
-    const auto slash = args.find('/');
-    const auto channels = parse_ints(args.substr(0, slash), "model");
-    const std::int64_t hidden = slash == std::string::npos ? 0 : parse_ints(args.substr(slash + 1), "model").at(0);
-    return nn::cnn(train.sample_shape(), out, channels, seed, hidden);
-  }
-  // Dense models take flat samples.
-  data::flatten_features(train);
-  if (test.size() > 0) data::flatten_features(test);
-  const std::int64_t in = train.sample_size();
-  if (kind == "mlp") {
-    if (args.empty()) throw UsageError("mlp needs hidden sizes, e.g. mlp:64 or mlp:256,128", {"", 0, "model"});
-    return nn::mlp(in, parse_ints(args, "model"), outputs, activation, "", seed, dropout);
-  }
-  if (kind == "logreg") {
-    if (!classification) throw UsageError("logreg is for classification; use linreg", {"", 0, "model"});
-    return nn::mlp(in, {}, outputs, activation, "", seed);
-  }
-  if (kind == "softmax") {
-    if (!classification) throw UsageError("softmax is for classification; use linreg", {"", 0, "model"});
-    return nn::mlp(in, {}, classes, activation, "", seed);
-  }
-  if (kind == "linreg") {
-    if (classification) throw UsageError("linreg is for regression targets; use logreg or softmax", {"", 0, "model"});
-    return nn::mlp(in, {}, outputs, activation, "", seed);
-  }
-  throw UsageError("unknown model '" + spec + "' (mlp:H[,H...], logreg, softmax, linreg, cnn, cnn:C[,C...][/H])",
-                   {"", 0, "model"});
-}
-
-nlohmann::json metric_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-// FNV-1a 64 of the training split (features, then labels or targets): a resumed run must see the same data.
-std::string data_fingerprint(const data::Dataset& d) {
-  return fingerprint({{d.features.data(), static_cast<std::size_t>(d.features.numel()) * sizeof(float)},
-                      {d.labels.data(), d.labels.size() * sizeof(std::int32_t)},
-                      {d.targets.data(), static_cast<std::size_t>(d.targets.numel()) * sizeof(float)}});
-}
-
-// What decides a run's result, besides --epochs: the checkpoint keeps it, --resume compares it.
-nlohmann::json run_identity(const TrainFlags& f, const optim::Optimizer& opt, const data::Dataset& train) {
-  nlohmann::json options = nlohmann::json::object();
-  for (const auto& [k, v] : opt.group_options(0)) options[k] = v;
-  return {{"data", f.data.data},
-          {"format", f.data.format},
-          {"label-column", f.data.label_column},
-          {"scale", f.data.scale},
-          {"test-data", f.test_data},
-          {"test-split", optim::format_double(f.test_split)},
+// What decides a dense run's result besides --epochs and the optimizer (io::run_identity adds it).
+nlohmann::json dense_settings(const TrainFlags& f) {
+  return {{"data", f.data.data},         {"format", f.data.format},
+          {"label-column", f.data.label_column}, {"scale", f.data.scale},
+          {"test-data", f.test_data},     {"test-split", optim::format_double(f.test_split)},
           {"validation-split", optim::format_double(f.validation_split)},
-          {"model", f.model},
-          {"activation", f.activation},
+          {"model", f.model},             {"activation", f.activation},
           {"dropout", optim::format_double(f.dropout)},
-          {"optimizer", std::string(opt.name())},
-          {"options", options},
-          {"schedule", opt.schedule().to_string()},
-          {"clip-norm", optim::format_double(opt.clip().max_norm)},
-          {"clip-value", optim::format_double(opt.clip().max_value)},
-          {"batch-size", f.batch_size},
-          {"seed", f.seed},
-          {"patience", f.patience},
-          {"on-nonfinite", f.on_nonfinite},
-          {"training data (FNV-1a of the split)", data_fingerprint(train)}};
+          {"batch-size", f.batch_size},   {"seed", f.seed},
+          {"patience", f.patience},       {"on-nonfinite", f.on_nonfinite}};
 }
 
-// `parallel`: this process is one rank of a data-parallel run (mpirun); nullptr: it is alone.
-int run_train_on(TrainFlags f, TrainParallel* parallel) {
-  const std::string format = resolve_format(f.data);
-  // Sparse data under mpirun: rows owned by hash across the ranks (train_linear.cpp, dist/sparse.hpp).
-  if (format != "dense") return run_train_linear(f, format);
-  // Under mpirun only rank 0 prints and writes files; every rank trains.
-  const bool lead = parallel == nullptr || parallel->rank() == 0;
-  if (!lead) {
-    f.quiet = true;
-    f.json = false;
-    f.save.clear();
-  }
-  if (f.model.empty() || f.model == "auto") f.model = "mlp:64";
-  if (f.text.hash_bits != 0 || f.text.tfidf || f.text.binary || f.text.ngram != "1" || f.text.min_df != 1 ||
-      f.text.max_features != 0)
-    throw UsageError("--hash-bits, --ngram, --tfidf, --binary, --min-df and --max-features apply to text-tsv data",
-                     {"", 0, "hash-bits"});
-  const auto choices = resolve_optimizers(f.opt);
-  if (choices.size() != 1) throw UsageError("train takes one optimizer (use 'adakit compare' for several)", {"", 0, "optimizer"});
-  if (f.test_split <= 0.0 || f.test_split >= 1.0) throw UsageError("--test-split must be in (0, 1)", {"", 0, "test-split"});
-  data::LoadedData loaded = data::load_data({f.data.data, f.data.data_dir, csv_options(f.data)});
-  data::Dataset train = std::move(loaded.train), test;
-  if (!f.test_data.empty()) {
-    test = data::load_data({f.test_data, f.data.data_dir, csv_options(f.data)}).train;
-    align_classes(test, train.class_names, f.test_data);
-  } else if (loaded.test) {
-    test = std::move(*loaded.test);
-  } else {
-    auto split = data::train_test_split(train, f.test_split, f.seed);
-    train = std::move(split.train);
-    test = std::move(split.test);
-  }
-  data::Dataset validation;
-  if (f.validation_split > 0.0) {
-    auto split = data::train_test_split(train, f.validation_split, f.seed + 1);
-    train = std::move(split.train);
-    validation = std::move(split.test);
-  }
-  const bool scale = f.data.scale == "on" || (f.data.scale == "auto" && !is_image(train));
-  if (f.data.scale != "on" && f.data.scale != "off" && f.data.scale != "auto")
-    throw UsageError("--scale must be auto, on or off", {"", 0, "scale"});
-  data::StandardScaler scaler;
-  if (scale) {
-    scaler.fit(train);  // the training split only
-    scaler.transform(train);
-    if (test.size() > 0) scaler.transform(test);
-    if (validation.size() > 0) scaler.transform(validation);
-  }
-  nn::Sequential model = build_model(f.model, f.activation, f.dropout, train, test, f.seed);
-  if (validation.size() > 0 && validation.sample_shape() != train.sample_shape()) data::flatten_features(validation);
-  const auto objective = train::pick_objective(train, shape_numel(model.output_shape(train.sample_shape())));
-  auto opt = optim::make_optimizer(choices[0].name, model.parameters(), choices[0].options);
-  opt->set_schedule(optim::Schedule::parse(f.opt.schedule));
-  opt->set_clip({f.opt.clip_norm, f.opt.clip_value});
+io::ModelInfo model_info(const TrainFlags& f, const data::PreparedData& d, train::Objective objective) {
+  io::ModelInfo info;
+  info.objective = std::string(train::to_string(objective));
+  info.input_shape = d.train.sample_shape();
+  info.class_names = d.train.class_names;
+  info.feature_names = d.train.feature_names;
+  info.scaler_mean = d.scaler.mean;
+  info.scaler_scale = d.scaler.scale;
+  info.dataset = f.data.data;
+  return info;
+}
 
+train::FitOptions fit_options(const TrainFlags& f) {
   train::FitOptions fo;
   fo.epochs = f.epochs;
   fo.batch_size = f.batch_size;
@@ -208,138 +60,172 @@ int run_train_on(TrainFlags f, TrainParallel* parallel) {
   fo.patience = f.patience;
   if (f.on_nonfinite == "skip") fo.on_nonfinite = train::NonFinite::skip;
   else if (f.on_nonfinite != "error") throw UsageError("--on-nonfinite must be error or skip", {"", 0, "on-nonfinite"});
-  io::ModelInfo info;
-  info.objective = std::string(train::to_string(objective));
-  info.input_shape = train.sample_shape();
-  info.class_names = train.class_names;
-  info.feature_names = train.feature_names;
-  info.scaler_mean = scaler.mean;
-  info.scaler_scale = scaler.scale;
-  info.dataset = f.data.data;
+  return fo;
+}
 
-  // Checkpoints: DIR/checkpoint.safetensors. --resume DIR reads it and, without --checkpoint, keeps
-  // writing there.
-  namespace fs = std::filesystem;
-  const auto checkpoint_file = [](const std::string& dir) { return fs::path(dir) / "checkpoint.safetensors"; };
-  const nlohmann::json run = run_identity(f, *opt, train);
-  std::optional<train::FitState> resumed;
-  if (!f.resume.empty()) {
-    const fs::path path = checkpoint_to_resume(f.resume);
-    const io::Checkpoint c = io::read_checkpoint(path);
-    check_same_run(saved_run_identity(c.metadata, path.string()), run, path.string());
-    resumed = io::restore_checkpoint(c, model, *opt, path.string());
-    if (!f.quiet && !f.json)
-      std::fprintf(stderr, "resuming from %s: epoch %lld, batch %lld of %lld (%lld optimizer steps done)\n",
-                   path.string().c_str(), static_cast<long long>(resumed->epoch), static_cast<long long>(resumed->batch),
-                   static_cast<long long>(resumed->batches_per_epoch), static_cast<long long>(opt->steps()));
+// --resume DIR: the checkpoint put into model and optimizer, checked against this run.
+std::optional<train::FitState> resume(const TrainFlags& f, nn::Sequential& model, optim::Optimizer& opt,
+                                      const nlohmann::json& run) {
+  if (f.resume.empty()) return std::nullopt;
+  const auto path = io::checkpoint_to_resume(f.resume);
+  const io::Checkpoint c = io::read_checkpoint(path);
+  io::check_same_run(io::saved_run_identity(c.metadata, path.string()), run, path.string());
+  auto resumed = io::restore_checkpoint(c, model, opt, path.string());
+  if (!f.quiet && !f.json)
+    std::fprintf(stderr, "resuming from %s: epoch %lld, batch %lld of %lld (%lld optimizer steps done)\n",
+                 path.string().c_str(), static_cast<long long>(resumed.epoch), static_cast<long long>(resumed.batch),
+                 static_cast<long long>(resumed.batches_per_epoch), static_cast<long long>(opt.steps()));
+  return resumed;
+}
+
+// A dense run's checkpoints: DIR/checkpoint.safetensors, written by the data-parallel writer under mpirun.
+struct Checkpointing {
+  std::string dir;  // empty: none
+  std::optional<io::CheckpointWriter> writer;
+  train::Callback* callback = nullptr;
+  TrainParallel* parallel = nullptr;
+  std::int64_t written() const { return parallel != nullptr ? parallel->checkpoints_written() : writer ? writer->saves() : 0; }
+};
+
+void start_checkpoints(Checkpointing& c, const TrainFlags& f, nn::Sequential& model, optim::Optimizer& opt,
+                       std::map<std::string, std::string> meta, bool lead) {
+  if (c.dir.empty()) return;
+  if (lead) io::make_checkpoint_dir(c.dir);
+  if (c.parallel != nullptr) {
+    c.callback = c.parallel->checkpoint_writer(io::checkpoint_file(c.dir), model, opt, f.checkpoint_every, std::move(meta));
+  } else {
+    c.writer.emplace(io::checkpoint_file(c.dir), model, opt, f.checkpoint_every, std::move(meta));
+    c.callback = &*c.writer;
   }
-  const std::string checkpoint_dir = !f.checkpoint.empty() ? f.checkpoint : f.resume;
-  if (f.checkpoint_every != 0 && checkpoint_dir.empty())
-    throw UsageError("--checkpoint-every needs --checkpoint DIR", {"", 0, "checkpoint-every"});
+}
+
+// What a finished dense run reports.
+struct DenseRun {
+  const TrainFlags& f;
+  const std::string& optimizer;
+  const optim::Optimizer& opt;
+  const data::PreparedData& d;
+  train::Objective objective;
+  const train::FitResult& result;
+  Scores train, test;
+  std::int64_t state_bytes;
+  const std::optional<train::FitState>& resumed;
+  const Checkpointing& checkpoints;
+};
+
+nlohmann::json dense_json(const DenseRun& r) {
+  const bool mse = r.objective == train::Objective::mse;
+  nlohmann::json j = {{"data", r.f.data.data}, {"model", r.f.model}, {"optimizer", r.optimizer},
+                      {"options", r.opt.group_options(0)}, {"optimizer_state_bytes", r.state_bytes},
+                      {"epochs", r.result.epochs_run}, {"seconds", r.result.seconds},
+                      {"train_samples", r.d.train.size()}, {"test_samples", r.d.test.size()},
+                      {"stopped_early", r.result.stopped_early}, {"skipped_steps", r.result.skipped_steps},
+                      {"threads", num_threads()}};
+  add_scores(j, mse, r.train, r.test);
+  std::vector<double> epoch_seconds, x, loss, acc, vloss, vacc;
+  for (const auto& e : r.result.history) {
+    epoch_seconds.push_back(e.epoch_seconds);
+    x.push_back(static_cast<double>(e.epoch));
+    loss.push_back(e.train.loss);
+    acc.push_back(mse ? e.train.mse : e.train.accuracy);
+    vloss.push_back(e.validation.loss);
+    vacc.push_back(mse ? e.validation.mse : e.validation.accuracy);
+  }
+  j["epoch_seconds"] = epoch_seconds;
+  const std::string metric = mse ? "mse" : "accuracy";
+  NamedSeries series{{"train_loss", loss}, {"train_" + metric, acc}};
+  if (r.d.validation.size() > 0) {
+    series.emplace_back("validation_loss", vloss);
+    series.emplace_back("validation_" + metric, vacc);
+  }
+  j["curve"] = curve_json("epoch", x, series);
+  if (r.resumed) j["resumed_from"] = {{"epoch", r.resumed->epoch}, {"batch", r.resumed->batch}};
+  if (r.checkpoints.callback != nullptr) {
+    j["checkpoint"] = io::checkpoint_file(r.checkpoints.dir).string();
+    j["checkpoints_written"] = r.checkpoints.written();
+  }
+  if (r.checkpoints.parallel != nullptr) j["data_parallel"] = r.checkpoints.parallel->report();
+  if (!r.f.save.empty()) j["saved"] = r.f.save;
+  return j;
+}
+
+void report_dense(const DenseRun& r) {
+  if (r.f.json) {
+    std::cout << dense_json(r).dump() << "\n";
+    return;
+  }
+  if (r.f.quiet) return;
+  std::printf("epochs %lld in %.2fs%s; optimizer state %.3g MB\n", static_cast<long long>(r.result.epochs_run),
+              r.result.seconds, r.result.stopped_early ? " (stopped early)" : "", static_cast<double>(r.state_bytes) / 1e6);
+  print_scores(r.objective == train::Objective::mse, r.train, r.test);
+  if (r.result.skipped_steps > 0)
+    std::printf("skipped %lld steps with a non-finite loss or gradient\n", static_cast<long long>(r.result.skipped_steps));
+  if (r.checkpoints.callback != nullptr)
+    std::printf("checkpoint %s (%lld written)\n", io::checkpoint_file(r.checkpoints.dir).string().c_str(),
+                static_cast<long long>(r.checkpoints.written()));
+  if (!r.f.save.empty()) std::printf("saved %s\n", r.f.save.c_str());
+}
+
+void print_header(const TrainFlags& f, const data::PreparedData& d, nn::Sequential& model, const std::string& optimizer,
+                  TrainParallel* parallel, std::int64_t state_bytes) {
+  std::fprintf(stderr, "train %s: %lld train / %lld test samples of shape %s, %s, %s\n%s", d.train.name.c_str(),
+               static_cast<long long>(d.train.size()), static_cast<long long>(d.test.size()),
+               shape_to_string(d.train.sample_shape()).c_str(), f.model.c_str(), optimizer.c_str(),
+               model.summary(d.train.sample_shape()).c_str());
+  if (parallel != nullptr)
+    std::fprintf(stderr, "data parallel: %d ranks, %s, global batch %lld (%.3g MB of optimizer state per rank)\n",
+                 parallel->size(), f.dist.c_str(), static_cast<long long>(f.batch_size), static_cast<double>(state_bytes) / 1e6);
+}
+
+// `parallel`: this process is one rank of a data-parallel run (mpirun); nullptr: it is alone.
+int run_train_on(TrainFlags f, TrainParallel* parallel) {
+  const std::string format = resolve_format(f.data);
+  if (format != "dense") return run_train_linear(f, format);  // sparse data: train_linear.cpp
+  const bool lead = parallel == nullptr || parallel->rank() == 0;  // under mpirun only rank 0 prints and writes
+  if (!lead) f.quiet = true, f.json = false, f.save.clear();
+  if (f.model.empty() || f.model == "auto") f.model = "mlp:64";
+  check_no_text_flags(f.text);
+  const OptimizerChoice choice = one_optimizer(f, OptimizerKind::dense);
+  data::PreparedData d = data::prepare_data(prepare_options(f));
+  nn::Sequential model = nn::build_model(f.model, d.train, {f.activation, f.dropout, f.seed});
+  const Shape input = nn::model_input_shape(f.model, d.train.sample_shape());
+  for (data::Dataset* s : {&d.train, &d.test, &d.validation})
+    if (s->size() > 0 && s->sample_shape() != input) data::flatten_features(*s);
+  const auto objective = train::pick_objective(d.train, shape_numel(model.output_shape(d.train.sample_shape())));
+  auto opt = optim::make_optimizer(choice.name, model.parameters(), choice.options);
+  opt->set_schedule(optim::Schedule::parse(f.opt.schedule));
+  opt->set_clip({f.opt.clip_norm, f.opt.clip_value});
+  train::FitOptions fo = fit_options(f);
+  const io::ModelInfo info = model_info(f, d, objective);
+  const nlohmann::json run = io::run_identity(dense_settings(f), *opt, d.train);
+  const std::optional<train::FitState> resumed = resume(f, model, *opt, run);
+  Checkpointing checkpoints;
+  checkpoints.dir = checkpoint_dir(f);
+  checkpoints.parallel = parallel;
   // Data parallel: after the restore (rank 0's parameters are broadcast, a sharded optimizer state is
-  // split over the ranks).
+  // split over the ranks) ... which lets go of them before they go, unless an error is on its way.
   if (parallel != nullptr) fo.replicas = parallel->attach(model, *opt);
-  // ... which lets go of them before they go, unless an error is on its way to abort the job.
   struct Detach {
     TrainParallel* parallel;
     ~Detach() {
       if (parallel != nullptr && std::uncaught_exceptions() == 0) parallel->detach();
     }
   } detach_before_model_goes{parallel};
-  std::optional<io::CheckpointWriter> writer;
-  train::Callback* checkpointer = nullptr;
-  if (!checkpoint_dir.empty()) {
-    if (lead) make_checkpoint_dir(checkpoint_dir);
-    std::map<std::string, std::string> meta{{"adakit.run", run.dump()}, {"adakit.task", io::task_json(info)}};
-    if (parallel != nullptr) {
-      checkpointer = parallel->checkpoint_writer(checkpoint_file(checkpoint_dir), model, *opt, f.checkpoint_every, std::move(meta));
-    } else {
-      writer.emplace(checkpoint_file(checkpoint_dir), model, *opt, f.checkpoint_every, std::move(meta));
-      checkpointer = &*writer;
-    }
-  }
-  const auto checkpoints_written = [&] { return parallel != nullptr ? parallel->checkpoints_written() : writer ? writer->saves() : 0; };
+  start_checkpoints(checkpoints, f, model, *opt, {{io::kRunKey, run.dump()}, {"adakit.task", io::task_json(info)}}, lead);
   const std::int64_t state_bytes = parallel != nullptr ? parallel->state_bytes() : opt->state_bytes();
   train::ProgressPrinter progress(stderr);
   std::vector<train::Callback*> callbacks;
   if (!f.quiet && !f.json) callbacks.push_back(&progress);
-  if (checkpointer != nullptr) callbacks.push_back(checkpointer);
-  if (!f.quiet && !f.json) {
-    std::fprintf(stderr, "train %s: %lld train / %lld test samples of shape %s, %s, %s\n%s", train.name.c_str(),
-                 static_cast<long long>(train.size()), static_cast<long long>(test.size()),
-                 shape_to_string(train.sample_shape()).c_str(), f.model.c_str(), choices[0].name.c_str(),
-                 model.summary(train.sample_shape()).c_str());
-    if (parallel != nullptr)
-      std::fprintf(stderr, "data parallel: %d ranks, %s, global batch %lld (%.3g MB of optimizer state per rank)\n",
-                   parallel->size(), f.dist.c_str(), static_cast<long long>(f.batch_size),
-                   static_cast<double>(state_bytes) / 1e6);
-  }
-  const auto result = train::fit(model, *opt, train, validation.size() > 0 ? &validation : nullptr, objective, fo, callbacks,
-                                 resumed ? &*resumed : nullptr);
+  if (checkpoints.callback != nullptr) callbacks.push_back(checkpoints.callback);
+  if (!f.quiet && !f.json) print_header(f, d, model, choice.name, parallel, state_bytes);
+  const auto result = train::fit(model, *opt, d.train, d.validation.size() > 0 ? &d.validation : nullptr, objective, fo,
+                                 callbacks, resumed ? &*resumed : nullptr);
   if (!lead) return 0;  // rank 0 evaluates, saves and reports
-  const auto tm = train::evaluate(model, train, objective);
-  const auto te = test.size() > 0 ? train::evaluate(model, test, objective) : train::Metrics{};
-
+  const auto tm = train::evaluate(model, d.train, objective);
+  const auto te = d.test.size() > 0 ? train::evaluate(model, d.test, objective) : train::Metrics{};
   if (!f.save.empty()) io::save_model(f.save, model, info);
-  nlohmann::json j = {{"data", f.data.data},       {"model", f.model},
-                      {"optimizer", choices[0].name}, {"options", opt->group_options(0)},
-                      {"optimizer_state_bytes", state_bytes},
-                      {"epochs", result.epochs_run}, {"seconds", result.seconds},
-                      {"train_samples", train.size()}, {"test_samples", test.size()},
-                      {"stopped_early", result.stopped_early}, {"skipped_steps", result.skipped_steps},
-                      {"train_loss", metric_json(tm.loss)}, {"test_loss", metric_json(te.loss)}};
-  if (objective == train::Objective::mse) {
-    j["train_mse"] = metric_json(tm.mse);
-    j["test_mse"] = metric_json(te.mse);
-  } else {
-    j["train_accuracy"] = metric_json(tm.accuracy);
-    j["test_accuracy"] = metric_json(te.accuracy);
-  }
-  std::vector<double> epoch_seconds;
-  for (const auto& e : result.history) epoch_seconds.push_back(e.epoch_seconds);
-  j["epoch_seconds"] = epoch_seconds;
-  {
-    std::vector<double> x, loss, acc, vloss, vacc;
-    for (const auto& e : result.history) {
-      x.push_back(static_cast<double>(e.epoch));
-      loss.push_back(e.train.loss);
-      acc.push_back(objective == train::Objective::mse ? e.train.mse : e.train.accuracy);
-      vloss.push_back(e.validation.loss);
-      vacc.push_back(objective == train::Objective::mse ? e.validation.mse : e.validation.accuracy);
-    }
-    const std::string metric = objective == train::Objective::mse ? "mse" : "accuracy";
-    NamedSeries series{{"train_loss", loss}, {"train_" + metric, acc}};
-    if (validation.size() > 0) {
-      series.emplace_back("validation_loss", vloss);
-      series.emplace_back("validation_" + metric, vacc);
-    }
-    j["curve"] = curve_json("epoch", x, series);
-  }
-  j["threads"] = num_threads();
-  if (resumed) j["resumed_from"] = {{"epoch", resumed->epoch}, {"batch", resumed->batch}};
-  if (checkpointer != nullptr) {
-    j["checkpoint"] = checkpoint_file(checkpoint_dir).string();
-    j["checkpoints_written"] = checkpoints_written();
-  }
-  if (parallel != nullptr) j["data_parallel"] = parallel->report();
-  if (!f.save.empty()) j["saved"] = f.save;
-  if (f.json) {
-    std::cout << j.dump() << "\n";
-  } else if (!f.quiet) {
-    std::printf("epochs %lld in %.2fs%s; optimizer state %.3g MB\n", static_cast<long long>(result.epochs_run),
-                result.seconds, result.stopped_early ? " (stopped early)" : "",
-                static_cast<double>(state_bytes) / 1e6);
-    if (objective == train::Objective::mse)
-      std::printf("train mse %.6g  test mse %.6g\n", tm.mse, te.mse);
-    else
-      std::printf("train loss %.4f acc %.4f  test loss %.4f acc %.4f\n", tm.loss, tm.accuracy, te.loss, te.accuracy);
-    if (result.skipped_steps > 0)
-      std::printf("skipped %lld steps with a non-finite loss or gradient\n", static_cast<long long>(result.skipped_steps));
-    if (checkpointer != nullptr)
-      std::printf("checkpoint %s (%lld written)\n", checkpoint_file(checkpoint_dir).string().c_str(),
-                  static_cast<long long>(checkpoints_written()));
-    if (!f.save.empty()) std::printf("saved %s\n", f.save.c_str());
-  }
+  report_dense({f, choice.name, *opt, d, objective, result, {tm.loss, tm.accuracy, tm.mse},
+                {te.loss, te.accuracy, te.mse}, state_bytes, resumed, checkpoints});
   return 0;
 }
 
@@ -358,77 +244,49 @@ int run_train(const TrainFlags& f) {
 }
 
 int run_predict(const PredictFlags& f) {
-  if (is_linear_model_file(f.model)) return run_predict_linear(f);
+  if (io::is_linear_model_file(f.model)) return run_predict_linear(f);
   if (!f.texts.empty()) throw UsageError("--text needs a text model (adakit train --format text-tsv --save ...)", {"", 0, "text"});
   if (f.data.data.empty()) throw UsageError("--data is required", {"", 0, "data"});
   if (resolve_format(f.data) != "dense")
     throw UsageError("this model was trained on dense data; --format " + resolve_format(f.data) + " does not apply",
                      {"", 0, "format"});
   auto loaded_model = io::load_model(f.model);
-  auto& info = loaded_model.info;
+  const auto& info = loaded_model.info;
   auto loaded = data::load_data({f.data.data, f.data.data_dir, csv_options(f.data)});
-  data::Dataset d = loaded.test ? std::move(*loaded.test) : std::move(loaded.train);
-  if (d.sample_shape() != info.input_shape) {
-    if (d.sample_size() != shape_numel(info.input_shape))
-      throw UsageError("the data has samples of shape " + shape_to_string(d.sample_shape()) + ", the model takes " +
-                       shape_to_string(info.input_shape), {f.data.data, 0, "features"});
-    Shape s{d.size()};
-    for (auto v : info.input_shape) s.push_back(v);
-    d.features.reshape(s);
-  }
-  if (!info.scaler_mean.empty()) {
-    data::StandardScaler sc;
-    sc.mean = info.scaler_mean;
-    sc.scale = info.scaler_scale;
-    sc.transform(d);
-  }
-  if (d.is_classification() && !info.class_names.empty() && d.size() > 0) align_classes(d, info.class_names, f.data.data);
+  data::Dataset d = loaded.test ? std::move(*loaded.test) : std::move(loaded.train);  // the test split if any
+  io::fit_to_model(d, info, f.data.data);
   const Tensor out = train::predict_outputs(loaded_model.model, d);
   const auto objective = train::objective_from_string(info.objective);
-  nlohmann::json rows = nlohmann::json::array();
-  std::int64_t correct = 0;
+  const bool mse = objective == train::Objective::mse;
   const std::int64_t k = out.numel() / std::max<std::int64_t>(1, d.size());
-  std::vector<std::int32_t> classes = objective == train::Objective::mse ? std::vector<std::int32_t>{} : nn::predict_classes(out);
+  const std::vector<std::int32_t> classes = mse ? std::vector<std::int32_t>{} : nn::predict_classes(out);
   Tensor probs;
   if (objective == train::Objective::softmax_ce) nn::softmax(out, probs);
+  nlohmann::json rows = nlohmann::json::array();
+  std::int64_t correct = 0;
   for (std::int64_t i = 0; i < d.size(); ++i) {
     nlohmann::json r = {{"index", i}};
-    if (objective == train::Objective::mse) {
-      std::vector<float> v(out.data() + i * k, out.data() + (i + 1) * k);
-      r["prediction"] = v;
-    } else {
-      const auto c = classes[static_cast<std::size_t>(i)];
-      r["class"] = c;
-      if (static_cast<std::size_t>(c) < info.class_names.size()) r["label"] = info.class_names[static_cast<std::size_t>(c)];
-      if (f.probabilities) {
-        if (objective == train::Objective::binary_logistic) {
-          const double p1 = 1.0 / (1.0 + std::exp(-static_cast<double>(out[i])));
-          r["probabilities"] = {1.0 - p1, p1};
-        } else {
-          r["probabilities"] = std::vector<float>(probs.data() + i * k, probs.data() + (i + 1) * k);
-        }
-      }
-      if (d.is_classification() && static_cast<std::size_t>(i) < d.labels.size())
-        correct += d.labels[static_cast<std::size_t>(i)] == c ? 1 : 0;
+    if (mse) {
+      r["prediction"] = std::vector<float>(out.data() + i * k, out.data() + (i + 1) * k);
+      rows.push_back(r);
+      continue;
     }
+    const auto c = classes[static_cast<std::size_t>(i)];
+    r["class"] = c;
+    if (static_cast<std::size_t>(c) < info.class_names.size()) r["label"] = info.class_names[static_cast<std::size_t>(c)];
+    if (f.probabilities && objective == train::Objective::binary_logistic) {
+      const double p1 = 1.0 / (1.0 + std::exp(-static_cast<double>(out[i])));
+      r["probabilities"] = {1.0 - p1, p1};
+    } else if (f.probabilities) {
+      r["probabilities"] = std::vector<float>(probs.data() + i * k, probs.data() + (i + 1) * k);
+    }
+    if (d.is_classification() && static_cast<std::size_t>(i) < d.labels.size())
+      correct += d.labels[static_cast<std::size_t>(i)] == c ? 1 : 0;
     rows.push_back(r);
   }
-  if (f.json) {
-    nlohmann::json j = {{"predictions", rows}};
-    if (d.is_classification() && !d.labels.empty() && objective != train::Objective::mse)
-      j["accuracy"] = static_cast<double>(correct) / static_cast<double>(d.size());
-    std::cout << j.dump() << "\n";
-  } else {
-    for (const auto& r : rows) {
-      if (r.contains("label")) std::printf("%lld\t%s", static_cast<long long>(r["index"]), r["label"].get<std::string>().c_str());
-      else std::printf("%lld\t%s", static_cast<long long>(r["index"]), r.contains("prediction") ? r["prediction"].dump().c_str() : r["class"].dump().c_str());
-      if (r.contains("probabilities")) std::printf("\t%s", r["probabilities"].dump().c_str());
-      std::printf("\n");
-    }
-    if (d.is_classification() && !d.labels.empty() && objective != train::Objective::mse)
-      std::fprintf(stderr, "accuracy %.4f on %lld samples\n", static_cast<double>(correct) / static_cast<double>(d.size()),
-                   static_cast<long long>(d.size()));
-  }
+  std::optional<double> accuracy;
+  if (d.is_classification() && !d.labels.empty() && !mse) accuracy = static_cast<double>(correct) / static_cast<double>(d.size());
+  report_predictions(rows, accuracy, std::nullopt, f.json, {});
   return 0;
 }
 
@@ -453,75 +311,44 @@ void add_data_flags(CLI::App& app, DataFlags& f, bool required = true) {
 
 }  // namespace
 
-std::string fingerprint(std::initializer_list<std::pair<const void*, std::size_t>> parts) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const auto& [p, n] : parts) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 1099511628211ULL;
-    }
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+data::CsvOptions csv_options(const DataFlags& f) {
+  data::CsvOptions o;
+  o.label_column = f.label_column;
+  return o;
 }
 
-std::filesystem::path checkpoint_to_resume(const std::string& dir) {
-  namespace fs = std::filesystem;
-  const fs::path path = fs::path(dir) / "checkpoint.safetensors";
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw UsageError("--resume takes the directory given to --checkpoint; '" + dir + "' is not a directory",
-                     {"", 0, "resume"});
-  if (!fs::exists(path, ec)) throw Error("no checkpoint to resume from (expected " + path.string() + ")", {dir, 0, "resume"});
-  return path;
+void check_no_text_flags(const TextFlags& t) {
+  if (t.hash_bits != 0 || t.tfidf || t.binary || t.ngram != "1" || t.min_df != 1 || t.max_features != 0)
+    throw UsageError("--hash-bits, --ngram, --tfidf, --binary, --min-df and --max-features apply to text-tsv data",
+                     {"", 0, "hash-bits"});
 }
 
-void make_checkpoint_dir(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir, ec))
-    throw Error("cannot create the checkpoint directory: " + ec.message(), {dir, 0, "checkpoint"});
+OptimizerChoice one_optimizer(const TrainFlags& f, OptimizerKind kind) {
+  auto choices = resolve_optimizers(f.opt, kind);
+  if (choices.size() != 1) throw UsageError("train takes one optimizer (use 'adakit compare' for several)", {"", 0, "optimizer"});
+  return std::move(choices[0]);
 }
 
-nlohmann::json saved_run_identity(const std::map<std::string, std::string>& metadata, const std::string& file) {
-  auto it = metadata.find("adakit.run");
-  if (it == metadata.end()) throw Error("not written by adakit train (no adakit.run entry)", {file, 0, "adakit.run"});
-  nlohmann::json saved;
-  try {
-    saved = nlohmann::json::parse(it->second);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("expected a JSON object: ") + e.what(), {file, 0, "adakit.run"});
-  }
-  if (!saved.is_object()) throw Error("expected a JSON object", {file, 0, "adakit.run"});
-  return saved;
+data::PrepareOptions prepare_options(const TrainFlags& f) {
+  if (f.test_split <= 0.0 || f.test_split >= 1.0) throw UsageError("--test-split must be in (0, 1)", {"", 0, "test-split"});
+  data::PrepareOptions o;
+  o.data = f.data.data;
+  o.test_data = f.test_data;
+  o.data_dir = f.data.data_dir;
+  o.test_split = f.test_split;
+  o.seed = f.seed;
+  o.csv = csv_options(f.data);
+  o.validation_split = f.validation_split;
+  o.scale = f.data.scale;
+  return o;
 }
 
-// UsageError listing every difference between the checkpoint's run and this one.
-void check_same_run(const nlohmann::json& saved, const nlohmann::json& now, const std::string& file) {
-  std::string diffs;
-  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-  for (const auto& [k, v] : now.items()) {
-    if (k == "options" && saved.value("optimizer", nlohmann::json()) != now.at("optimizer")) continue;  // listed above
-    if (k == "options" && saved.contains(k) && saved.at(k).is_object()) {
-      for (const auto& [ok, ov] : v.items()) {
-        const auto& sv = saved.at(k);
-        const std::string was = sv.contains(ok) ? text(sv.at(ok)) : "(none)";
-        if (was != text(ov)) diffs += "\n  --" + ok + ": checkpoint " + was + ", this run " + text(ov);
-      }
-      continue;
-    }
-    const std::string was = saved.contains(k) ? text(saved.at(k)) : "(none)";
-    if (was != text(v)) diffs += "\n  " + (k.find(' ') == std::string::npos ? "--" + k : k) + ": checkpoint '" + was + "', this run '" + text(v) + "'";
-  }
-  if (!diffs.empty())
-    throw UsageError("cannot resume: this run differs from the checkpoint's (only --epochs, --save, --checkpoint, "
-                     "--checkpoint-every, --threads, --json and --quiet may change):" + diffs,
-                     {file, 0, "adakit.run"});
+std::string checkpoint_dir(const TrainFlags& f) {
+  const std::string dir = !f.checkpoint.empty() ? f.checkpoint : f.resume;
+  if (f.checkpoint_every != 0 && dir.empty())
+    throw UsageError("--checkpoint-every needs --checkpoint DIR", {"", 0, "checkpoint-every"});
+  return dir;
 }
-
 
 void add_train(CLI::App& root, std::function<int()>& action) {
   auto* app = root.add_subcommand("train", "train a model on a dataset with any optimizer");

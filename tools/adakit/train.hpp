@@ -3,15 +3,14 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
-#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "adakit/data/prepare.hpp"
 #include "adakit/nn/sequential.hpp"
 #include "adakit/optim/optimizer.hpp"
 #include "adakit/train/fit.hpp"
@@ -85,19 +84,16 @@ class TrainParallel {
   [[noreturn]] virtual void abort(const std::string& why, int code) = 0;
 };
 
-// Checkpoints of `adakit train` (train.cpp, train_linear.cpp) carry the run's identity, a JSON object
-// of what decides its result besides --epochs, in their "adakit.run" entry; --resume compares it.
-// FNV-1a 64 over the byte ranges, in hex: a fingerprint of the training data.
-std::string fingerprint(std::initializer_list<std::pair<const void*, std::size_t>> parts);
-// DIR/checkpoint.safetensors for --resume DIR: UsageError when DIR is not a directory, Error when the
-// file is missing.
-std::filesystem::path checkpoint_to_resume(const std::string& dir);
-// Creates --checkpoint DIR (and its parents); Error naming it when that fails.
-void make_checkpoint_dir(const std::string& dir);
-// The "adakit.run" entry of a checkpoint's metadata; Error naming `file` when it is missing or not JSON.
-nlohmann::json saved_run_identity(const std::map<std::string, std::string>& metadata, const std::string& file);
-// UsageError listing every difference between the checkpoint's run and this one.
-void check_same_run(const nlohmann::json& saved, const nlohmann::json& now, const std::string& file);
+// Shared by the dense route (train.cpp) and the sparse one (train_linear.cpp).
+// UsageError when a text flag (--hash-bits, --ngram, ...) is given.
+void check_no_text_flags(const TextFlags& t);
+// The one optimizer --optimizer names; UsageError for several.
+OptimizerChoice one_optimizer(const TrainFlags& f, OptimizerKind kind);
+// data::prepare_data's options from the flags; UsageError on a --test-split outside (0, 1).
+data::PrepareOptions prepare_options(const TrainFlags& f);
+// --checkpoint DIR, else --resume DIR (empty: no checkpoints); UsageError on --checkpoint-every without one.
+std::string checkpoint_dir(const TrainFlags& f);
+data::CsvOptions csv_options(const DataFlags& f);
 
 // The data format: --format when given, else text-tsv for a built-in text dataset or a .tsv file,
 // libsvm for .svm/.libsvm/.svmlight files, dense otherwise. UsageError on an unknown format.
@@ -105,8 +101,6 @@ std::string resolve_format(const DataFlags& f);
 
 // Sparse linear models (train_linear.cpp).
 int run_train_linear(const TrainFlags& f, const std::string& format);
-// True when `path` holds a linear model saved by run_train_linear (a JSON document).
-bool is_linear_model_file(const std::string& path);
 int run_predict_linear(const PredictFlags& f);
 
 }  // namespace adakit::cli

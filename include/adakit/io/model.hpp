@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "adakit/core/tensor.hpp"
+#include "adakit/data/dataset.hpp"
 #include "adakit/io/safetensors.hpp"
 #include "adakit/nn/sequential.hpp"
 
@@ -35,5 +36,10 @@ struct LoadedModel {
 LoadedModel load_model(const std::filesystem::path& path);
 // The same from a safetensors file already read; `source` names it in errors.
 LoadedModel model_from_tensor_file(const TensorFile& file, const std::string& source);
+
+// Makes `d` what the model of `info` takes: samples reshaped to info.input_shape (UsageError naming
+// `source` and "features" when their size differs), standardised with the training data's scaler, and
+// class ids numbered as the model's classes (data::align_labels).
+void fit_to_model(data::Dataset& d, const ModelInfo& info, const std::string& source);
 
 }  // namespace adakit::io

@@ -4,6 +4,8 @@
 // Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the directory —
 // a crash leaves either the old file or the new one, never half of one.
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -19,6 +21,15 @@ struct TensorFile {
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::string> metadata;
 };
+
+// FNV-1a 64 (Fowler, Noll, Vo) of n bytes: h = (h ^ byte) * 1099511628211 for each byte, from
+// h = kFnv1a64Offset; pass a previous result as `h` to continue over several ranges. hex64: 16
+// lowercase hex digits. The checksums below and the data fingerprints of io/run.hpp use them.
+// kFnv1a64Offset is one digit short of FNV's offset basis (14695981039346656037): it is what adakit
+// has always written, so every checksum and fingerprint in existing files keeps its value.
+inline constexpr std::uint64_t kFnv1a64Offset = 1469598103934665603ULL;
+std::uint64_t fnv1a64(const void* data, std::size_t n, std::uint64_t h = kFnv1a64Offset);
+std::string hex64(std::uint64_t v);
 
 // Metadata gets two FNV-1a 64 checksums that read verifies and drops: "adakit.payload_fnv1a64" of
 // the tensor bytes, "adakit.header_fnv1a64" of the JSON header as dumped without that entry (files

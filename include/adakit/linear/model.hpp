@@ -177,6 +177,10 @@ class LinearModel {
   // Task chosen from the data: regression → squared, 2 classes → logistic, more → softmax.
   // dim 0 means the dataset's column count. Takes the class names.
   static LinearModel for_dataset(const data::SparseDataset& d, std::int64_t dim = 0);
+  // The same with the task asked for (adakit train --model): "auto" as above; "logreg" (two classes),
+  // "softmax" (class labels; max(2, classes) outputs), "linreg" (numeric targets). UsageError naming
+  // "model" when the task does not fit the data or is unknown.
+  static LinearModel for_dataset(const data::SparseDataset& d, std::int64_t dim, std::string_view task);
 
   LinearTask task() const noexcept { return task_; }
   std::int64_t dim() const noexcept { return dim_; }

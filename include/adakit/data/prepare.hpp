@@ -1,0 +1,69 @@
+// From a data source to the splits a model trains on: load, hold out a test split (or read a test file,
+// its classes renumbered as the training data's), hold out a validation split, and fit preprocessing
+// (the standard scaler; the text vectorizer) on the training split only. What `adakit train` does before
+// it builds a model; dense data (Dataset: nn models) and sparse data (SparseDataset: linear models).
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adakit/data/dataset.hpp"
+#include "adakit/data/libsvm.hpp"
+#include "adakit/data/readers.hpp"
+#include "adakit/data/sparse.hpp"
+#include "adakit/data/text.hpp"
+
+namespace adakit::data {
+
+// Renumbers class ids `labels` (indices into `class_names`) to follow `names` (the training data's
+// classes) and sets class_names = names: a test file may hold fewer classes, or list them in another
+// order. Error naming `source` and "label" on a class that is not in `names`.
+void align_labels(std::vector<std::int32_t>& labels, std::vector<std::string>& class_names,
+                  const std::vector<std::string>& names, const std::string& source);
+
+// The format a source's name suggests: "text-tsv" for a bundled text dataset or a .tsv / .tsv.gz file,
+// "libsvm" for .svm, .libsvm, .svmlight, .svm.gz, .libsvm.gz, "dense" (a built-in or CSV) otherwise.
+std::string_view guess_format(std::string_view name_or_path);
+// A bundled text dataset by name (text_builtin_names), else a `label<TAB>text` file.
+TextDataset load_text(const std::string& name_or_path, const std::filesystem::path& data_dir = {});
+// The texts of `t` through a fitted vectorizer, with t's labels and class names.
+SparseDataset vectorize(const TextDataset& t, const TextVectorizer& vectorizer);
+// Gives `x` exactly `dim` columns: entries in columns >= dim are dropped (a feature the model never saw
+// carries no weight, as in LIBLINEAR's predict); fewer columns are widened.
+void fit_columns(CsrMatrix& x, std::int64_t dim);
+
+struct PrepareOptions {
+  std::string data;       // a built-in name or a file
+  std::string test_data;  // a test file; empty: the source's own test split, else test_split of `data`
+  std::filesystem::path data_dir;
+  double test_split = 0.2;  // seeded, stratified for class labels (split_rows)
+  std::uint64_t seed = 0;   // the test split's; the validation split's is seed + 1
+  // Dense data (prepare_data).
+  CsvOptions csv;
+  double validation_split = 0.0;  // of the training split (0: none)
+  std::string scale = "auto";     // standard scaling: on | off | auto (on unless samples are images [C, H, W])
+  // Sparse data (prepare_sparse_data): text-tsv when `text` is set (the vectorizer's options), else LIBSVM.
+  std::optional<TextVectorizerOptions> text;
+  LibsvmOptions libsvm;
+};
+
+struct PreparedData {
+  Dataset train, test, validation;  // test, validation: empty when there are none
+  StandardScaler scaler;            // fitted on train and applied to every split; empty when not scaling
+};
+// load_data(data) (CsvOptions csv for a CSV file); UsageError on a --scale other than auto, on or off.
+PreparedData prepare_data(const PrepareOptions& options);
+
+struct PreparedSparseData {
+  SparseDataset train, test;
+  std::optional<TextVectorizer> vectorizer;  // text: fitted on the training split
+};
+// LIBSVM: a test file gets as many columns as the training file (the larger of both), and a test file
+// with class labels where the training file has numeric targets (or the reverse) is a UsageError
+// naming it.
+PreparedSparseData prepare_sparse_data(const PrepareOptions& options);
+
+}  // namespace adakit::data

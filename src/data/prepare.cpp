@@ -1,0 +1,157 @@
+#include "adakit/data/prepare.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "adakit/core/error.hpp"
+#include "adakit/data/builtin.hpp"
+
+namespace adakit::data {
+
+void align_labels(std::vector<std::int32_t>& labels, std::vector<std::string>& class_names,
+                  const std::vector<std::string>& names, const std::string& source) {
+  if (class_names == names) return;
+  std::map<std::string, std::int32_t> id;
+  for (std::size_t i = 0; i < names.size(); ++i) id[names[i]] = static_cast<std::int32_t>(i);
+  for (auto& l : labels) {
+    const std::string& name = class_names.at(static_cast<std::size_t>(l));
+    auto it = id.find(name);
+    if (it == id.end()) throw Error("class '" + name + "' does not occur in the training data", {source, 0, "label"});
+    l = it->second;
+  }
+  class_names = names;
+}
+
+std::string_view guess_format(std::string_view name) {
+  for (auto n : text_builtin_names())
+    if (n == name) return "text-tsv";
+  for (std::string_view ext : {".tsv", ".tsv.gz"})
+    if (name.ends_with(ext)) return "text-tsv";
+  for (std::string_view ext : {".svm", ".libsvm", ".svmlight", ".svm.gz", ".libsvm.gz"})
+    if (name.ends_with(ext)) return "libsvm";
+  return "dense";
+}
+
+TextDataset load_text(const std::string& name, const std::filesystem::path& data_dir) {
+  const auto names = text_builtin_names();
+  if (std::find(names.begin(), names.end(), name) != names.end()) return load_text_builtin(name, data_dir);
+  return read_text_tsv(name);
+}
+
+SparseDataset vectorize(const TextDataset& t, const TextVectorizer& vectorizer) {
+  SparseDataset d;
+  d.name = t.name;
+  d.features = vectorizer.transform(t.texts);
+  d.labels = t.labels;
+  d.class_names = t.class_names;
+  return d;
+}
+
+void fit_columns(CsrMatrix& x, std::int64_t dim) {
+  if (x.cols <= dim) {
+    x.cols = dim;
+    return;
+  }
+  CsrMatrix out;
+  out.cols = dim;
+  out.rows = 0;
+  std::vector<std::int32_t> idx;
+  std::vector<float> val;
+  for (std::int64_t r = 0; r < x.rows; ++r) {
+    idx.clear();
+    val.clear();
+    const auto ri = x.row_indices(r);
+    const auto rv = x.row_values(r);
+    for (std::size_t k = 0; k < ri.size(); ++k)
+      if (ri[k] < dim) {
+        idx.push_back(ri[k]);
+        val.push_back(rv[k]);
+      }
+    out.add_row(idx, val);
+  }
+  x = std::move(out);
+}
+
+namespace {
+
+// The training data and the test data of `o`: the test file when one is given (read by `load`, checked
+// against the training data by `check`, its classes renumbered as the training data's), else a seeded
+// stratified split of `data`.
+template <class D, class Load, class Check>
+std::pair<D, D> train_and_test(const PrepareOptions& o, Load load, Check check) {
+  D all = load(o.data);
+  if (!o.test_data.empty()) {
+    D test = load(o.test_data);
+    check(all, test);
+    bool labelled = true;
+    if constexpr (requires { test.is_classification(); }) labelled = test.is_classification();
+    if (labelled) align_labels(test.labels, test.class_names, all.class_names, o.test_data);
+    return {std::move(all), std::move(test)};
+  }
+  const auto rows = split_rows(all.size(), all.labels, o.test_split, o.seed);
+  return {all.subset(rows.train_rows), all.subset(rows.test_rows)};
+}
+
+bool is_image(const Dataset& d) { return d.sample_shape().size() == 3; }
+
+}  // namespace
+
+PreparedData prepare_data(const PrepareOptions& o) {
+  PreparedData out;
+  LoadedData loaded = load_data({o.data, o.data_dir, o.csv});
+  out.train = std::move(loaded.train);
+  if (!o.test_data.empty()) {
+    out.test = load_data({o.test_data, o.data_dir, o.csv}).train;
+    if (out.test.is_classification())
+      align_labels(out.test.labels, out.test.class_names, out.train.class_names, o.test_data);
+  } else if (loaded.test) {
+    out.test = std::move(*loaded.test);
+  } else {
+    auto split = train_test_split(out.train, o.test_split, o.seed);
+    out.train = std::move(split.train);
+    out.test = std::move(split.test);
+  }
+  if (o.validation_split > 0.0) {
+    auto split = train_test_split(out.train, o.validation_split, o.seed + 1);
+    out.train = std::move(split.train);
+    out.validation = std::move(split.test);
+  }
+  if (o.scale != "on" && o.scale != "off" && o.scale != "auto")
+    throw UsageError("--scale must be auto, on or off", {"", 0, "scale"});
+  if (o.scale == "on" || (o.scale == "auto" && !is_image(out.train))) {
+    out.scaler.fit(out.train);  // the training split only
+    out.scaler.transform(out.train);
+    if (out.test.size() > 0) out.scaler.transform(out.test);
+    if (out.validation.size() > 0) out.scaler.transform(out.validation);
+  }
+  return out;
+}
+
+PreparedSparseData prepare_sparse_data(const PrepareOptions& o) {
+  PreparedSparseData out;
+  if (o.text) {
+    auto [train, test] = train_and_test<TextDataset>(
+        o, [&](const std::string& s) { return load_text(s, o.data_dir); }, [](const auto&, const auto&) {});
+    out.vectorizer.emplace(*o.text);
+    out.vectorizer->fit(train.texts);  // vocabulary and idf from the training split only
+    out.train = vectorize(train, *out.vectorizer);
+    out.test = vectorize(test, *out.vectorizer);
+    return out;
+  }
+  const auto same_columns = [&](SparseDataset& train, SparseDataset& test) {
+    if (train.is_classification() != test.is_classification())
+      throw UsageError("the test file has " + std::string(test.is_classification() ? "class labels" : "numeric targets") +
+                           ", the training file does not",
+                       {o.test_data, 0, "label"});
+    const std::int64_t dim = std::max(train.features.cols, test.features.cols);
+    train.features.cols = dim;
+    test.features.cols = dim;
+  };
+  std::tie(out.train, out.test) = train_and_test<SparseDataset>(
+      o, [&](const std::string& s) { return read_libsvm(s, o.libsvm); }, same_columns);
+  return out;
+}
+
+}  // namespace adakit::data
