@@ -399,7 +399,8 @@ int run_all(AllCmd& c) {
   } else if (!c.output.quiet) {
     const auto& h = r.run.result.history;
     if (!h.empty()) std::printf("cost %.6f -> %.6f over %zu iterations\n", h.front().cost, h.back().cost, h.size());
-    for (const auto& [w, list] : r.summary.value("nearest", nlohmann::json::object()).items()) {
+    const auto shown = r.summary.value("nearest", nlohmann::json::object());
+    for (const auto& [w, list] : shown.items()) {
       std::printf("%s:", w.c_str());
       for (const auto& x : list) std::printf(" %s", x.at("word").get<std::string>().c_str());
       std::printf("\n");
