@@ -12,9 +12,9 @@
 #include "adakit/core/parallel.hpp"
 #include "adakit/embed/cooccur.hpp"
 #include "adakit/embed/glove.hpp"
+#include "adakit/embed/pipeline.hpp"
 #include "adakit/embed/vectors.hpp"
 #include "adakit/embed/vocab.hpp"
-#include "adakit/io/safetensors.hpp"
 #include "adakit/train/progress.hpp"
 #include "common.hpp"
 #include "subcommands.hpp"
@@ -135,12 +135,11 @@ void add_train_flags(CLI::App& app, TrainFlags& f) {
       ->check(CLI::ExistingFile);
 }
 
-GloveOptions resolve(TrainFlags& f) {
+GloveOptions glove_options(const TrainFlags& f) {  // validated by train_glove / run_pipeline
   GloveOptions o = f.options;
   o.step.convention = glove_convention_from_string(f.convention);
   o.shuffle = shuffle_mode_from_string(f.shuffle);
   o.initial_accumulator = f.initial_accumulator;
-  o.validate();
   return o;
 }
 
@@ -162,72 +161,9 @@ void add_save_flags(CLI::App& app, SaveFlags& f, bool with_paths) {
   app.add_flag("--no-unk", f.no_unk, "text vectors: leave out the <unk> line (the mean of the 100 rarest words)");
 }
 
-std::string format_seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fs", s);
-  return buf;
-}
 
-// Training with the progress printer and the JSON numbers shared by train and all.
-struct TrainRun {
-  GloveModel model;
-  GloveResult result;
-};
-
-TrainRun run_training(const Vocabulary& vocab, const std::vector<CooccurRecord>& records, TrainFlags& f,
-                      const Output& out) {
-  GloveOptions o = resolve(f);
-  TrainRun run;
-  if (!f.init.empty()) {
-    run.model = read_vectors_binary(f.init, vocab.size());
-    if (f.vector_size->count() > 0 && run.model.dim != o.vector_size)
-      throw UsageError("--init holds " + std::to_string(run.model.dim) + "-dimensional vectors, --vector-size says " +
-                           std::to_string(o.vector_size),
-                       {f.init, 0, "vector_size"});
-    o.vector_size = static_cast<std::int32_t>(run.model.dim);
-    run.model.gradsq.assign(run.model.params.size(), o.accumulator_start());
-  } else {
-    run.model = init_glove(vocab.size(), o);
-  }
-  train::ProgressPrinter printer(stderr);
-  std::vector<adakit::run::Callback*> callbacks;
-  if (out.talk()) callbacks.push_back(&printer);
-  run.result = train_glove(run.model, records, o, callbacks);
-  return run;
-}
-
-nlohmann::json training_json(const TrainRun& run, std::int64_t records) {
-  nlohmann::json costs = nlohmann::json::array(), secs = nlohmann::json::array();
-  double train_seconds = 0;
-  for (const auto& h : run.result.history) {
-    costs.push_back(std::isfinite(h.cost) ? nlohmann::json(h.cost) : nlohmann::json(nullptr));
-    secs.push_back(h.seconds);
-    train_seconds += h.seconds;
-  }
-  const auto n = static_cast<double>(run.result.history.size());
-  return {{"records", records},
-          {"vector_size", run.model.dim},
-          {"threads", run.result.threads},
-          {"iterations", run.result.history.size()},
-          {"costs", costs},
-          {"iteration_seconds", secs},
-          {"train_seconds", train_seconds},
-          {"epochs_per_second", train_seconds > 0 ? nlohmann::json(n / train_seconds) : nlohmann::json(nullptr)},
-          {"final_cost", run.result.history.empty() ? nlohmann::json(nullptr) : costs.back()}};
-}
-
-void save_outputs(const Vocabulary& vocab, const TrainRun& run, const SaveFlags& s, const std::string& text_out,
-                  const std::string& binary_out, const std::string& cost_csv) {
-  if (!text_out.empty())
-    write_vectors_text(text_out, vocab, run.model,
-                       {.model = vectors_model_from_string(s.model), .header = s.header, .unk_vector = !s.no_unk});
-  if (!binary_out.empty()) write_vectors_binary(binary_out, run.model);
-  if (!cost_csv.empty()) {
-    std::string csv = "iteration,cost,seconds\n";
-    for (const auto& h : run.result.history)
-      csv += std::to_string(h.iteration) + "," + format_number(h.cost) + "," + format_number(h.seconds) + "\n";
-    io::write_file_atomic(cost_csv, csv);
-  }
+TextVectorsOptions text_options(const SaveFlags& s) {
+  return {.model = vectors_model_from_string(s.model), .header = s.header, .unk_vector = !s.no_unk};
 }
 
 // ---------------------------------------------------------------- vocab, cooccur, shuffle
@@ -242,7 +178,7 @@ int run_vocab(VocabCmd& c) {
   c.vocab.options.tokenizer = tokenizer_from_string(c.vocab.tokenizer);
   VocabStats st;
   const auto v = count_vocabulary(c.corpus, c.vocab.options, &st);
-  if (v.size() == 0) throw Error("no word reaches --min-count " + std::to_string(c.vocab.options.min_count), {c.corpus, 0, ""});
+  require_words(v, c.vocab.options, c.corpus);
   write_vocabulary(c.out, v);
   if (c.output.json)
     std::cout << nlohmann::json{{"corpus", c.corpus}, {"out", c.out}, {"tokens", st.tokens}, {"unique", st.unique},
@@ -266,11 +202,6 @@ CooccurOptions resolve(CooccurFlags& f, const std::string& tokenizer) {
   o.tokenizer = tokenizer_from_string(tokenizer);
   o.validate();
   return o;
-}
-
-nlohmann::json cooccur_json(const CooccurStats& s) {
-  return {{"tokens", s.tokens}, {"records", s.records}, {"runs", s.runs}, {"dense_entries", s.dense_entries},
-          {"max_product", s.sizes.max_product}, {"overflow_length", s.sizes.overflow_length}};
 }
 
 int run_cooccur(CooccurCmd& c) {
@@ -320,8 +251,13 @@ int run_train(TrainCmd& c) {
   if (c.output.talk())
     std::fprintf(stderr, "train: %lld words, %lld co-occurrence records, %s convention\n",
                  static_cast<long long>(vocab.size()), static_cast<long long>(records.size()), c.train.convention.c_str());
-  const auto run = run_training(vocab, records, c.train, c.output);
-  save_outputs(vocab, run, c.save, c.save.text_out, c.save.binary_out, c.save.cost_csv);
+  const auto o = glove_options(c.train);
+  o.validate();
+  train::ProgressPrinter printer(stderr);
+  std::vector<adakit::run::Callback*> progress;
+  if (c.output.talk()) progress.push_back(&printer);
+  const auto run = train_vectors(vocab, records, o, {c.train.init, c.train.vector_size->count() > 0}, progress);
+  save_outputs(vocab, run, {c.save.text_out, c.save.binary_out, c.save.cost_csv, text_options(c.save)});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (c.output.json) {
     auto j = training_json(run, static_cast<std::int64_t>(records.size()));
@@ -331,8 +267,8 @@ int run_train(TrainCmd& c) {
     std::cout << j.dump() << "\n";
   } else if (!c.output.quiet) {
     if (!run.result.history.empty())
-      std::printf("trained %zu iterations in %s; final cost %.6f\n", run.result.history.size(),
-                  format_seconds(run.result.seconds).c_str(), run.result.history.back().cost);
+      std::printf("trained %zu iterations in %.2fs; final cost %.6f\n", run.result.history.size(), run.result.seconds,
+                  run.result.history.back().cost);
     for (const auto& p : {c.save.text_out, c.save.binary_out, c.save.cost_csv})
       if (!p.empty()) std::printf("wrote %s\n", p.c_str());
   }
@@ -368,23 +304,17 @@ WordVectors load_vectors(const QueryFlags& f) {
   return read_vectors_binary_words(f.vectors, f.vocab, vectors_model_from_string(f.model));
 }
 
-nlohmann::json neighbours_json(const std::vector<Neighbour>& n) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& x : n) a.push_back({{"word", x.word}, {"similarity", x.similarity}});
-  return a;
-}
-
 void print_neighbours(const std::string& title, const std::vector<Neighbour>& n) {
   std::printf("%s\n", title.c_str());
   for (const auto& x : n) std::printf("  %-24s %.4f\n", x.word.c_str(), x.similarity);
 }
 
-struct NearestCmd {
+struct QueryCmd {
   QueryFlags q;
   std::vector<std::string> words;
 };
 
-int run_nearest(const NearestCmd& c) {
+int run_nearest(const QueryCmd& c) {
   const auto v = load_vectors(c.q);
   nlohmann::json j = nlohmann::json::object();
   for (const auto& w : c.words) {
@@ -396,12 +326,7 @@ int run_nearest(const NearestCmd& c) {
   return 0;
 }
 
-struct AnalogyCmd {
-  QueryFlags q;
-  std::vector<std::string> words;
-};
-
-int run_analogy(const AnalogyCmd& c) {
+int run_analogy(const QueryCmd& c) {
   const auto v = load_vectors(c.q);
   const auto n = analogy(v, c.words[0], c.words[1], c.words[2], c.q.k);
   if (c.q.output.json)
@@ -425,64 +350,31 @@ struct AllCmd {
 };
 
 int run_all(AllCmd& c) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const fs::path dir = c.out;
-  fs::create_directories(dir);
-  const bool talk = c.output.talk();
-  auto since = [&] { return format_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); };
-
-  c.vocab.options.tokenizer = tokenizer_from_string(c.tokenizer);
-  const auto co = resolve(c.cooccur, c.tokenizer);
-  resolve(c.train);  // usage errors before any work
-  if (talk) std::fprintf(stderr, "[1/4] vocabulary of %s ...\n", c.corpus.c_str());
-  VocabStats vs;
-  const auto vocab = count_vocabulary(c.corpus, c.vocab.options, &vs);
-  if (vocab.size() == 0) throw Error("no word reaches --min-count " + std::to_string(c.vocab.options.min_count), {c.corpus, 0, ""});
-  write_vocabulary(dir / "vocab.txt", vocab);
-  if (talk)
-    std::fprintf(stderr, "      %lld tokens, %lld distinct, %lld kept -> %s (%s)\n", static_cast<long long>(vs.tokens),
-                 static_cast<long long>(vs.unique), static_cast<long long>(vocab.size()), (dir / "vocab.txt").c_str(),
-                 since().c_str());
-  if (talk) std::fprintf(stderr, "[2/4] co-occurrences, window %d%s ...\n", co.window, co.symmetric ? "" : " (left)");
-  auto cooc_opts = co;
-  if (cooc_opts.temp_dir.empty()) cooc_opts.temp_dir = dir;
-  const auto cs = count_cooccurrences(c.corpus, vocab, dir / "cooccurrence.bin", cooc_opts);
-  if (talk)
-    std::fprintf(stderr, "      %lld nonzero entries, %lld runs spilled -> %s (%s)\n", static_cast<long long>(cs.records),
-                 static_cast<long long>(cs.runs), (dir / "cooccurrence.bin").c_str(), since().c_str());
-  const auto records = read_cooccurrences(dir / "cooccurrence.bin", vocab.size());
-  if (talk)
-    std::fprintf(stderr, "[3/4] training %d-dimensional vectors, %d iterations (%s convention, shuffle %s)\n",
-                 c.train.options.vector_size, c.train.options.iterations, c.train.convention.c_str(), c.train.shuffle.c_str());
-  const auto run = run_training(vocab, records, c.train, c.output);
-  if (talk) std::fprintf(stderr, "[4/4] saving ...\n");
-  save_outputs(vocab, run, c.save, (dir / "vectors.txt").string(), (dir / "vectors.bin").string(),
-               (dir / "cost.csv").string());
-  nlohmann::json j = training_json(run, cs.records);
-  j["corpus"] = c.corpus;
-  j["out"] = c.out;
-  j["tokens"] = vs.tokens;
-  j["vocab_size"] = vocab.size();
-  j["cooccur"] = cooccur_json(cs);
-  j["convention"] = c.train.convention;
-  j["files"] = {"vocab.txt", "cooccurrence.bin", "vectors.txt", "vectors.bin", "cost.csv", "summary.json"};
-  nlohmann::json shown = nlohmann::json::object();
-  if (!c.show.empty()) {
-    const auto wv = word_vectors(run.model, vocab, VectorsModel::sum);
-    for (const auto& w : c.show) {
-      if (wv.index(w) < 0) throw UsageError("--show: '" + w + "' is not in the vocabulary", {"", 0, "show"});
-      shown[w] = neighbours_json(nearest(wv, w, 8));
-    }
-    j["nearest"] = shown;
+  PipelineOptions o;
+  o.corpus = c.corpus;
+  o.out = c.out;
+  o.vocab = c.vocab.options;
+  o.vocab.tokenizer = tokenizer_from_string(c.tokenizer);
+  o.cooccur = c.cooccur.options;
+  o.cooccur.temp_dir = c.cooccur.temp_dir;
+  o.cooccur.tokenizer = o.vocab.tokenizer;
+  o.glove = glove_options(c.train);
+  o.start = {c.train.init, c.train.vector_size->count() > 0};
+  o.text = text_options(c.save);
+  o.show = c.show;
+  train::ProgressPrinter printer(stderr);
+  PipelineCallbacks cb;
+  if (c.output.talk()) {
+    cb.on_stage = [](std::string_view line) { std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data()); };
+    cb.glove = std::vector<adakit::run::Callback*>{&printer};
   }
-  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  io::write_file_atomic(dir / "summary.json", j.dump(2) + "\n");
+  const auto r = run_pipeline(o, cb);
   if (c.output.json) {
-    std::cout << j.dump() << "\n";
+    std::cout << r.summary.dump() << "\n";
   } else if (!c.output.quiet) {
-    if (!run.result.history.empty())
-      std::printf("cost %.6f -> %.6f over %zu iterations\n", run.result.history.front().cost,
-                  run.result.history.back().cost, run.result.history.size());
+    const auto& h = r.run.result.history;
+    if (!h.empty()) std::printf("cost %.6f -> %.6f over %zu iterations\n", h.front().cost, h.back().cost, h.size());
+    const auto shown = r.summary.value("nearest", nlohmann::json::object());
     for (const auto& [w, list] : shown.items()) {
       std::printf("%s:", w.c_str());
       for (const auto& x : list) std::printf(" %s", x.at("word").get<std::string>().c_str());
@@ -545,14 +437,14 @@ void add_embed(CLI::App& root, std::function<int()>& action) {
   }
   {
     auto* app = embed->add_subcommand("nearest", "nearest neighbours of words by cosine similarity");
-    auto c = std::make_shared<NearestCmd>();
+    auto c = std::make_shared<QueryCmd>();
     app->add_option("words", c->words, "words to look up")->required();
     add_query_flags(*app, c->q, 10);
     action_for(app, action, [c] { return run_nearest(*c); });
   }
   {
     auto* app = embed->add_subcommand("analogy", "a : b :: c : ?  (the words closest to b - a + c)");
-    auto c = std::make_shared<AnalogyCmd>();
+    auto c = std::make_shared<QueryCmd>();
     app->add_option("words", c->words, "the three words a b c")->required()->expected(3);
     add_query_flags(*app, c->q, 5);
     action_for(app, action, [c] { return run_analogy(*c); });
