@@ -7,6 +7,7 @@
 #include "../linear/synthetic.hpp"
 #include "adakit/dist/comm.hpp"
 #include "adakit/dist/sparse.hpp"
+#include "adakit/linear/registry.hpp"
 #include "adakit/run/callback.hpp"
 
 namespace {
@@ -31,9 +32,8 @@ TEST(DistSparseRun, CallbackStopEndsTheRunAfterThatEpoch) {
   s.nnz_informative = 3;
   s.nnz_noise = 4;
   const auto d = adakit::linear_test::make_dataset(s, 60, 7);  // batch 8: 8 steps an epoch
-  adakit::optim::AdagradOptions o;
-  o.lr = 0.2;
-  dist::SparseLinearTrainer trainer(comm, dist::SparseMode::sharded, adakit::linear::LinearTask::logistic, 300, 2, true, o);
+  const auto opt = adakit::linear::make_linear_optimizer("adagrad", {{"lr", "0.2"}});
+  dist::SparseLinearTrainer trainer(comm, dist::SparseMode::sharded, adakit::linear::LinearTask::logistic, 300, 2, true, *opt);
   StopAt stop(2);
   std::vector<run::Callback*> cbs{&stop};
   const auto r = dist::sparse_fit(trainer, d, {.epochs = 4, .batch_size = 8, .seed = 1}, {}, cbs);
@@ -48,7 +48,7 @@ TEST(DistSparseRun, CallbackStopEndsTheRunAfterThatEpoch) {
   EXPECT_EQ(stop.seen[1].steps, 16);
   EXPECT_EQ(stop.seen[1].train.samples, 60);  // over all ranks' rows
   // Without a callback asking to stop, the run goes on to its last epoch.
-  dist::SparseLinearTrainer again(comm, dist::SparseMode::sharded, adakit::linear::LinearTask::logistic, 300, 2, true, o);
+  dist::SparseLinearTrainer again(comm, dist::SparseMode::sharded, adakit::linear::LinearTask::logistic, 300, 2, true, *opt);
   const auto all = dist::sparse_fit(again, d, {.epochs = 4, .batch_size = 8, .seed = 1}, {},
                                     [](const run::EpochReport&) {});
   EXPECT_FALSE(all.stopped);

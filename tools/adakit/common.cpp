@@ -132,16 +132,6 @@ std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, Opt
   return out;
 }
 
-std::string format_number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
-nlohmann::json metric_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
 void add_scores(nlohmann::json& j, bool regression, const Scores& train, const Scores& test) {
   j["train_loss"] = metric_json(train.loss);
   j["test_loss"] = metric_json(test.loss);
@@ -181,29 +171,6 @@ void report_predictions(const nlohmann::json& rows, std::optional<double> accura
   }
   if (accuracy) std::fprintf(stderr, "accuracy %.4f on %lld samples\n", *accuracy, static_cast<long long>(rows.size()));
   if (mse) std::fprintf(stderr, "mse %.6g on %lld samples\n", *mse, static_cast<long long>(rows.size()));
-}
-
-nlohmann::json curve_json(const std::string& x_name, const std::vector<double>& x, const NamedSeries& series,
-                          std::size_t max_points) {
-  std::vector<std::size_t> keep;
-  const std::size_t n = x.size();
-  if (n <= max_points || max_points < 2) {
-    for (std::size_t i = 0; i < n; ++i) keep.push_back(i);
-  } else {
-    for (std::size_t k = 0; k < max_points; ++k) {
-      const std::size_t i = k * (n - 1) / (max_points - 1);
-      if (keep.empty() || keep.back() != i) keep.push_back(i);
-    }
-  }
-  const auto value = metric_json;
-  nlohmann::json points = nlohmann::json::array(), out_series = nlohmann::json::object();
-  for (auto i : keep) points.push_back(value(x[i]));
-  for (const auto& [name, ys] : series) {
-    nlohmann::json a = nlohmann::json::array();
-    for (auto i : keep) a.push_back(i < ys.size() ? value(ys[i]) : nlohmann::json(nullptr));
-    out_series[name] = a;
-  }
-  return {{"x", x_name}, {"points", points}, {"series", out_series}};
 }
 
 }  // namespace adakit::cli

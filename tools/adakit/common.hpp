@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "adakit/optim/options.hpp"
+#include "adakit/report/curve.hpp"
 
 namespace adakit::cli {
 
@@ -43,10 +44,9 @@ std::vector<std::string> split_optimizer_list(const std::string& text);
 // none is an error. UsageError on a bad choice.
 std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, OptimizerKind kind = OptimizerKind::dense);
 
-std::string format_number(double v);
-
-// A metric in --json output: the number, or null when it is not finite.
-nlohmann::json metric_json(double v);
+// The library's number formats (report/curve.hpp): %.6g text, and a --json metric (null when not finite).
+using report::format_number;
+inline nlohmann::json metric_json(double v) { return report::number_or_null(v); }
 
 // Final loss and accuracy (classification) or mse (regression) of a run on its training and test data.
 struct Scores {
@@ -63,12 +63,8 @@ void print_scores(bool regression, const Scores& train, const Scores& test);
 void report_predictions(const nlohmann::json& rows, std::optional<double> accuracy, std::optional<double> mse,
                         bool json, const std::vector<std::string>& texts);
 
-// The "curve" of a command's --json output, which `adakit compare` averages and plots:
-//   {"x": "epoch", "points": [...], "series": {"train_loss": [...], ...}}
-// thinned to at most max_points evenly spaced points (the first and the last always kept);
-// non-finite values are written as null.
-using NamedSeries = std::vector<std::pair<std::string, std::vector<double>>>;
-nlohmann::json curve_json(const std::string& x_name, const std::vector<double>& x, const NamedSeries& series,
-                          std::size_t max_points = 1000);  // compact, "diverged"-safe (nan/inf written as text)
+// The "curve" of a command's --json output, which `adakit compare` averages and plots (report/curve.hpp).
+using report::curve_json;
+using report::NamedSeries;
 
 }  // namespace adakit::cli

@@ -102,6 +102,67 @@ std::optional<linear::FitState> resume_sparse(const TrainFlags& f, linear::Linea
   return resumed;
 }
 
+// What a finished sparse run reports.
+struct SparseRun {
+  const TrainFlags& f;
+  const std::string& format;
+  const std::string& optimizer;
+  const linear::LinearOptimizer& opt;
+  const linear::LinearModel& model;
+  const data::PreparedSparseData& d;
+  const linear::FitResult& result;
+  Scores train, test;
+  const std::optional<linear::FitState>& resumed;
+  const std::string& checkpoint_dir;
+  std::int64_t checkpoints_written;
+};
+
+nlohmann::json sparse_json(const SparseRun& r) {
+  const bool squared = r.model.task() == linear::LinearTask::squared;
+  std::vector<double> epoch_seconds, x, loss, metric;
+  double previous = 0.0;
+  for (const auto& e : r.result.history) {
+    epoch_seconds.push_back(e.seconds - previous);
+    previous = e.seconds;
+    x.push_back(static_cast<double>(e.epoch));
+    loss.push_back(e.train.loss);
+    metric.push_back(squared ? e.train.mse : e.train.accuracy);
+  }
+  nlohmann::json j = {{"data", r.f.data.data}, {"format", r.format}, {"model", std::string(linear::to_string(r.model.task()))},
+                      {"optimizer", r.optimizer}, {"options", r.opt.option_map()},
+                      {"epochs", static_cast<std::int64_t>(r.result.history.size())}, {"steps", r.result.steps},
+                      {"seconds", r.result.seconds}, {"train_samples", r.d.train.size()}, {"test_samples", r.d.test.size()},
+                      {"features", r.model.dim()}, {"weights", r.model.dim() * r.model.outputs()},
+                      {"nonzero_weights", r.model.count_nonzero_weights()}, {"epoch_seconds", epoch_seconds},
+                      {"curve", curve_json("epoch", x, {{"train_loss", loss}, {squared ? "train_mse" : "train_accuracy", metric}})},
+                      {"threads", num_threads()}};
+  add_scores(j, squared, r.train, r.test);
+  if (!r.f.save.empty()) j["saved"] = r.f.save;
+  if (r.resumed) j["resumed_from"] = {{"epoch", r.resumed->epoch}, {"row", r.resumed->next}};
+  if (!r.checkpoint_dir.empty()) {
+    j["checkpoint"] = io::checkpoint_file(r.checkpoint_dir).string();
+    j["checkpoints_written"] = r.checkpoints_written;
+  }
+  return j;
+}
+
+void report_sparse(const SparseRun& r) {
+  if (r.f.json) {
+    std::cout << sparse_json(r).dump() << "\n";
+    return;
+  }
+  if (r.f.quiet) return;
+  const std::int64_t nonzero = r.model.count_nonzero_weights(), weights = r.model.dim() * r.model.outputs();
+  std::printf("epochs %lld in %.2fs, nonzero weights %lld of %lld (%.1f%%)\n", static_cast<long long>(r.result.history.size()),
+              r.result.seconds, static_cast<long long>(nonzero), static_cast<long long>(weights),
+              100.0 * static_cast<double>(nonzero) / static_cast<double>(weights));
+  print_scores(r.model.task() == linear::LinearTask::squared, r.train, r.test);
+  if (!r.f.save.empty()) std::printf("saved %s\n", r.f.save.c_str());
+  if (!r.checkpoint_dir.empty())
+    std::printf("checkpoint %s (%lld written)\n", io::checkpoint_file(r.checkpoint_dir).string().c_str(),
+                static_cast<long long>(r.checkpoints_written));
+}
+
 // Under mpirun every rank reads the same data (same split) and trains its share of each global batch;
 // rank 0 gathers the model (dist::fit_linear, docs/distributed.md) and gets the run, the others nothing.
 std::optional<linear::FitResult> fit_sparse(linear::LinearModel& model, linear::LinearOptimizer& opt,
