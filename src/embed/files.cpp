@@ -66,6 +66,18 @@ void split_fields(std::string_view line, std::vector<std::string_view>& fields) 
   }
 }
 
+bool parse_whole(std::string_view field, std::int64_t& value) {
+  const auto r = std::from_chars(field.data(), field.data() + field.size(), value);
+  return r.ec == std::errc() && r.ptr == field.data() + field.size();
+}
+
+void WordLines::add(std::string_view word, std::int64_t number, const std::string& file) {
+  const auto [it, fresh] = first_line_.emplace(std::string(word), number);
+  if (!fresh)
+    throw Error("duplicate word '" + std::string(word) + "' (first on line " + std::to_string(it->second) + ")",
+                {file, number, "word"});
+}
+
 std::string read_text_file(const fs::path& path) {
   BinaryReader in(path);
   std::string text(static_cast<std::size_t>(in.size()), '\0');

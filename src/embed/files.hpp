@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "adakit/core/file.hpp"
+#include "adakit/embed/vocab.hpp"
 
 namespace adakit::embed::detail {
 
@@ -38,6 +40,26 @@ std::string read_text_file(const std::filesystem::path& path);
 std::string_view next_line(std::string_view text, std::size_t& pos);
 // The fields of a line separated by runs of spaces and tabs (GloVe's vocab and vector files).
 void split_fields(std::string_view line, std::vector<std::string_view>& fields);
+// Calls each(number, fields) for every line of `text`, numbered from 1, split by split_fields.
+template <class Each>
+void for_each_line_fields(std::string_view text, Each&& each) {
+  std::vector<std::string_view> fields;
+  std::int64_t number = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    split_fields(next_line(text, pos), fields);
+    each(++number, fields);
+  }
+}
+// True when all of `field` is one integer (std::from_chars, nothing left over).
+bool parse_whole(std::string_view field, std::int64_t& value);
+// The words of a vocabulary or vectors file, each once: Error "duplicate word" naming both lines.
+class WordLines {
+ public:
+  void add(std::string_view word, std::int64_t number, const std::string& file);
+
+ private:
+  std::unordered_map<std::string, std::int64_t, WordHash, std::equal_to<>> first_line_;
+};
 
 // The shortest decimal that reads back to the same float32.
 void append_float(std::string& out, float v);

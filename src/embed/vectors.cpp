@@ -160,26 +160,17 @@ WordVectors read_vectors_text(const fs::path& path) {
   const std::string file = path.string();
   std::vector<std::string> words;
   std::vector<float> values;
-  std::int64_t dim = -1, dim_line = 0, header_words = -1, number = 0;
-  std::unordered_map<std::string, std::int64_t, WordHash, std::equal_to<>> seen;
-  std::size_t pos = 0;
-  std::vector<std::string_view> fields;
-  while (pos < text.size()) {
-    const std::string_view line = detail::next_line(text, pos);
-    ++number;
-    detail::split_fields(line, fields);
+  std::int64_t dim = -1, dim_line = 0, header_words = -1;
+  detail::WordLines seen;
+  detail::for_each_line_fields(text, [&](std::int64_t number, const std::vector<std::string_view>& fields) {
     if (fields.empty()) throw Error("empty line", {file, number, ""});
-    if (number == 1 && fields.size() == 2) {  // "V n" header?
-      std::int64_t a = 0, b = 0;
-      const auto r1 = std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), a);
-      const auto r2 = std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), b);
-      if (r1.ec == std::errc() && r1.ptr == fields[0].data() + fields[0].size() && r2.ec == std::errc() &&
-          r2.ptr == fields[1].data() + fields[1].size() && a >= 1 && b >= 1) {
-        header_words = a;
-        dim = b;
-        dim_line = 1;
-        continue;
-      }
+    std::int64_t a = 0, b = 0;  // a "V n" header?
+    if (number == 1 && fields.size() == 2 && detail::parse_whole(fields[0], a) && detail::parse_whole(fields[1], b) &&
+        a >= 1 && b >= 1) {
+      header_words = a;
+      dim = b;
+      dim_line = 1;
+      return;
     }
     const std::int64_t n = static_cast<std::int64_t>(fields.size()) - 1;
     if (n < 1) throw Error("a word without values", {file, number, ""});
@@ -191,10 +182,7 @@ WordVectors read_vectors_text(const fs::path& path) {
                       (dim_line == 1 && header_words >= 0 ? " (from the header)" : " (as on line " + std::to_string(dim_line) + ")"),
                   {file, number, ""});
     }
-    const auto [it, fresh] = seen.emplace(std::string(fields[0]), number);
-    if (!fresh)
-      throw Error("duplicate word '" + std::string(fields[0]) + "' (first on line " + std::to_string(it->second) + ")",
-                  {file, number, "word"});
+    seen.add(fields[0], number, file);
     words.emplace_back(fields[0]);
     for (std::int64_t k = 1; k <= n; ++k) {
       const auto f = fields[static_cast<std::size_t>(k)];
@@ -206,7 +194,7 @@ WordVectors read_vectors_text(const fs::path& path) {
         throw Error("'" + std::string(f) + "' is not a number", {file, number, "value " + std::to_string(k)});
       values.push_back(v);
     }
-  }
+  });
   if (words.empty()) throw Error("no vectors in the file", {file, 0, ""});
   if (header_words >= 0 && header_words != static_cast<std::int64_t>(words.size()))
     throw Error("the header announces " + std::to_string(header_words) + " words, the file holds " +

@@ -232,27 +232,17 @@ Vocabulary read_vocabulary(const fs::path& path) {
   const std::string file = path.string();
   std::vector<std::string> words;
   std::vector<std::int64_t> counts;
-  std::unordered_map<std::string, std::int64_t, WordHash, std::equal_to<>> first_line;
-  std::int64_t number = 0;
-  std::size_t pos = 0;
-  std::vector<std::string_view> fields;
-  while (pos < text.size()) {
-    const std::string_view line = detail::next_line(text, pos);
-    ++number;
-    detail::split_fields(line, fields);
+  detail::WordLines seen;
+  detail::for_each_line_fields(text, [&](std::int64_t number, const std::vector<std::string_view>& fields) {
     if (fields.size() != 2)
       throw Error("expected 'word count', found " + std::to_string(fields.size()) + " fields", {file, number, ""});
     std::int64_t c = 0;
-    const auto r = std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), c);
-    if (r.ec != std::errc() || r.ptr != fields[1].data() + fields[1].size() || c < 1)
+    if (!detail::parse_whole(fields[1], c) || c < 1)
       throw Error("'" + std::string(fields[1]) + "' is not a positive integer", {file, number, "count"});
-    const auto [it, fresh] = first_line.emplace(std::string(fields[0]), number);
-    if (!fresh)
-      throw Error("duplicate word '" + std::string(fields[0]) + "' (first on line " + std::to_string(it->second) + ")",
-                  {file, number, "word"});
+    seen.add(fields[0], number, file);
     words.emplace_back(fields[0]);
     counts.push_back(c);
-  }
+  });
   if (words.empty()) throw Error("the vocabulary file holds no words", {file, 0, ""});
   return Vocabulary(std::move(words), std::move(counts));
 }

@@ -519,12 +519,19 @@ void bias_grad_planes(const float* dy, std::int64_t batch, std::int64_t channels
 
 // ---------------------------------------------------------------- softmax
 
+namespace {
+float row_max(const float* in, std::int64_t cols) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (std::int64_t c = 0; c < cols; ++c) m = std::max(m, in[c]);
+  return m;
+}
+}  // namespace
+
 void softmax_rows(const float* x, std::int64_t rows, std::int64_t cols, float* y) {
   for (std::int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * cols;
     float* out = y + r * cols;
-    float m = -std::numeric_limits<float>::infinity();
-    for (std::int64_t c = 0; c < cols; ++c) m = std::max(m, in[c]);
+    const float m = row_max(in, cols);
     double sum = 0.0;
     for (std::int64_t c = 0; c < cols; ++c) {
       out[c] = std::exp(in[c] - m);
@@ -539,8 +546,7 @@ void log_softmax_rows(const float* x, std::int64_t rows, std::int64_t cols, floa
   for (std::int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * cols;
     float* out = y + r * cols;
-    float m = -std::numeric_limits<float>::infinity();
-    for (std::int64_t c = 0; c < cols; ++c) m = std::max(m, in[c]);
+    const float m = row_max(in, cols);
     double sum = 0.0;
     for (std::int64_t c = 0; c < cols; ++c) sum += std::exp(static_cast<double>(in[c] - m));
     const float shift = m + static_cast<float>(std::log(sum));

@@ -29,6 +29,12 @@ double spread(std::int64_t i, std::int64_t n, double decades) {
   return n <= 1 ? 1.0 : std::pow(10.0, decades * static_cast<double>(i) / static_cast<double>(n - 1));
 }
 
+// sum_i x_i^2, accumulated in double (the quadratic's and the sparse quadratic's value).
+double sum_of_squares(std::span<const float> x) {
+  double s = 0;
+  for (float v : x) s += static_cast<double>(v) * v;
+  return s;
+}
 }  // namespace
 
 std::span<const TestFunctionInfo> test_functions() { return kFunctions; }
@@ -47,11 +53,7 @@ TestFunction make_test_function(std::string_view name, std::int64_t dim) {
   if (name == "quadratic") {
     f.x0.assign(n, 5.0f);
     f.minimizer.assign(n, 0.0f);
-    f.value = [](std::span<const float> x) {
-      double s = 0;
-      for (float v : x) s += static_cast<double>(v) * v;
-      return s;
-    };
+    f.value = sum_of_squares;
     f.gradient = [](std::span<const float> x, std::span<float> g, Rng&) {
       for (std::size_t i = 0; i < x.size(); ++i) g[i] = 2.0f * x[i];
     };
@@ -108,11 +110,7 @@ TestFunction make_test_function(std::string_view name, std::int64_t dim) {
     for (std::size_t i = 0; i < n; ++i) p[i] = 1.0 / spread(static_cast<std::int64_t>(i), dim, 2.0);
     f.x0.assign(n, 1.0f);
     f.minimizer.assign(n, 0.0f);
-    f.value = [](std::span<const float> x) {
-      double s = 0;
-      for (float v : x) s += static_cast<double>(v) * v;
-      return s;
-    };
+    f.value = sum_of_squares;
     f.gradient = [p](std::span<const float> x, std::span<float> g, Rng& rng) {
       for (std::size_t i = 0; i < x.size(); ++i) g[i] = rng.bernoulli(p[i]) ? 2.0f * x[i] : 0.0f;
     };
