@@ -266,10 +266,8 @@ Tensor predict_proba(const LinearModel& model, const data::CsrView& x) {
       p[0] = static_cast<float>(1.0 - p1);
       p[1] = static_cast<float>(p1);
     } else {
-      const double mx = *std::max_element(zr, zr + k);
-      double sum = 0.0;
-      for (std::int64_t i = 0; i < k; ++i) sum += std::exp(zr[i] - mx);
-      for (std::int64_t i = 0; i < k; ++i) p[i] = static_cast<float>(std::exp(zr[i] - mx) / sum);
+      const auto s = shifted_exp_sum<double>({zr, static_cast<std::size_t>(k)});
+      for (std::int64_t i = 0; i < k; ++i) p[i] = static_cast<float>(s.softmax(zr[i]));
     }
   }
   return out;

@@ -43,9 +43,9 @@ double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label
     case LinearTask::logistic: {
       if (label != 0 && label != 1)
         throw UsageError("logistic regression: label " + std::to_string(label) + " is not 0 or 1", {"", 0, "label"});
-      const double zz = z[0], m = label == 1 ? zz : -zz;  // m = s z
-      dz[0] = static_cast<float>(sigmoid(zz) - label);
-      return std::max(-m, 0.0) + std::log1p(std::exp(-std::abs(m)));
+      const auto l = logistic_loss<double>(z[0], label);
+      dz[0] = static_cast<float>(l.grad);
+      return l.loss;
     }
     case LinearTask::softmax: {
       const auto c = static_cast<std::int64_t>(z.size());
@@ -53,13 +53,10 @@ double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label
         throw UsageError("softmax regression: label " + std::to_string(label) + " is outside [0, " +
                              std::to_string(c) + ")",
                          {"", 0, "label"});
-      double mx = z[0];
-      for (float v : z) mx = std::max(mx, static_cast<double>(v));
-      double sum = 0.0;
-      for (float v : z) sum += std::exp(v - mx);
+      const auto s = shifted_exp_sum<double>(z);
       for (std::size_t k = 0; k < z.size(); ++k)
-        dz[k] = static_cast<float>(std::exp(z[k] - mx) / sum - (static_cast<std::int64_t>(k) == label ? 1.0 : 0.0));
-      return mx + std::log(sum) - z[sz(label)];
+        dz[k] = static_cast<float>(s.softmax(z[k]) - (static_cast<std::int64_t>(k) == label ? 1.0 : 0.0));
+      return s.log_sum_exp() - z[sz(label)];
     }
     case LinearTask::squared: {
       const double r = static_cast<double>(z[0]) - target;

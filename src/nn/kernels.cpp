@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/logistic.hpp"
 #include "adakit/core/parallel.hpp"
 #include "util.hpp"
 
@@ -546,10 +547,7 @@ void log_softmax_rows(const float* x, std::int64_t rows, std::int64_t cols, floa
   for (std::int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * cols;
     float* out = y + r * cols;
-    const float m = row_max(in, cols);
-    double sum = 0.0;
-    for (std::int64_t c = 0; c < cols; ++c) sum += std::exp(static_cast<double>(in[c] - m));
-    const float shift = m + static_cast<float>(std::log(sum));
+    const float shift = shifted_exp_sum<float>({in, static_cast<std::size_t>(cols)}).log_sum_exp();
     for (std::int64_t c = 0; c < cols; ++c) out[c] = in[c] - shift;
   }
 }

@@ -69,11 +69,9 @@ double bce_with_logits_loss(const Tensor& logits, const Tensor& targets, Tensor&
   const double inv_n = 1.0 / static_cast<double>(n);
   double sum = 0.0;
   for (std::int64_t i = 0; i < n; ++i) {
-    const double z = logits[i], y = targets[i];
-    const double e = std::exp(-std::abs(z));  // in (0, 1]: never overflows
-    sum += std::max(z, 0.0) - z * y + std::log1p(e);
-    const double sig = sigmoid_from_exp(z, e);
-    dlogits[i] = static_cast<float>((sig - y) * inv_n);
+    const auto l = logistic_loss<double>(logits[i], targets[i]);
+    sum += l.loss;
+    dlogits[i] = static_cast<float>(l.grad * inv_n);
   }
   return sum * inv_n;
 }

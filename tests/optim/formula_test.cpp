@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "adakit/core/logistic.hpp"
 #include "adakit/optim/adagrad.hpp"
@@ -96,6 +97,48 @@ TEST(LogisticFormula, SigmoidIsStableAndExact) {
   }
   EXPECT_GT(adakit::sigmoid(-710.0), 0.0);  // e^{-710} / (1 + e^{-710}), not 1 / (1 + inf)
   EXPECT_EQ(adakit::sigmoid(2.0f), 1.0f / (1.0f + std::exp(-2.0f)));
+}
+
+TEST(LogisticFormula, LossIsTheClosedFormAndItsLimits) {
+  for (double z : {-30.0, -2.5, 0.0, 0.75, 40.0}) {
+    for (double y : {0.0, 0.3, 1.0}) {
+      SCOPED_TRACE(::testing::Message() << "z " << z << " y " << y);
+      const auto l = adakit::logistic_loss(z, y);
+      const double p = adakit::sigmoid(z);  // -y log p - (1 - y) log(1 - p), in the stable form
+      const double want = std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::abs(z)));
+      EXPECT_NEAR(l.loss, want, 1e-15 * (1.0 + std::abs(want)));
+      if (std::abs(z) < 5) EXPECT_NEAR(l.loss, -y * std::log(p) - (1 - y) * std::log(1 - p), 1e-12);
+      EXPECT_EQ(l.grad, p - y);
+    }
+  }
+  // Hard targets: the margin part exact (max(z,0) and max(-z,0)), and the limits at infinity, not inf - inf.
+  EXPECT_EQ(adakit::logistic_loss(3.0, 1.0).loss, std::log1p(std::exp(-3.0)));
+  EXPECT_EQ(adakit::logistic_loss(3.0, 0.0).loss, 3.0 + std::log1p(std::exp(-3.0)));
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(adakit::logistic_loss(inf, 1.0).loss, 0.0);
+  EXPECT_EQ(adakit::logistic_loss(-inf, 0.0).loss, 0.0);
+  EXPECT_EQ(adakit::logistic_loss(inf, 0.0).loss, inf);
+  EXPECT_EQ(adakit::logistic_loss(-inf, 1.0).loss, inf);
+}
+
+TEST(LogisticFormula, ShiftedExpSumInEitherPrecision) {
+  const std::vector<float> z = {1000.5f, 998.25f, -3.0f, 1000.0f};  // e^{1000} overflows unshifted
+  const auto d = adakit::shifted_exp_sum<double>(z);
+  EXPECT_EQ(d.max, 1000.5);
+  double sum = 0, total = 0;
+  for (float v : z) sum += std::exp(static_cast<double>(v) - 1000.5);
+  EXPECT_EQ(d.sum, sum);
+  EXPECT_EQ(d.log_sum_exp(), 1000.5 + std::log(sum));
+  for (float v : z) total += d.softmax(v);
+  EXPECT_NEAR(total, 1.0, 1e-15);
+  EXPECT_NEAR(d.softmax(1000.5f) / d.softmax(1000.0f), std::exp(0.5), 1e-12);
+  // float: the shift in float (torch's log_softmax), the sum in double.
+  const auto f = adakit::shifted_exp_sum<float>(z);
+  float fsum_shift = 998.25f - 1000.5f;
+  EXPECT_EQ(f.max, 1000.5f);
+  EXPECT_EQ(f.exp_shifted(998.25f), std::exp(static_cast<double>(fsum_shift)));
+  EXPECT_EQ(f.log_sum_exp(), 1000.5f + static_cast<float>(std::log(f.sum)));
+  EXPECT_NEAR(f.log_sum_exp(), d.log_sum_exp(), 1e-4);
 }
 
 }  // namespace

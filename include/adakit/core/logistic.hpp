@@ -1,4 +1,7 @@
-// The logistic function, written once for the losses and predictions of nn/ and linear/:
+// The logistic function, the logistic loss and the softmax's log-sum-exp, written once for the losses
+// and predictions of nn/ (float tensors) and linear/ (double scores).
+//
+// The logistic function:
 //
 //   σ(z) = 1 / (1 + e^{−z}),  evaluated as (z ≥ 0 ? 1 : e) / (1 + e) with e = e^{−|z|} ∈ (0, 1]
 //
@@ -7,7 +10,10 @@
 // nn's float Sigmoid layer (nn/kernels.hpp, sigmoid_forward) evaluates 1 / (1 + e^{−z}) as
 // torch.sigmoid does, elementwise in float.
 #pragma once
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <span>
 
 namespace adakit {
 
@@ -21,6 +27,48 @@ inline T sigmoid_from_exp(T z, T e) {
 template <class T>
 inline T sigmoid(T z) {
   return sigmoid_from_exp(z, std::exp(z >= T(0) ? -z : z));
+}
+
+// The logistic loss of a logit z against a target y in [0, 1], and its derivative in z:
+//
+//   l(z, y) = max(z, 0) − z·y + log(1 + e^{−|z|}),   dl/dz = σ(z) − y
+//
+// (binary cross-entropy on logits, as torch.nn.BCEWithLogitsLoss). At the hard targets the margin
+// part is written as max(z, 0) (y = 0) and max(−z, 0) (y = 1): the same numbers for every finite z,
+// and the right limits (∞ or 0, never ∞ − ∞) for an infinite one.
+template <class T>
+struct LogisticLoss {
+  T loss, grad;
+};
+
+template <class T>
+inline LogisticLoss<T> logistic_loss(T z, T y) {
+  const T e = std::exp(-std::abs(z));  // in (0, 1]: never overflows
+  const T margin = y == T(0) ? std::max(z, T(0)) : y == T(1) ? std::max(-z, T(0)) : std::max(z, T(0)) - z * y;
+  return {margin + std::log1p(e), sigmoid_from_exp(z, e) - y};
+}
+
+// The softmax of scores z (float), shifted by their maximum m so that no exponential overflows:
+//
+//   softmax_k(z) = e^{z_k − m} / S,   S = Σ_j e^{z_j − m},   log Σ_j e^{z_j} = m + log S
+//
+// The shift z_k − m is taken in T (float: nn's log_softmax, as torch's; double: linear's scores), the
+// exponentials and S in double. −log softmax_label(z) = log_sum_exp() − z_label is the cross-entropy.
+template <class T>
+struct ShiftedExpSum {
+  T max;
+  double sum;
+  T log_sum_exp() const { return max + static_cast<T>(std::log(sum)); }
+  double exp_shifted(float z) const { return std::exp(static_cast<double>(static_cast<T>(z) - max)); }
+  double softmax(float z) const { return exp_shifted(z) / sum; }
+};
+
+template <class T>
+inline ShiftedExpSum<T> shifted_exp_sum(std::span<const float> z) {
+  ShiftedExpSum<T> s{-std::numeric_limits<T>::infinity(), 0.0};
+  for (float v : z) s.max = std::max(s.max, static_cast<T>(v));
+  for (float v : z) s.sum += s.exp_shifted(v);
+  return s;
 }
 
 }  // namespace adakit
