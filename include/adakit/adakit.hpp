@@ -46,12 +46,15 @@
 #include "adakit/rl/loop.hpp"
 #include "adakit/run/callback.hpp"
 #include "adakit/run/json.hpp"
+#include "adakit/run/predictions.hpp"
 #include "adakit/run/progress.hpp"
 #include "adakit/run/report.hpp"
 #include "adakit/run/schedule.hpp"
 #include "adakit/tour/demos.hpp"
 #include "adakit/train/fit.hpp"
 #include "adakit/train/minimize.hpp"
+#include "adakit/train/optimizer_choice.hpp"
+#include "adakit/train/parallel.hpp"
 #include "adakit/train/progress.hpp"
 
 namespace adakit {

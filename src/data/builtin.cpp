@@ -184,4 +184,10 @@ LoadedData load_data(const DataRequest& request) {
   kRegistry.throw_unknown(request.name_or_path);
 }
 
+std::string builtin_names() {
+  std::string names;
+  for (const auto& b : builtin_datasets()) names += (names.empty() ? "" : ", ") + std::string(b.name);
+  return names;
+}
+
 }  // namespace adakit::data

@@ -34,6 +34,12 @@ std::string_view guess_format(std::string_view name) {
   return "dense";
 }
 
+std::string resolve_format(const std::string& format, std::string_view name_or_path) {
+  if (format == "dense" || format == "libsvm" || format == "text-tsv") return format;
+  if (format != "auto") throw UsageError("--format must be auto, dense, libsvm or text-tsv", {"", 0, "format"});
+  return std::string(guess_format(name_or_path));
+}
+
 TextDataset load_text(const std::string& name, const std::filesystem::path& data_dir) {
   const auto names = text_builtin_names();
   if (std::find(names.begin(), names.end(), name) != names.end()) return load_text_builtin(name, data_dir);

@@ -18,6 +18,12 @@ std::string task_json(const ModelInfo& info) {
   return j.dump();
 }
 
+ModelInfo model_info(const data::PreparedData& d, std::string objective, std::string dataset) {
+  return {.objective = std::move(objective), .input_shape = d.train.sample_shape(), .class_names = d.train.class_names,
+          .feature_names = d.train.feature_names, .scaler_mean = d.scaler.mean, .scaler_scale = d.scaler.scale,
+          .dataset = std::move(dataset)};
+}
+
 void save_model(const std::filesystem::path& path, nn::Sequential& model, const ModelInfo& info) {
   TensorFile f;
   for (auto* p : model.parameters()) f.tensors.emplace(p->name(), p->value());

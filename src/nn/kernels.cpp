@@ -441,7 +441,7 @@ void sigmoid_forward(std::span<const float> x, std::span<float> y) {
   elementwise(x.size(), [&](std::int64_t b, std::int64_t e) {
     const float* in = x.data();
     float* out = y.data();
-    for (std::int64_t i = b; i < e; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+    for (std::int64_t i = b; i < e; ++i) out[i] = sigmoid_direct(in[i]);
   });
 }
 

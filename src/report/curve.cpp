@@ -37,4 +37,22 @@ std::string format_number(double v) {
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+nlohmann::json history_curve(const std::vector<run::EpochReport>& history, bool regression, bool validation) {
+  std::vector<double> x, loss, metric, vloss, vmetric;
+  for (const auto& e : history) {
+    x.push_back(static_cast<double>(e.epoch));
+    loss.push_back(e.train.loss);
+    metric.push_back(regression ? e.train.mse : e.train.accuracy);
+    vloss.push_back(e.validation.loss);
+    vmetric.push_back(regression ? e.validation.mse : e.validation.accuracy);
+  }
+  const std::string name = regression ? "mse" : "accuracy";
+  NamedSeries series{{"train_loss", loss}, {"train_" + name, metric}};
+  if (validation) {
+    series.emplace_back("validation_loss", vloss);
+    series.emplace_back("validation_" + name, vmetric);
+  }
+  return curve_json("epoch", x, series);
+}
+
 }  // namespace adakit::report

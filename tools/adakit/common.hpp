@@ -11,6 +11,7 @@
 
 #include "adakit/optim/options.hpp"
 #include "adakit/report/curve.hpp"
+#include "adakit/train/optimizer_choice.hpp"
 
 namespace adakit::cli {
 
@@ -27,22 +28,15 @@ void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags);
 // Adds --threads N (applied before the subcommand runs).
 void add_threads_flag(CLI::App& app, int& threads);
 
-struct OptimizerChoice {
-  std::string name;
-  optim::OptionMap options;
-};
-// Which registry names the optimizers: optim/registry.hpp (dense parameters) or linear/registry.hpp
-// (lazy optimizers of the sparse linear models).
-enum class OptimizerKind { dense, linear };
-
-// "adagrad,sgd:lr=0.1,momentum=0.9,adam" -> {"adagrad", "sgd:lr=0.1,momentum=0.9", "adam"}: an item
-// with '=' and no ':' continues the previous spec. No lookup.
-std::vector<std::string> split_optimizer_list(const std::string& text);
-
-// Expands flags.optimizer ("all", "adagrad,adam", "sgd:lr=0.1") into runs. With one optimizer every
-// given flag must apply to it; with several, each gets the flags it takes, and a flag that applies to
-// none is an error. UsageError on a bad choice.
-std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags, OptimizerKind kind = OptimizerKind::dense);
+// Choosing optimizers from either registry (train/optimizer_choice.hpp).
+using train::OptimizerChoice;
+using train::OptimizerKind;
+using train::split_optimizer_list;
+// train::resolve_optimizers over --optimizer and the option flags given.
+inline std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& flags,
+                                                       OptimizerKind kind = OptimizerKind::dense) {
+  return train::resolve_optimizers(flags.optimizer, flags.values, kind);
+}
 
 // The library's number formats (report/curve.hpp): %.6g text, and a --json metric (null when not finite).
 using report::format_number;

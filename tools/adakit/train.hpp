@@ -2,18 +2,12 @@
 // Dataset) and the sparse route (train_linear.cpp: linear models on LIBSVM or text data).
 #pragma once
 #include <cstdint>
-#include <filesystem>
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "adakit/data/prepare.hpp"
-#include "adakit/nn/sequential.hpp"
-#include "adakit/optim/optimizer.hpp"
 #include "adakit/train/fit.hpp"
+#include "adakit/train/parallel.hpp"
 #include "common.hpp"
 
 namespace adakit::cli {
@@ -37,13 +31,12 @@ struct TrainFlags {
   DataFlags data;
   TextFlags text;
   OptimizerFlags opt;
+  train::FitOptions fit;          // --epochs, --batch-size, --seed, --patience (written by CLI11)
+  train::DataParallelChoice dist;  // --dist, --dist-bucket-kb: data parallel under mpirun
   std::string test_data, model, activation = "relu", save, on_nonfinite = "error";
   std::string checkpoint, resume;  // directories
-  std::string dist = "replicated";  // data-parallel mode under mpirun: replicated | sharded
-  std::int64_t dist_bucket_kb = 256;
   double test_split = 0.2, validation_split = 0.0, dropout = 0.0;
-  std::int64_t epochs = 10, batch_size = 32, patience = 0, checkpoint_every = 0;
-  std::uint64_t seed = 0;
+  std::int64_t checkpoint_every = 0;
   bool json = false, quiet = false;
 };
 
@@ -52,36 +45,6 @@ struct PredictFlags {
   std::string model;
   std::vector<std::string> texts;
   bool json = false, probabilities = false;
-};
-
-// Data-parallel training under mpirun (train_dist.cpp; adakit::dist when built with MPI). The CLI's
-// view of it, free of MPI types, so that train.cpp reads the same with and without MPI.
-class TrainParallel {
- public:
-  virtual ~TrainParallel() = default;
-  // nullptr when this process was not started by mpirun (or by mpirun -np 1 without MPI support).
-  // Initialises MPI otherwise. UsageError on a bad --dist, or under mpirun with several processes
-  // when adakit was built without MPI.
-  static std::unique_ptr<TrainParallel> start(const TrainFlags& flags);
-  virtual int rank() const = 0;
-  virtual int size() const = 0;
-  // Collective: data parallelism over `model` and `optimizer` (already restored from a checkpoint,
-  // if resuming). Returns what train::FitOptions::replicas takes; owned here.
-  virtual train::Replicas* attach(nn::Sequential& model, optim::Optimizer& optimizer) = 0;
-  // Lets go of the model and the optimizer (before they are destroyed): drops what attach() and
-  // checkpoint_writer() made.
-  virtual void detach() = 0;
-  // A checkpoint writer for the attached run (collective; rank 0 writes). Owned here.
-  virtual train::Callback* checkpoint_writer(const std::filesystem::path& path, nn::Sequential& model,
-                                             optim::Optimizer& optimizer, std::int64_t every_batches,
-                                             std::map<std::string, std::string> metadata) = 0;
-  virtual std::int64_t checkpoints_written() const = 0;
-  // Optimizer state bytes this rank holds.
-  virtual std::int64_t state_bytes() const = 0;
-  // Ranks, mode, bytes this rank handed to MPI per step against the analytic minimum, state bytes.
-  virtual nlohmann::json report() const = 0;
-  // Ends every rank of the job with this message (rank and count prefixed) and exit code.
-  [[noreturn]] virtual void abort(const std::string& why, int code) = 0;
 };
 
 // Shared by the dense route (train.cpp) and the sparse one (train_linear.cpp).
@@ -95,9 +58,10 @@ data::PrepareOptions prepare_options(const TrainFlags& f);
 std::string checkpoint_dir(const TrainFlags& f);
 data::CsvOptions csv_options(const DataFlags& f);
 
-// The data format: --format when given, else text-tsv for a built-in text dataset or a .tsv file,
-// libsvm for .svm/.libsvm/.svmlight files, dense otherwise. UsageError on an unknown format.
-std::string resolve_format(const DataFlags& f);
+// The data format of --format and --data (data::resolve_format).
+inline std::string resolve_format(const DataFlags& f) { return data::resolve_format(f.format, f.data); }
+// "resuming from DIR/checkpoint.safetensors: epoch E, <position> (S optimizer steps done)" on stderr.
+void print_resumed(const std::string& dir, std::int64_t epoch, const std::string& position, std::int64_t steps);
 
 // Sparse linear models (train_linear.cpp).
 int run_train_linear(const TrainFlags& f, const std::string& format);

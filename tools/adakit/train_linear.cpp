@@ -5,22 +5,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parallel.hpp"
-#include "adakit/data/prepare.hpp"
-#include "adakit/io/checkpoint.hpp"
 #include "adakit/io/linear_model.hpp"
 #include "adakit/io/run.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/registry.hpp"
-#include "adakit/optim/registry.hpp"
 #include "adakit/train/progress.hpp"
 #if ADAKIT_HAS_MPI
 #include "adakit/dist/comm.hpp"
@@ -57,7 +52,7 @@ void check_sparse_flags(const TrainFlags& f, const std::string& format) {
                      {"", 0, "schedule"});
   if (f.on_nonfinite != "error" || f.dropout != 0.0)
     throw UsageError("--on-nonfinite and --dropout apply to dense models, not to sparse linear ones", {"", 0, "on-nonfinite"});
-  if (f.validation_split > 0.0 || f.patience > 0)
+  if (f.validation_split > 0.0 || f.fit.patience > 0)
     throw UsageError("--validation-split and --patience apply to dense models, not to sparse linear ones",
                      {"", 0, "validation-split"});
   if (!f.data.label_column.empty() || f.data.scale != "auto")
@@ -80,26 +75,12 @@ data::PreparedSparseData prepare_sparse(const TrainFlags& f, const std::string& 
 nlohmann::json sparse_settings(const TrainFlags& f, const std::string& format) {
   nlohmann::json run = {{"data", f.data.data},   {"format", format},        {"test-data", f.test_data},
                         {"test-split", optim::format_double(f.test_split)}, {"model", f.model},
-                        {"batch-size", f.batch_size}, {"seed", f.seed}};
+                        {"batch-size", f.fit.batch_size}, {"seed", f.fit.seed}};
   if (format == "text-tsv")
     run["text features"] = {{"ngram", f.text.ngram}, {"hash-bits", f.text.hash_bits}, {"tfidf", f.text.tfidf},
                             {"binary", f.text.binary}, {"min-df", optim::format_double(f.text.min_df)},
                             {"max-features", f.text.max_features}};
   return run;
-}
-
-std::optional<linear::FitState> resume_sparse(const TrainFlags& f, linear::LinearModel& model,
-                                              linear::LinearOptimizer& opt, const nlohmann::json& run, std::int64_t rows) {
-  if (f.resume.empty()) return std::nullopt;
-  const auto path = io::checkpoint_to_resume(f.resume);
-  const io::LinearCheckpoint c = io::read_linear_checkpoint(path);
-  io::check_same_run(io::saved_run_identity(c.metadata, path.string()), run, path.string());
-  auto resumed = io::restore_linear_checkpoint(c, model, opt, path.string());
-  if (!f.quiet && !f.json)
-    std::fprintf(stderr, "resuming from %s: epoch %lld, row %lld of %lld (%lld optimizer steps done)\n",
-                 path.string().c_str(), static_cast<long long>(resumed.epoch), static_cast<long long>(resumed.next),
-                 static_cast<long long>(rows), static_cast<long long>(opt.steps()));
-  return resumed;
 }
 
 // What a finished sparse run reports.
@@ -119,22 +100,16 @@ struct SparseRun {
 
 nlohmann::json sparse_json(const SparseRun& r) {
   const bool squared = r.model.task() == linear::LinearTask::squared;
-  std::vector<double> epoch_seconds, x, loss, metric;
+  std::vector<double> epoch_seconds;  // a resumed run's history has the seconds since the start only
   double previous = 0.0;
-  for (const auto& e : r.result.history) {
-    epoch_seconds.push_back(e.seconds - previous);
-    previous = e.seconds;
-    x.push_back(static_cast<double>(e.epoch));
-    loss.push_back(e.train.loss);
-    metric.push_back(squared ? e.train.mse : e.train.accuracy);
-  }
+  for (const auto& e : r.result.history) epoch_seconds.push_back(e.seconds - std::exchange(previous, e.seconds));
   nlohmann::json j = {{"data", r.f.data.data}, {"format", r.format}, {"model", std::string(linear::to_string(r.model.task()))},
                       {"optimizer", r.optimizer}, {"options", r.opt.option_map()},
                       {"epochs", static_cast<std::int64_t>(r.result.history.size())}, {"steps", r.result.steps},
                       {"seconds", r.result.seconds}, {"train_samples", r.d.train.size()}, {"test_samples", r.d.test.size()},
                       {"features", r.model.dim()}, {"weights", r.model.dim() * r.model.outputs()},
                       {"nonzero_weights", r.model.count_nonzero_weights()}, {"epoch_seconds", epoch_seconds},
-                      {"curve", curve_json("epoch", x, {{"train_loss", loss}, {squared ? "train_mse" : "train_accuracy", metric}})},
+                      {"curve", report::history_curve(r.result.history, squared, false)},
                       {"threads", num_threads()}};
   add_scores(j, squared, r.train, r.test);
   if (!r.f.save.empty()) j["saved"] = r.f.save;
@@ -181,39 +156,30 @@ std::optional<linear::FitResult> fit_sparse(linear::LinearModel& model, linear::
 
 }  // namespace
 
-std::string resolve_format(const DataFlags& f) {
-  if (f.format == "dense" || f.format == "libsvm" || f.format == "text-tsv") return f.format;
-  if (f.format != "auto") throw UsageError("--format must be auto, dense, libsvm or text-tsv", {"", 0, "format"});
-  return std::string(data::guess_format(f.data));
-}
-
 int run_train_linear(const TrainFlags& f, const std::string& format) {
   const OptimizerChoice choice = one_optimizer(f, OptimizerKind::linear);
   check_sparse_flags(f, format);
   const data::PreparedSparseData d = prepare_sparse(f, format);
   linear::LinearModel model = linear::LinearModel::for_dataset(d.train, std::max<std::int64_t>(1, d.train.features.cols), f.model);
   auto opt = linear::make_linear_optimizer(choice.name, choice.options);
-  const linear::FitOptions fo{.epochs = f.epochs, .batch_size = f.batch_size, .seed = f.seed};
+  const linear::FitOptions fo{.epochs = f.fit.epochs, .batch_size = f.fit.batch_size, .seed = f.fit.seed};
   const bool talk = !f.quiet && !f.json;
   // Checkpoints, as for dense models: DIR/checkpoint.safetensors (a linear checkpoint: io/checkpoint.hpp),
   // every --checkpoint-every batches of the run (0: every epoch) and at the end; --resume DIR continues
   // from it and, without --checkpoint, keeps writing there.
   const std::string dir = checkpoint_dir(f);
   const nlohmann::json run = io::run_identity(sparse_settings(f, format), *opt, d.train);
-  const std::optional<linear::FitState> resumed = resume_sparse(f, model, *opt, run, d.train.size());
+  std::optional<linear::FitState> resumed;
+  if (!f.resume.empty()) resumed = io::resume_run(f.resume, run, model, *opt);
+  if (resumed && talk)
+    print_resumed(f.resume, resumed->epoch, "row " + std::to_string(resumed->next) + " of " + std::to_string(d.train.size()),
+                  opt->steps());
   // Beside the run's identity, what `adakit predict --model DIR/checkpoint.safetensors` needs.
   auto meta = io::linear_model_metadata(d.vectorizer ? &*d.vectorizer : nullptr);
   meta[io::kRunKey] = run.dump();
-  linear::FitCheckpoints checkpoints{.every = f.checkpoint_every, .save = {}, .resume = resumed ? &*resumed : nullptr};
   std::int64_t written = 0;
-  if (!dir.empty()) {
-    io::make_checkpoint_dir(dir);
-    checkpoints.save = [&](const linear::FitState& st) {
-      io::save_linear_checkpoint(io::checkpoint_file(dir), model, opt->name(), opt->option_map(), opt->state(model), st,
-                                 f.seed, f.batch_size, meta);
-      ++written;
-    };
-  }
+  const auto checkpoints = io::linear_run_checkpoints(dir, f.checkpoint_every, model, *opt, f.fit.seed, f.fit.batch_size,
+                                                      std::move(meta), written, resumed ? &*resumed : nullptr);
   train::ProgressPrinter progress(stderr);
   if (talk) {
     std::fprintf(stderr, "train %s (%s): %lld train / %lld test rows, %lld features (%lld nonzeros), %s, %s\n",
@@ -221,7 +187,7 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
                  static_cast<long long>(d.test.size()), static_cast<long long>(model.dim()),
                  static_cast<long long>(d.train.features.nnz()), std::string(linear::to_string(model.task())).c_str(),
                  choice.name.c_str());
-    progress.on_train_begin(f.epochs, (d.train.size() + f.batch_size - 1) / f.batch_size);
+    progress.on_train_begin(f.fit.epochs, (d.train.size() + f.fit.batch_size - 1) / f.fit.batch_size);
   }
   const auto on_epoch = [&](const linear::EpochReport& e) {
     if (talk) progress.on_epoch_end(e);
@@ -257,41 +223,13 @@ data::SparseDataset predict_input(const PredictFlags& f, const io::LinearModelFi
 
 int run_predict_linear(const PredictFlags& f) {
   const io::LinearModelFile file = io::read_linear_model(f.model);
-  const linear::LinearModel& model = file.model;
   if (!f.texts.empty() && !f.data.data.empty()) throw UsageError("give --text or --data, not both", {"", 0, "text"});
   if (f.texts.empty() && f.data.data.empty()) throw UsageError("give --data FILE or --text \"...\"", {"", 0, "data"});
   if (!f.texts.empty() && !file.vectorizer)
     throw UsageError("--text needs a model trained on text (this one was trained on LIBSVM features)", {"", 0, "text"});
   const data::SparseDataset d = predict_input(f, file);
-  const bool regression = model.task() == linear::LinearTask::squared;
-  const Tensor scores = linear::decision_function(model, d.features);
-  const std::vector<std::int32_t> classes = regression ? std::vector<std::int32_t>{} : linear::predict(model, d.features);
-  const Tensor probs = regression ? Tensor() : linear::predict_proba(model, d.features);
-  const bool labelled = d.is_classification() && static_cast<std::int64_t>(d.labels.size()) == d.size() && d.size() > 0;
-  const bool targets = regression && static_cast<std::int64_t>(d.targets.size()) == d.size();
-  std::int64_t correct = 0;
-  double squared_error = 0.0;
-  nlohmann::json rows = nlohmann::json::array();
-  const std::int64_t k = model.classes();
-  for (std::int64_t i = 0; i < d.size(); ++i) {
-    const auto u = static_cast<std::size_t>(i);
-    nlohmann::json r = {{"index", i}};
-    if (regression) {
-      r["prediction"] = scores[i];
-      const double e = targets ? scores[i] - d.targets[u] : 0.0;
-      squared_error += e * e;
-    } else {
-      r["class"] = classes[u];
-      if (static_cast<std::size_t>(classes[u]) < model.class_names().size()) r["label"] = model.class_names()[static_cast<std::size_t>(classes[u])];
-      if (f.probabilities) r["probabilities"] = std::vector<float>(probs.data() + i * k, probs.data() + (i + 1) * k);
-      if (labelled) correct += d.labels[u] == classes[u] ? 1 : 0;
-    }
-    rows.push_back(r);
-  }
-  std::optional<double> accuracy, mse;
-  if (labelled && !regression) accuracy = static_cast<double>(correct) / static_cast<double>(d.size());
-  if (targets && d.size() > 0) mse = squared_error / static_cast<double>(d.size());
-  report_predictions(rows, accuracy, mse, f.json, f.texts);
+  const run::Predictions p = linear::predictions(file.model, d, f.probabilities);
+  report_predictions(run::prediction_rows(p), p.accuracy, p.mse, f.json, f.texts);
   return 0;
 }
 

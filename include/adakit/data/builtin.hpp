@@ -35,6 +35,8 @@ struct BuiltinInfo {
 std::span<const BuiltinInfo> builtin_datasets();
 // The entry with this name, or nullptr.
 const BuiltinInfo* find_builtin(std::string_view name);
+// The names of builtin_datasets(), in order, joined by ", ".
+std::string builtin_names();
 
 // Loads a built-in by name, else reads name_or_path as a CSV file (no fixed test split).
 // MissingDataError when a built-in's files are not found (what() says how to get them);

@@ -27,6 +27,9 @@ void align_labels(std::vector<std::int32_t>& labels, std::vector<std::string>& c
 // The format a source's name suggests: "text-tsv" for a bundled text dataset or a .tsv / .tsv.gz file,
 // "libsvm" for .svm, .libsvm, .svmlight, .svm.gz, .libsvm.gz, "dense" (a built-in or CSV) otherwise.
 std::string_view guess_format(std::string_view name_or_path);
+// `format` when it is "dense", "libsvm" or "text-tsv"; guess_format(name_or_path) when it is "auto".
+// UsageError (field "format") otherwise: "--format must be auto, dense, libsvm or text-tsv".
+std::string resolve_format(const std::string& format, std::string_view name_or_path);
 // A bundled text dataset by name (text_builtin_names), else a `label<TAB>text` file.
 TextDataset load_text(const std::string& name_or_path, const std::filesystem::path& data_dir = {});
 // The texts of `t` through a fitted vectorizer, with t's labels and class names.

@@ -9,6 +9,7 @@
 
 #include "adakit/core/tensor.hpp"
 #include "adakit/data/dataset.hpp"
+#include "adakit/data/prepare.hpp"
 #include "adakit/io/safetensors.hpp"
 #include "adakit/nn/sequential.hpp"
 
@@ -22,6 +23,10 @@ struct ModelInfo {
   std::vector<float> scaler_mean, scaler_scale;  // empty: no scaling
   std::string dataset;                   // where it was trained (informative)
 };
+
+// The info of a model trained on `d` to `objective` (train::to_string): d.train's sample shape, class
+// and feature names, d's scaler, and `dataset`.
+ModelInfo model_info(const data::PreparedData& d, std::string objective, std::string dataset);
 
 void save_model(const std::filesystem::path& path, nn::Sequential& model, const ModelInfo& info);
 // The "adakit.task" metadata entry of a model file (also carried by adakit train's checkpoints).

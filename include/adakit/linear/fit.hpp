@@ -24,6 +24,7 @@
 #include "adakit/linear/model.hpp"
 #include "adakit/linear/optimizer.hpp"
 #include "adakit/run/callback.hpp"
+#include "adakit/run/predictions.hpp"
 #include "adakit/run/report.hpp"
 
 namespace adakit::linear {
@@ -107,5 +108,9 @@ Tensor decision_function(const LinearModel& model, const data::CsrView& x);
 std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView& x);
 // Class probabilities [rows, classes] (logistic: (1 − σ(z), σ(z))). UsageError for regression.
 Tensor predict_proba(const LinearModel& model, const data::CsrView& x);
+// What `adakit predict` reports for `d` (run/predictions.hpp): classification, the classes, their
+// probabilities when `probabilities` (predict_proba) and the accuracy when every row has a label;
+// regression, one prediction per row (outputs [rows]) and the mse when every row has a target.
+run::Predictions predictions(const LinearModel& model, const data::SparseDataView& d, bool probabilities);
 
 }  // namespace adakit::linear

@@ -31,6 +31,7 @@
 #include "adakit/nn/sequential.hpp"
 #include "adakit/optim/optimizer.hpp"
 #include "adakit/run/callback.hpp"
+#include "adakit/run/predictions.hpp"
 #include "adakit/run/report.hpp"
 
 namespace adakit::train {
@@ -143,5 +144,10 @@ FitResult fit(nn::Sequential& model, optim::Optimizer& optimizer, const data::Da
 std::vector<std::int32_t> predict(nn::Sequential& model, const data::Dataset& d, std::int64_t batch_size = 256);
 // Outputs (logits, or regression values) for every sample: [n, outputs].
 Tensor predict_outputs(nn::Sequential& model, const data::Dataset& d, std::int64_t batch_size = 256);
+// What `adakit predict` reports for `d` (run/predictions.hpp): classification, the classes and, when
+// `probabilities`, softmax's or, binary, (1 − p, p) with p = sigmoid_direct(logit) in double, and the
+// accuracy when d has labels (correct over d.size()); regression (mse), the outputs [n, k].
+run::Predictions predictions(nn::Sequential& model, const data::Dataset& d, Objective objective,
+                             const std::vector<std::string>& class_names, bool probabilities);
 
 }  // namespace adakit::train
