@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
+#include "adakit/core/error.hpp"
+#include "adakit/core/file.hpp"
+#include "adakit/core/parallel.hpp"
+#include "adakit/core/process.hpp"
 #include "adakit/report/curve.hpp"
 #include "adakit/report/plot.hpp"
 
@@ -210,6 +215,85 @@ std::string Comparison::table() const {
                 static_cast<unsigned long long>(first_seed_ + static_cast<std::uint64_t>(seeds_) - 1));
   out += buf;
   return out;
+}
+
+namespace {
+
+// One run: the program with the task's flags, --optimizer SPEC --seed S --json; its JSON object.
+nlohmann::json run_one(const CompareOptions& o, const std::string& spec, std::uint64_t seed,
+                       const std::function<void(const std::string&)>& on_message) {
+  std::vector<std::string> argv = {o.program.string(), "--threads", std::to_string(num_threads())};
+  argv.insert(argv.end(), o.task.begin(), o.task.end());
+  for (const std::string extra : {"--optimizer", spec.c_str(), "--seed"}) argv.push_back(extra);
+  argv.push_back(std::to_string(seed));
+  argv.push_back("--json");
+  if (on_message) on_message(spec + " seed " + std::to_string(seed) + " ...");
+  const auto r = run_process(argv);
+  // A run that diverged may exit 1 after printing its JSON (rl does): it counts as a diverged run.
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  const bool diverged_run = r.code == 1 && j.is_object() && j.value("diverged", false);
+  if (r.code != 0 && !diverged_run) {
+    std::string msg = r.err;
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    const std::string what = "the run '" + spec + "' seed " + std::to_string(seed) + " failed: " + msg;
+    if (r.code == 2) throw UsageError(what);
+    throw Error(what);
+  }
+  if (!j.is_object()) throw Error("the run '" + spec + "' seed " + std::to_string(seed) + " printed no JSON object");
+  if (j.contains("runs")) throw UsageError("compare runs one task at a time (one function, one optimizer)");
+  return j;
+}
+
+}  // namespace
+
+void check_compare_task(const CompareOptions& o) {
+  if (o.task.empty()) throw UsageError("name the task to compare: train, minimize or rl, then its flags", {"", 0, "task"});
+  const std::string& task = o.task[0];
+  if (task != "train" && task != "minimize" && task != "rl")
+    throw UsageError("compare runs train, minimize or rl, not '" + task + "'", {"", 0, "task"});
+  if (o.seeds < 1 || o.seeds > 1000) throw UsageError("--seeds must be in [1, 1000]", {"", 0, "seeds"});
+  static const std::set<std::string> owned = {"--optimizer", "-O", "--seed", "--json", "--quiet", "-q", "--save",
+                                              "--out", "--trace", "--curve", "--help", "-h"};
+  for (std::size_t i = 1; i < o.task.size(); ++i) {
+    const std::string& a = o.task[i];
+    const std::string name = a.substr(0, a.find('='));
+    if (owned.contains(name))
+      throw UsageError(name + " is set by compare for each run (use compare's --optimizers, --seeds, --seed, --out, --json)",
+                       {"", 0, name});
+    if (name == "--checkpoint" || name == "--resume" || name == "--checkpoint-every")
+      throw UsageError(name + " does not apply to compare (its runs would share one checkpoint)", {"", 0, name});
+  }
+  if (task == "minimize")
+    for (const auto& a : o.task)
+      if (a == "all") throw UsageError("compare runs one function at a time (not --function all)", {"", 0, "function"});
+}
+
+ComparisonReport run_comparison(const CompareOptions& o, const std::function<void(const std::string&)>& on_message) {
+  check_compare_task(o);
+  const std::vector<std::string> specs =
+      o.specs == std::vector<std::string>{"all"}
+          ? std::vector<std::string>{"sgd", "adagrad", "adam", "adamw", "rmsprop", "adadelta"}
+          : o.specs;
+  if (specs.empty()) throw UsageError("no optimizer given", {"", 0, "optimizers"});
+  if (std::set<std::string>(specs.begin(), specs.end()).size() != specs.size())
+    throw UsageError("an optimizer spec is listed twice in --optimizers", {"", 0, "optimizers"});
+  Comparison cmp(o.task[0], o.seeds, o.seed);
+  for (const auto& spec : specs)
+    for (std::int64_t k = 0; k < o.seeds; ++k) {
+      const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(k);
+      cmp.add(spec, seed, run_one(o, spec, seed, on_message));
+    }
+  ComparisonReport r{{{"task", o.task}, {"seeds", o.seeds}, {"first_seed", o.seed}, {"results", cmp.results()}},
+                     cmp.table()};
+  if (!o.out.empty()) {
+    std::filesystem::create_directories(o.out);
+    r.summary["plots"] = cmp.write_plots(o.out, [&](const std::string& m) {
+      if (on_message) on_message(m);
+    });
+    write_file_atomic(o.out / "summary.csv", cmp.summary_csv());
+    write_file_atomic(o.out / "summary.json", r.summary.dump(1) + "\n");
+  }
+  return r;
 }
 
 }  // namespace adakit::report

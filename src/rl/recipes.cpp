@@ -5,6 +5,7 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/registry.hpp"
+#include "adakit/report/curve.hpp"
 #include "adakit/rl/env.hpp"
 
 namespace adakit::rl {
@@ -31,6 +32,37 @@ const Recipe& recipe_for(std::string_view env) {
   if (const Recipe* r = registry().find(env)) return *r;
   find_env(env);  // throws, naming the valid environments
   registry().throw_unknown(env);
+}
+
+std::string recipe_defaults(std::string_view field) {
+  using report::format_number;
+  std::string s;
+  if (field == "bounds") {
+    for (const auto& e : environments()) {
+      std::string box;
+      for (std::size_t d = 0; d < e.feature_low.size(); ++d)
+        box += (box.empty() ? "" : ",") + format_number(e.feature_low[d]) + ":" + format_number(e.feature_high[d]);
+      s += (s.empty() ? "" : "; ") + std::string(e.name) + " " + box;
+    }
+    return s;
+  }
+  for (const auto& r : recipes()) {
+    std::string v;
+    if (field == "episodes") v = std::to_string(r.episodes);
+    else if (field == "gamma") v = format_number(r.gamma);
+    else if (field == "epsilon_start") v = format_number(r.epsilon.start);
+    else if (field == "epsilon_end") v = format_number(r.epsilon.end);
+    else if (field == "epsilon_decay") v = std::to_string(r.epsilon.decay_episodes);
+    else if (field == "tilings") v = std::to_string(r.tilings);
+    else if (field == "tiles") v = std::to_string(r.tiles);
+    else if (field == "adagrad_lr") v = format_number(r.adagrad_lr);
+    else if (field == "bins")
+      for (auto b : r.bins) v += (v.empty() ? "" : ",") + std::to_string(b);
+    else
+      throw UsageError("no recipe field '" + std::string(field) + "'", {"", 0, "field"});
+    s += (s.empty() ? "" : ", ") + std::string(r.env) + " " + v;
+  }
+  return s;
 }
 
 }  // namespace adakit::rl

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/format.hpp"
 #include "adakit/optim/registry.hpp"
 #include "adakit/report/curve.hpp"
 #include "adakit/rl/agents.hpp"
@@ -168,6 +169,29 @@ RunReport run(const RunOptions& f, const RunCallbacks& callbacks) {
   }
   r.summary["curve"] = report::curve_json("episode", x, {{"return", ret}, {"mean100_return", mean}});
   return r;
+}
+
+std::string report_text(const RunReport& r) {
+  const auto& t = r.train;
+  const auto& ev = r.eval;
+  std::string s = format_printf("trained %lld episodes (%lld steps) in %.2fs; mean of the last 100: %.2f\n",
+                                static_cast<long long>(t.episodes.size()), static_cast<long long>(t.total_steps),
+                                t.seconds, t.episodes.empty() ? 0.0 : t.episodes.back().mean_window);
+  if (t.episodes_to_solve)
+    s += format_printf("solved at episode %lld (mean of the last 100 >= %g)\n",
+                       static_cast<long long>(*t.episodes_to_solve), r.solved_return);
+  else
+    s += format_printf("not solved in training (mean of the last 100 never reached %g)\n", r.solved_return);
+  if (!ev.returns.empty())
+    s += format_printf("evaluation over %lld greedy episodes: mean %.2f  std %.2f  min %g  max %g%s\n",
+                       static_cast<long long>(r.summary.value("eval_episodes", std::int64_t{0})), ev.mean, ev.stddev,
+                       ev.min, ev.max, ev.mean >= r.solved_return ? "  (solved)" : "");
+  return s;
+}
+
+std::string progress_line(const EpisodeStats& s) {
+  return format_printf("episode %6lld  return %6.1f  mean100 %7.2f  epsilon %.3f", static_cast<long long>(s.episode),
+                       s.ret, s.mean_window, s.epsilon);
 }
 
 }  // namespace adakit::rl

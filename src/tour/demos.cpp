@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/format.hpp"
 #include "adakit/core/parameter.hpp"
 #include "adakit/core/registry.hpp"
 #include "adakit/core/rng.hpp"
@@ -606,6 +607,13 @@ static_assert(kRegistry.names_are_unique(), "two demos share a name");
 std::span<const DemoInfo> demos() { return kDemos; }
 
 const DemoInfo& find_demo(std::string_view name) { return kRegistry.at(name); }
+
+std::string section_text(const report::Section& s) {
+  std::string text = "== " + s.title + " [" + s.status + "]\n" + s.summary + "\n";
+  for (const auto& [k, v] : s.metrics) text += format_printf("   %-32s %s\n", k.c_str(), v.c_str());
+  if (!s.note.empty()) text += "   note: " + s.note + "\n";
+  return text;
+}
 
 TourResult run_tour(std::span<const std::string> names, const DemoOptions& options,
                     const std::function<void(const DemoResult&)>& on_done) {

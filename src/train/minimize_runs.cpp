@@ -46,7 +46,12 @@ void TraceCsv::add(const TraceRow& r) {
   text_ += '\n';
 }
 
-MinimizeRunsReport minimize_runs(const MinimizeRunsOptions& o) {
+MinimizeRunsReport minimize_runs(const MinimizeRunsOptions& options) {
+  MinimizeRunsOptions o = options;
+  if (o.functions == std::vector<std::string>{"all"}) {
+    o.functions.clear();
+    for (const auto& info : test_functions()) o.functions.emplace_back(info.name);
+  }
   const bool single = o.functions.size() == 1 && o.optimizers.size() == 1;
   if (!o.trace.empty() && !single)
     throw UsageError("--trace takes one function and one optimizer; use --out DIR for several", {"", 0, "trace"});
@@ -107,6 +112,22 @@ MinimizeRunsReport minimize_runs(const MinimizeRunsOptions& o) {
     write_file_atomic(o.out / "summary.json", nlohmann::json{{"runs", report.runs}}.dump(2) + "\n");
   }
   return report;
+}
+
+nlohmann::json minimize_json(const MinimizeRunsReport& r) {
+  return r.runs.size() == 1 ? r.runs[0] : nlohmann::json{{"runs", r.runs}};
+}
+
+std::string minimize_text(const MinimizeRunsReport& r, const std::filesystem::path& out) {
+  std::string text;
+  if (r.runs.size() == 1) {
+    const auto& j = r.runs[0];
+    text = "minimize " + j["function"].get<std::string>() + " (dim " + j["dim"].dump() + ") with " +
+           j["optimizer"].get<std::string>() + ", " + j["steps"].dump() + " steps\n";
+  }
+  text += r.table;
+  if (!out.empty()) text += "wrote " + (out / "summary.csv").string() + "\n";
+  return text;
 }
 
 }  // namespace adakit::train

@@ -207,4 +207,21 @@ TEST_F(Tour, ReportRendersInHeadlessChromium) {
   EXPECT_EQ(ls.str().find("CONSOLE"), std::string::npos) << ls.str();
 }
 
+// What `adakit demo` prints for a section (no demo run needed).
+TEST(TourText, SectionText) {
+  adakit::report::Section s;
+  s.title = "1. AdaGrad on x²";
+  s.status = "ok";
+  s.summary = "x converges.";
+  s.metrics = {{"final_x", "0.009441"}, {"steps", "100"}};
+  EXPECT_EQ(adakit::tour::section_text(s), "== 1. AdaGrad on x² [ok]\nx converges.\n"
+                                           "   final_x                          0.009441\n"
+                                           "   steps                            100\n");
+  s.note = "get the data with make data";
+  s.metrics.clear();
+  EXPECT_EQ(adakit::tour::section_text(s),
+            "== 1. AdaGrad on x² [ok]\nx converges.\n   note: get the data with make data\n");
+}
+
 }  // namespace
+

@@ -1,7 +1,6 @@
 // adakit: the command-line tool. It parses flags and calls the library, nothing more.
 // Exit codes: 0 success, 1 error (bad data, I/O), 2 usage (bad flag or value).
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <iostream>
 
 #include "adakit/adakit.hpp"
@@ -26,11 +25,9 @@ int main(int argc, char** argv) {
   for (auto* sub : app.get_subcommands({})) adakit::cli::add_threads_flag(*sub, threads);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
+    adakit::set_num_threads(threads);
+    return action ? action() : 0;
+  } catch (const CLI::Success& e) {  // --help, --help-all, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "adakit: " << e.what() << "\n";
@@ -39,17 +36,7 @@ int main(int argc, char** argv) {
   } catch (const adakit::UsageError& e) {
     std::cerr << "adakit: " << e.what() << "\n";
     return 2;
-  }
-  adakit::set_num_threads(threads);
-  try {
-    return action ? action() : 0;
-  } catch (const adakit::UsageError& e) {
-    std::cerr << "adakit: " << e.what() << "\n";
-    return 2;
-  } catch (const adakit::Error& e) {
-    std::cerr << "adakit: error: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // adakit::Error and the rest
     std::cerr << "adakit: error: " << e.what() << "\n";
     return 1;
   }

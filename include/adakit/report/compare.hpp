@@ -1,7 +1,7 @@
 // Comparing optimizers over seeds: the runs of one task (each a JSON object with its final metrics and
 // a "curve", report/curve.hpp), summarised per optimizer as mean ± sample std over the seeds, each curve
-// averaged over the seeds on one plot, a text table and summary.csv. `adakit compare` starts the runs
-// and hands their JSON here.
+// averaged over the seeds on one plot, a text table and summary.csv. run_comparison starts the runs
+// (the adakit binary, once per optimizer and seed) and hands their JSON to a Comparison.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -63,5 +63,32 @@ class Comparison {
   std::uint64_t first_seed_;
   std::vector<Entry> entries_;
 };
+
+// `adakit compare` as a library call: each run is `program --threads N TASK... --optimizer SPEC --seed S
+// --json` (core/process.hpp, one after another so that timings stay comparable); its one JSON object
+// (final metrics and "curve") is read from its stdout.
+struct CompareOptions {
+  std::filesystem::path program;   // the adakit binary
+  std::vector<std::string> specs;  // optimizer specs (NAME or NAME:key=value,...); {"all"}: the six classics
+  std::int64_t seeds = 3;          // runs per spec, with seeds seed, seed + 1, ...
+  std::uint64_t seed = 0;
+  std::filesystem::path out;       // empty: no files; else the plots, summary.csv and summary.json
+  std::vector<std::string> task;   // train | minimize | rl, then that command's flags
+};
+
+// UsageError: no task, another task, seeds outside [1, 1000], a task flag that compare sets for each run
+// (--optimizer, --seed, --json, ...) or that does not apply (--checkpoint, --resume), --function all.
+void check_compare_task(const CompareOptions& options);
+
+struct ComparisonReport {
+  nlohmann::json summary;  // task, seeds, first_seed, results (Comparison::results), plots (with out)
+  std::string table;       // Comparison::table
+};
+
+// Checks the task, runs every spec with every seed, writes the files. on_message hears each run as it
+// starts ("SPEC seed S ...") and why a plot is missing. A run that exits 1 with {"diverged": true} counts
+// as a diverged run; another failure is an error naming the run and its stderr (UsageError for exit 2).
+ComparisonReport run_comparison(const CompareOptions& options,
+                                const std::function<void(const std::string&)>& on_message = {});
 
 }  // namespace adakit::report

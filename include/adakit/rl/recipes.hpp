@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,5 +27,11 @@ struct Recipe {
 
 std::span<const Recipe> recipes();
 const Recipe& recipe_for(std::string_view env);  // UsageError on an unknown name
+
+// The defaults of one recipe field per environment, for help texts: "cartpole 2000, mountaincar 1000".
+// Fields: episodes, gamma, epsilon_start, epsilon_end, epsilon_decay, tilings, tiles, bins (a comma
+// list), adagrad_lr; and bounds, each environment's feature box ("cartpole lo:hi,...; mountaincar ...").
+// UsageError for another field.
+std::string recipe_defaults(std::string_view field);
 
 }  // namespace adakit::rl

@@ -52,6 +52,12 @@ struct RunReport {
 // UsageError for an unknown name, flags of the other agent kind, bad bins or bounds.
 RunReport run(const RunOptions& options, const RunCallbacks& callbacks = {});
 
+// The text `adakit rl` prints after a run: the episodes and steps trained, whether (when) the mean of
+// the last 100 reached the solve threshold, and the greedy evaluation.
+std::string report_text(const RunReport& report);
+// One episode's progress line (no '\n'): "episode N  return R  mean100 M  epsilon E".
+std::string progress_line(const EpisodeStats& stats);
+
 // The learning curve: "episode,return,epsilon,mean100,steps" and one line per episode (%.6g numbers).
 std::string curve_csv(const TrainResult& result);
 

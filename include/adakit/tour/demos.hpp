@@ -37,6 +37,10 @@ std::span<const DemoInfo> demos();
 // UsageError listing the names for an unknown one.
 const DemoInfo& find_demo(std::string_view name);
 
+// What `adakit demo` prints for a finished demo: "== title [status]", its summary, one line per metric
+// and the note.
+std::string section_text(const report::Section& section);
+
 struct TourResult {
   std::vector<DemoResult> results;
   std::filesystem::path report;  // report.html

@@ -14,7 +14,7 @@
 namespace adakit::train {
 
 struct MinimizeRunsOptions {
-  std::vector<std::string> functions;  // names of test_functions()
+  std::vector<std::string> functions;  // names of test_functions(); {"all"}: every one
   std::int64_t dim = 0;                // 0: each function's default
   struct Choice {
     std::string optimizer;
@@ -35,6 +35,12 @@ struct MinimizeRunsReport {
 // UsageError for --trace with several runs, --x0 with several functions, an unknown function, a
 // start point of another dimension.
 MinimizeRunsReport minimize_runs(const MinimizeRunsOptions& options);
+
+// What `adakit minimize --json` prints: the run's object when there is one run, else {"runs": [...]}.
+nlohmann::json minimize_json(const MinimizeRunsReport& report);
+// Its text: with one run a title ("minimize F (dim D) with O, N steps"), the table, and with an out
+// directory "wrote OUT/summary.csv".
+std::string minimize_text(const MinimizeRunsReport& report, const std::filesystem::path& out);
 
 // One CSV row per step: step, loss, x_i..., g_i..., lr_i... (effective lr |Δx_i/g_i|, empty where g_i = 0).
 class TraceCsv {
