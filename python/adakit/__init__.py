@@ -14,6 +14,11 @@ Every optimizer of adakit's registry has a class here (Adagrad, SGD, Adam, AdamW
 and any added since: ``adakit.optimizer_names()``), or use ``adakit.optimizer(name, params, **options)``.
 ``adakit.torch`` wraps the same kernels as ``torch.optim`` optimizers (needs torch);
 ``adakit.sklearn`` has scikit-learn estimators (needs scikit-learn).
+
+What the ``adakit`` command line does, as calls: ``adakit.nn.train`` (adakit train / predict: data
+prepared by ``adakit.data``, nn models built from a spec, saved and loaded; sparse linear models),
+``adakit.embed`` (GloVe: embed all / nearest / analogy), ``adakit.rl.run`` (adakit rl),
+``adakit.minimize`` (adakit minimize), ``adakit.report`` (adakit compare / demo).
 """
 
 import re as _re
@@ -23,7 +28,8 @@ from ._adakit import num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
-__all__ = ["Optimizer", "optimizer", "optimizer_names", "optimizer_info", "num_threads", "set_num_threads"]
+__all__ = ["Optimizer", "optimizer", "optimizer_names", "optimizer_info", "num_threads", "set_num_threads",
+           "minimize", "test_functions"]
 
 
 def optimizer_names():
@@ -160,3 +166,24 @@ def optimizer(name, params, **options):
     if name not in _CLASSES:
         raise ValueError(f"unknown optimizer {name!r} ({', '.join(_CLASSES)})")
     return _CLASSES[name](params, **options)
+
+
+def test_functions():
+    """(name, summary, default dim, fixed dim) of every test function (include/adakit/train/minimize.hpp)."""
+    return _adakit.test_functions()
+
+
+def minimize(functions, optimizers, **options):
+    """``adakit minimize`` as a call (train::minimize_runs): every function of `functions` (a name or a
+    list) with every optimizer of `optimizers` (a spec such as "adagrad:lr=0.5", a (name, options)
+    pair, or a list of them). Keyword arguments: dim, steps, seed, schedule, clip_norm, clip_value,
+    x0 (text: "1.5" or "1,-2"), trace (a CSV path, one run), out (a directory), threads. Returns
+    (runs, table): one dict per run (final x, loss, distance to the minimiser, curve) and the text table."""
+    if isinstance(functions, str):
+        functions = [functions]
+    if isinstance(optimizers, (str, tuple)):
+        optimizers = [optimizers]
+    return _adakit.minimize_runs(list(functions), list(optimizers), **options)
+
+
+from . import data, embed, nn, report, rl  # noqa: E402  (they import _adakit too)

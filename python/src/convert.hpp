@@ -2,6 +2,7 @@
 #pragma once
 #include <pybind11/pybind11.h>
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "adakit/optim/options.hpp"
@@ -17,6 +18,16 @@ optim::OptionMap option_map(const py::dict& options);
 // -> float, anything else stays text.
 py::object option_value(const std::string& text);
 py::dict option_dict(const optim::OptionMap& options);
+
+// A JSON value as Python's json.loads gives it (object -> dict, array -> list, null -> None). The
+// library's reports (run summaries, curves) come back through this.
+py::object json_to_py(const nlohmann::json& j);
+// A Python value (dict, list, str, bool, int, float, None) as JSON; TypeError on anything else.
+nlohmann::json py_to_json(const py::handle& obj);
+
+// An optimizer given as a name or a spec ("adagrad:lr=0.1", parse_optimizer_spec) and an options dict
+// that overrides the spec's options.
+std::pair<std::string, optim::OptionMap> optimizer_choice(const std::string& spec, const py::dict& options);
 
 // The thread count set from Python (adakit.set_num_threads); 0 = the default.
 int user_threads();

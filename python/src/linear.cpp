@@ -4,11 +4,13 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
 
 #include <cstring>
 #include <string>
 
 #include "adakit/data/sparse.hpp"
+#include "adakit/io/linear_model.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/model.hpp"
 #include "adakit/linear/registry.hpp"
@@ -59,6 +61,20 @@ py::list history_list(const linear::FitResult& r) {
 py::array_t<float> model_array(py::object self, std::span<float> values, std::vector<py::ssize_t> shape) {
   // A view of the model's memory; `self` stays alive as long as the view does.
   return py::array_t<float>(shape, values.data(), self);
+}
+
+data::SparseDataView labelled_view(const Csr& c, const py::object& labels, const py::object& targets, py::array& keep) {
+  data::SparseDataView d;
+  d.name = "X";
+  d.features = c.view;
+  if (!labels.is_none()) {
+    keep = as_array(labels, "y");
+    d.labels = span_1d<std::int32_t>(keep, "y");
+  } else if (!targets.is_none()) {
+    keep = as_array(targets, "y");
+    d.targets = span_1d<float>(keep, "y");
+  }
+  return d;
 }
 
 // The weights [dim, outputs], copied out of the model's table (which also holds optimizer state and is
@@ -121,17 +137,8 @@ void bind_linear(py::module_& m) {
          const py::object& labels, const py::object& targets, std::int64_t epochs, std::int64_t batch_size,
          std::uint64_t seed, bool shuffle, int threads) {
         const Csr c = csr_from(x);
-        data::SparseDataView d;
-        d.name = "X";
-        d.features = c.view;
         py::array y;
-        if (!labels.is_none()) {
-          y = as_array(labels, "y");
-          d.labels = span_1d<std::int32_t>(y, "y");
-        } else if (!targets.is_none()) {
-          y = as_array(targets, "y");
-          d.targets = span_1d<float>(y, "y");
-        }
+        data::SparseDataView d = labelled_view(c, labels, targets, y);
         auto opt = linear::make_linear_optimizer(optimizer, option_map(options));
         linear::FitResult result;
         {
@@ -175,6 +182,69 @@ void bind_linear(py::module_& m) {
         return to_numpy(std::move(p));
       },
       py::arg("model"), py::arg("X"), "Class probabilities of every row: [rows, classes]");
+
+  m.def(
+      "linear_evaluate",
+      [](const LinearModel& model, const py::tuple& x, const py::object& labels, const py::object& targets) {
+        const Csr c = csr_from(x);
+        py::array y;
+        const data::SparseDataView d = labelled_view(c, labels, targets, y);
+        linear::Metrics r;
+        {
+          py::gil_scoped_release nogil;
+          d.features.validate();
+          r = linear::evaluate(model, d);
+        }
+        py::dict out;
+        out["loss"] = r.loss;
+        out["accuracy"] = r.accuracy;
+        out["mse"] = r.mse;
+        out["samples"] = r.samples;
+        return out;
+      },
+      py::arg("model"), py::arg("X"), py::arg("labels") = py::none(), py::arg("targets") = py::none(),
+      "linear::evaluate: {loss, accuracy, mse, samples} over the rows of X (NaN where it does not apply)");
+
+  m.def(
+      "linear_model_for_dataset",
+      [](const data::SparseDataset& d, std::int64_t dim, const std::string& task) {
+        return LinearModel::for_dataset(d, dim, task);
+      },
+      py::arg("data"), py::arg("dim") = 0, py::arg("task") = "auto",
+      "LinearModel::for_dataset: the task from the data (auto) or asked for (logreg, softmax, linreg); dim 0: "
+      "the data's columns");
+
+  m.def(
+      "save_linear_model",
+      [](const std::filesystem::path& path, const LinearModel& model, const data::TextVectorizer* vectorizer) {
+        py::gil_scoped_release nogil;
+        io::save_linear_model(path, model, vectorizer);
+      },
+      py::arg("path"), py::arg("model"), py::arg("vectorizer") = nullptr,
+      "io::save_linear_model: the JSON model file of `adakit train --save` (with a text model's vectorizer)");
+
+  m.def(
+      "read_linear_model",
+      [](const std::filesystem::path& path) {
+        io::LinearModelFile f;
+        {
+          py::gil_scoped_release nogil;
+          f = io::read_linear_model(path);
+        }
+        return py::make_tuple(std::move(f.model), f.vectorizer ? py::cast(std::move(*f.vectorizer)) : py::none());
+      },
+      py::arg("path"), "io::read_linear_model: (LinearModel, TextVectorizer or None) of a model file or a linear checkpoint");
+
+  m.def(
+      "linear_read_for_model",
+      [](const LinearModel& model, const data::TextVectorizer* vectorizer, const std::string& source,
+         const std::string& data_dir) {
+        io::LinearModelFile f{model, vectorizer != nullptr ? std::optional(*vectorizer) : std::nullopt};
+        py::gil_scoped_release nogil;
+        return io::read_for_model(f, source, data_dir);
+      },
+      py::arg("model"), py::arg("vectorizer"), py::arg("data"), py::arg("data_dir") = "",
+      "io::read_for_model: a LIBSVM file cut to the model's columns, or text-tsv through its vectorizer");
 
   m.def("linear_optimizers", [] {
     py::list out;
