@@ -107,7 +107,9 @@ TEST(LogisticFormula, LossIsTheClosedFormAndItsLimits) {
       const double p = adakit::sigmoid(z);  // -y log p - (1 - y) log(1 - p), in the stable form
       const double want = std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::abs(z)));
       EXPECT_NEAR(l.loss, want, 1e-15 * (1.0 + std::abs(want)));
-      if (std::abs(z) < 5) EXPECT_NEAR(l.loss, -y * std::log(p) - (1 - y) * std::log(1 - p), 1e-12);
+      if (std::abs(z) < 5) {
+        EXPECT_NEAR(l.loss, -y * std::log(p) - (1 - y) * std::log(1 - p), 1e-12);
+      }
       EXPECT_EQ(l.grad, p - y);
     }
   }
