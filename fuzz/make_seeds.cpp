@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "adakit/data/text.hpp"
+#include "adakit/data/prepare.hpp"
 #include "adakit/io/checkpoint.hpp"
+#include "adakit/io/linear_model.hpp"
 #include "adakit/io/model.hpp"
 #include "adakit/io/safetensors.hpp"
 #include "adakit/linear/fit.hpp"
@@ -172,6 +174,50 @@ int main(int argc, char** argv) {
           slurp(tmp));
     };
     linear::fit(model, *opt, sparse, fuzz::tiny_linear_fit_options(), {}, cp);
+  }
+  // ---- linear_model: binary model files (LIBSVM and text models, with and without a kept optimizer
+  //      state), a JSON model file, and a linear checkpoint of a text model.
+  {
+    const auto save = [&](const std::string& name, const linear::LinearModel& m, const data::TextVectorizer* v,
+                          const linear::LinearOptimizer* o) {
+      const fs::path file = tmp.string() + (name.ends_with("json") ? ".json" : ".bin");
+      io::save_linear_model(file, m, v, o);
+      put("linear_model", name, slurp(file));
+      fs::remove(file);
+    };
+    for (const char* name : {"adagrad", "ftrl"}) {
+      auto model = linear::LinearModel::for_dataset(sparse);
+      auto opt = linear::make_linear_optimizer(name, name == std::string("ftrl") ? optim::OptionMap{{"l1", "0.05"}}
+                                                                                : optim::OptionMap{});
+      linear::fit(model, *opt, sparse, fuzz::tiny_linear_fit_options());
+      save(std::string("libsvm_") + name, model, nullptr, nullptr);
+      save(std::string("libsvm_") + name + "_state", model, nullptr, opt.get());
+    }
+    for (const std::int32_t hash_bits : {0, 4}) {
+      data::TextVectorizerOptions o;
+      o.ngram_max = 2;
+      o.weighting = data::TextWeighting::tfidf;
+      o.hash_bits = hash_bits;
+      data::TextDataset t;
+      t.texts = {"a good film", "bad film", "good good fun", "awful bad plot"};
+      t.labels = {1, 0, 1, 0};
+      t.class_names = {"neg", "pos"};
+      data::TextVectorizer v(o);
+      v.fit(t.texts);
+      const data::SparseDataset d = data::vectorize(t, v);
+      auto model = linear::LinearModel::for_dataset(d);
+      auto opt = linear::make_linear_optimizer("adagrad", {{"lr", "0.5"}});
+      linear::fit(model, *opt, d, {.epochs = 2, .batch_size = 1, .seed = 1});
+      const std::string kind = hash_bits > 0 ? "text_hashed" : "text";
+      save(kind, model, &v, nullptr);
+      save(kind + "_state", model, &v, opt.get());
+      if (hash_bits == 0) {
+        save("text_json", model, &v, nullptr);
+        io::save_linear_checkpoint(tmp, model, opt->name(), opt->option_map(), opt->state(model), {}, 1, 1,
+                                   io::linear_model_metadata(&v));
+        put("linear_model", "text_checkpoint", slurp(tmp));
+      }
+    }
   }
   fs::remove(tmp);
   return 0;

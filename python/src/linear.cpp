@@ -221,7 +221,8 @@ void bind_linear(py::module_& m) {
         io::save_linear_model(path, model, vectorizer);
       },
       py::arg("path"), py::arg("model"), py::arg("vectorizer") = nullptr,
-      "io::save_linear_model: the JSON model file of `adakit train --save` (with a text model's vectorizer)");
+      "io::save_linear_model: the model file of `adakit train --save` (with a text model's vectorizer): binary "
+      "(adakit.linear.model.v1, safetensors) unless the path ends in .json");
 
   m.def(
       "read_linear_model",
@@ -233,13 +234,14 @@ void bind_linear(py::module_& m) {
         }
         return py::make_tuple(std::move(f.model), f.vectorizer ? py::cast(std::move(*f.vectorizer)) : py::none());
       },
-      py::arg("path"), "io::read_linear_model: (LinearModel, TextVectorizer or None) of a model file or a linear checkpoint");
+      py::arg("path"), "io::read_linear_model: (LinearModel, TextVectorizer or None) of a model file (binary or JSON) or a linear "
+      "checkpoint");
 
   m.def(
       "linear_read_for_model",
       [](const LinearModel& model, const data::TextVectorizer* vectorizer, const std::string& source,
          const std::string& data_dir) {
-        io::LinearModelFile f{model, vectorizer != nullptr ? std::optional(*vectorizer) : std::nullopt};
+        io::LinearModelFile f{model, vectorizer != nullptr ? std::optional(*vectorizer) : std::nullopt, nullptr};
         py::gil_scoped_release nogil;
         return io::read_for_model(f, source, data_dir);
       },

@@ -2,6 +2,8 @@
 #include "adakit/core/file.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +16,67 @@ namespace fs = std::filesystem;
 
 void fail_errno(const fs::path& path, const std::string& what) {
   throw Error(what + ": " + std::strerror(errno), {path.string(), 0, ""});
+}
+
+std::string read_file_bytes(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno(path, "cannot open file");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+    fail_errno(path, "cannot stat");
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw Error("is a directory, expected a file", {path.string(), 0, ""});
+  }
+  std::string bytes;
+  // A regular file's size is known (read that much); anything else (a pipe) is read until its end.
+  const bool regular = S_ISREG(st.st_mode);
+  bytes.resize(regular ? static_cast<std::size_t>(st.st_size) : std::size_t{1} << 16);
+  std::size_t used = 0;
+  for (;;) {
+    if (used == bytes.size()) {
+      if (regular) break;
+      bytes.resize(bytes.size() * 2);
+    }
+    const ssize_t r = ::read(fd, bytes.data() + used, bytes.size() - used);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      errno = e;
+      fail_errno(path, "read error");
+    }
+    if (r == 0) break;
+    used += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
+  bytes.resize(used);
+  return bytes;
+}
+
+MappedFile::MappedFile(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno(path, "cannot open file");
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (p != MAP_FAILED) {
+      map_ = p;
+      size_ = static_cast<std::size_t>(st.st_size);
+      ::close(fd);
+      return;
+    }
+  }
+  ::close(fd);
+  copy_ = read_file_bytes(path);
+}
+
+MappedFile::~MappedFile() {
+  if (map_ != nullptr) ::munmap(map_, size_);
 }
 
 namespace {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <new>
 
+#include <sys/mman.h>
+
 #include "adakit/core/error.hpp"
 
 namespace adakit {
@@ -29,12 +31,23 @@ void detail::TensorFree::operator()(float* p) const noexcept {
 }
 
 namespace {
+// Large tensors (a sparse model's weight table, an optimizer's state) are aligned to 2 MiB and asked
+// to be backed by transparent huge pages: first touches then fault 2 MiB at a time instead of 4 KiB
+// (loading a 17 MB model table takes 9 faults, not 4,200) and TLB misses drop. Linux only; where THP
+// is off the advice is ignored.
+constexpr std::size_t kHugePage = std::size_t{1} << 21;
+constexpr std::size_t kHugeFrom = std::size_t{4} << 20;
+
 float* allocate(std::int64_t n) {
   if (n == 0) return nullptr;
   std::size_t bytes = static_cast<std::size_t>(n) * sizeof(float);
-  bytes = (bytes + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
-  void* p = std::aligned_alloc(Tensor::kAlignment, bytes);
+  const std::size_t align = bytes >= kHugeFrom ? kHugePage : Tensor::kAlignment;
+  bytes = (bytes + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, bytes);
   if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  if (align == kHugePage) ::madvise(p, bytes, MADV_HUGEPAGE);
+#endif
   return static_cast<float*>(p);
 }
 }  // namespace

@@ -151,7 +151,51 @@ bool TextVectorizer::fitted() const {
 
 std::int64_t TextVectorizer::num_features() const {
   if (options_.hash_bits > 0) return std::int64_t{1} << options_.hash_bits;
-  return static_cast<std::int64_t>(feature_names_.size());
+  return term_offsets_.empty() ? 0 : static_cast<std::int64_t>(term_offsets_.size()) - 1;
+}
+
+std::string_view TextVectorizer::feature_name(std::int64_t c) const {
+  const auto i = static_cast<std::size_t>(c);
+  return std::string_view(terms_).substr(static_cast<std::size_t>(term_offsets_[i]),
+                                         static_cast<std::size_t>(term_offsets_[i + 1] - term_offsets_[i]));
+}
+
+std::vector<std::string> TextVectorizer::feature_names() const {
+  std::vector<std::string> names;
+  if (options_.hash_bits > 0) return names;
+  names.reserve(static_cast<std::size_t>(num_features()));
+  for (std::int64_t c = 0; c < num_features(); ++c) names.emplace_back(feature_name(c));
+  return names;
+}
+
+std::int32_t TextVectorizer::column_of(std::string_view term) const {
+  if (slots_.empty()) return -1;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = std::hash<std::string_view>{}(term) & mask;; i = (i + 1) & mask) {
+    const std::int32_t c = slots_[i];
+    if (c < 0) return -1;
+    if (feature_name(c) == term) return c;
+  }
+}
+
+std::int64_t TextVectorizer::set_vocabulary(std::string terms, std::vector<std::int64_t> offsets) {
+  terms_ = std::move(terms);
+  term_offsets_ = std::move(offsets);
+  slots_.clear();
+  const std::int64_t n = term_offsets_.empty() ? 0 : static_cast<std::int64_t>(term_offsets_.size()) - 1;
+  if (n == 0) return -1;
+  std::size_t size = 2;
+  while (size < 2 * static_cast<std::size_t>(n)) size *= 2;  // load factor at most 1/2
+  slots_.assign(size, -1);
+  const std::size_t mask = size - 1;
+  for (std::int64_t c = 0; c < n; ++c) {
+    const std::string_view term = feature_name(c);
+    std::size_t i = std::hash<std::string_view>{}(term) & mask;
+    for (; slots_[i] >= 0; i = (i + 1) & mask)
+      if (feature_name(slots_[i]) == term) return c;
+    slots_[i] = static_cast<std::int32_t>(c);
+  }
+  return -1;
 }
 
 void TextVectorizer::count_row(std::string_view text, Row& row) const {
@@ -165,7 +209,7 @@ void TextVectorizer::count_row(std::string_view text, Row& row) const {
     }
   } else {
     for (const auto& t : terms)
-      if (const auto it = vocabulary_.find(t); it != vocabulary_.end()) row.emplace_back(it->second, 1.0);
+      if (const std::int32_t c = column_of(t); c >= 0) row.emplace_back(c, 1.0);
   }
   sum_sorted(row);
 }
@@ -184,8 +228,7 @@ void TextVectorizer::fit(std::span<const std::string> texts) {
   if (texts.empty()) throw UsageError("fit needs at least one document", {"", 0, "texts"});
   const auto n_docs = static_cast<std::int64_t>(texts.size());
   const bool tfidf = options_.weighting == TextWeighting::tfidf;
-  vocabulary_.clear();
-  feature_names_.clear();
+  set_vocabulary({}, {});
   idf_.clear();
   idf_columns_.clear();
   fitted_ = false;
@@ -265,13 +308,15 @@ void TextVectorizer::fit(std::span<const std::string> texts) {
     throw Error("vocabulary of " + std::to_string(kept.size()) + " terms does not fit 32-bit column ids",
                 {"", 0, "texts"});
 
-  feature_names_.reserve(kept.size());
-  vocabulary_.reserve(kept.size());
+  std::string blob;
+  std::vector<std::int64_t> offsets{0};
+  offsets.reserve(kept.size() + 1);
   for (std::size_t c = 0; c < kept.size(); ++c) {
-    vocabulary_.emplace(terms[kept[c]], static_cast<std::int32_t>(c));
+    blob += terms[kept[c]];
+    offsets.push_back(static_cast<std::int64_t>(blob.size()));
     if (tfidf) idf_.push_back(idf_from_df(static_cast<double>(df[kept[c]])));
-    feature_names_.push_back(std::move(terms[kept[c]]));
   }
+  set_vocabulary(std::move(blob), std::move(offsets));  // the terms are distinct
   num_documents_ = n_docs;
   fitted_ = true;
 }
@@ -323,7 +368,7 @@ CsrMatrix TextVectorizer::fit_transform(std::span<const std::string> texts) {
   return transform(texts);
 }
 
-nlohmann::json TextVectorizer::to_json() const {
+nlohmann::json TextVectorizer::to_json(bool with_tables) const {
   const auto& o = options_;
   nlohmann::json j;
   j["type"] = kJsonType;
@@ -341,19 +386,58 @@ nlohmann::json TextVectorizer::to_json() const {
                   {"alternate_sign", o.alternate_sign}};
   j["fitted"] = fitted_;
   j["num_documents"] = num_documents_;
-  j["feature_names"] = feature_names_;  // the vocabulary, in column order
+  if (!with_tables) return j;
+  j["feature_names"] = feature_names();  // the vocabulary, in column order
   j["idf"] = idf_;                      // doubles print with 17 significant digits: exact round trip
   j["idf_columns"] = idf_columns_;
   return j;
 }
 
-TextVectorizer TextVectorizer::from_json(const nlohmann::json& j) {
+namespace {
+void check_type(const nlohmann::json& j) {
   if (!j.is_object()) bad("", "expected an object");
   const auto& type = member(j, "type", "");
   if (!type.is_string() || type.get<std::string>() != kJsonType)
     bad("type", std::string("expected \"") + kJsonType + "\"");
   if (get_int(j, "version", "") != kJsonVersion)
     bad("version", "unsupported version (this build reads version " + std::to_string(kJsonVersion) + ")");
+}
+}  // namespace
+
+TextVectorizer TextVectorizer::from_json(const nlohmann::json& j) {
+  check_type(j);
+  Tables t;
+  const auto& names = member(j, "feature_names", "");
+  if (!names.is_array()) bad("feature_names", "expected an array of strings");
+  if (!names.empty()) {
+    t.term_offsets.reserve(names.size() + 1);
+    t.term_offsets.push_back(0);
+  }
+  for (const auto& n : names) {
+    if (!n.is_string()) bad("feature_names", "expected an array of strings");
+    t.terms += n.get_ref<const std::string&>();
+    t.term_offsets.push_back(static_cast<std::int64_t>(t.terms.size()));
+  }
+  const auto& idf = member(j, "idf", "");
+  if (!idf.is_array()) bad("idf", "expected an array of numbers");
+  for (const auto& x : idf) {
+    if (!x.is_number()) bad("idf", "expected positive finite numbers");
+    t.idf.push_back(x.get<double>());
+  }
+  const auto& cols = member(j, "idf_columns", "");
+  if (!cols.is_array()) bad("idf_columns", "expected an array of integers");
+  for (const auto& x : cols) {
+    if (!x.is_number_integer()) bad("idf_columns", "expected an array of integers");
+    const auto c = x.get<std::int64_t>();
+    if (c < 0 || c > std::numeric_limits<std::int32_t>::max())
+      bad("idf_columns", "columns must be increasing and in [0, 2^31)");
+    t.idf_columns.push_back(static_cast<std::int32_t>(c));
+  }
+  return from_json(j, std::move(t));
+}
+
+TextVectorizer TextVectorizer::from_json(const nlohmann::json& j, Tables tables) {
+  check_type(j);
 
   const auto& jo = member(j, "options", "");
   TextVectorizerOptions o;
@@ -390,40 +474,35 @@ TextVectorizer TextVectorizer::from_json(const nlohmann::json& j) {
       (v.fitted_ && v.num_documents_ == 0 && (o.hash_bits == 0 || o.weighting == TextWeighting::tfidf)))
     bad("num_documents", "must be positive for a fitted vectorizer");
 
-  const auto& names = member(j, "feature_names", "");
-  if (!names.is_array()) bad("feature_names", "expected an array of strings");
-  for (const auto& n : names) {
-    if (!n.is_string()) bad("feature_names", "expected an array of strings");
-    v.feature_names_.push_back(n.get<std::string>());
+  const auto& off = tables.term_offsets;
+  if (!off.empty()) {
+    if (off.front() != 0 || off.back() != static_cast<std::int64_t>(tables.terms.size()))
+      bad("term_offsets", "expected offsets from 0 to the " + std::to_string(tables.terms.size()) + " bytes of the terms");
+    for (std::size_t c = 0; c + 1 < off.size(); ++c)
+      if (off[c + 1] < off[c]) bad("term_offsets", "offsets decrease at term " + std::to_string(c));
+  } else if (!tables.terms.empty()) {
+    bad("term_offsets", "terms without offsets");
   }
-  if (v.feature_names_.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
-    bad("feature_names", "too many terms");
-  if (o.hash_bits > 0 && !v.feature_names_.empty()) bad("feature_names", "must be empty when hashing");
-  if (o.hash_bits == 0 && v.fitted_ && v.feature_names_.empty()) bad("feature_names", "empty vocabulary");
-  for (std::size_t c = 0; c < v.feature_names_.size(); ++c)
-    if (!v.vocabulary_.emplace(v.feature_names_[c], static_cast<std::int32_t>(c)).second)
-      bad("feature_names", "term '" + v.feature_names_[c] + "' appears twice");
+  const std::size_t n_terms = off.empty() ? 0 : off.size() - 1;
+  if (n_terms > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) bad("feature_names", "too many terms");
+  if (o.hash_bits > 0 && n_terms > 0) bad("feature_names", "must be empty when hashing");
+  if (o.hash_bits == 0 && v.fitted_ && n_terms == 0) bad("feature_names", "empty vocabulary");
+  if (const std::int64_t twice = v.set_vocabulary(std::move(tables.terms), std::move(tables.term_offsets)); twice >= 0)
+    bad("feature_names", "term '" + std::string(v.feature_name(twice)) + "' appears twice");
 
-  const auto& idf = member(j, "idf", "");
-  if (!idf.is_array()) bad("idf", "expected an array of numbers");
-  for (const auto& x : idf) {
-    if (!x.is_number() || !std::isfinite(x.get<double>()) || x.get<double>() <= 0.0)
-      bad("idf", "expected positive finite numbers");
-    v.idf_.push_back(x.get<double>());
-  }
-  const auto& cols = member(j, "idf_columns", "");
-  if (!cols.is_array()) bad("idf_columns", "expected an array of integers");
-  for (const auto& x : cols) {
-    if (!x.is_number_integer()) bad("idf_columns", "expected an array of integers");
-    const auto c = x.get<std::int64_t>();
-    if (c < 0 || c >= v.num_features() || (!v.idf_columns_.empty() && c <= v.idf_columns_.back()))
+  v.idf_ = std::move(tables.idf);
+  for (const double x : v.idf_)
+    if (!std::isfinite(x) || x <= 0.0) bad("idf", "expected positive finite numbers");
+  v.idf_columns_ = std::move(tables.idf_columns);
+  for (std::size_t i = 0; i < v.idf_columns_.size(); ++i) {
+    const std::int64_t c = v.idf_columns_[i];
+    if (c < 0 || c >= v.num_features() || (i > 0 && c <= v.idf_columns_[i - 1]))
       bad("idf_columns", "columns must be increasing and in [0, " + std::to_string(v.num_features()) + ")");
-    v.idf_columns_.push_back(static_cast<std::int32_t>(c));
   }
   const bool tfidf = o.weighting == TextWeighting::tfidf && v.fitted_;
   if (o.hash_bits == 0) {
     if (!v.idf_columns_.empty()) bad("idf_columns", "must be empty with a vocabulary");
-    const std::size_t want = tfidf ? v.feature_names_.size() : 0;
+    const std::size_t want = tfidf ? static_cast<std::size_t>(v.num_features()) : 0;
     if (v.idf_.size() != want)
       bad("idf", "has " + std::to_string(v.idf_.size()) + " values, expected " + std::to_string(want));
   } else if (v.idf_.size() != v.idf_columns_.size() || (!tfidf && !v.idf_.empty())) {

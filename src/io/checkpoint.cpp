@@ -218,6 +218,7 @@ Checkpoint parse_checkpoint(const TensorFile& file, const std::string& source) {
     f.fail("format", "not an adakit checkpoint (no 'format' entry; a model file is read by 'adakit predict')");
   if (f.text("format") != kCheckpointFormat)
     f.fail("format", "unsupported format '" + f.text("format") + "', expected '" + kCheckpointFormat + "'");
+  require_f32(file, source);
   Checkpoint c;
   c.architecture = f.text("adakit.architecture");
   const std::string opt_name = f.text("optim.name");
@@ -360,6 +361,41 @@ void CheckpointWriter::on_state(const train::FitState& st, train::StatePoint poi
 
 namespace adakit::io {
 
+void put_linear_optimizer(TensorFile& f, std::string_view optimizer, const optim::OptionMap& options,
+                          const linear::LinearOptimizerState& state) {
+  const std::string prefix = std::string(kOptimPrefix) + std::string(optimizer) + ".";
+  for (const auto& [k, t] : state.tensors) f.tensors.emplace(prefix + k, t);
+  f.metadata["optim.name"] = std::string(optimizer);
+  for (const auto& [k, v] : options) f.metadata[std::string(kMetaPrefix) + k] = v;
+  f.metadata["optim.counter.optimizer.steps"] = std::to_string(state.steps);
+  f.metadata["optim.counter.optimizer.touched"] = std::to_string(state.touched);
+}
+
+SavedLinearOptimizer take_linear_optimizer(TensorFile& file, const std::string& source) {
+  const Fields f(file.metadata, source);
+  SavedLinearOptimizer o;
+  o.name = f.text("optim.name");
+  if (o.name.empty() || o.name.find('.') != std::string::npos)
+    f.fail("optim.name", "expected an optimizer name, got '" + o.name + "'");
+  const std::string prefix = std::string(kOptimPrefix) + o.name + ".";
+  for (auto it = file.tensors.begin(); it != file.tensors.end();) {
+    if (!it->first.starts_with(prefix)) {
+      ++it;
+      continue;
+    }
+    o.state.tensors.emplace(it->first.substr(prefix.size()), std::move(it->second));
+    it = file.tensors.erase(it);
+  }
+  for (const auto& [k, v] : file.metadata)
+    if (k.starts_with(kMetaPrefix)) o.options.emplace(k.substr(kMetaPrefix.size()), v);
+  o.state.steps = f.integer("optim.counter.optimizer.steps");
+  // An older writer's file may lack the count of coordinates touched: counted from zero.
+  if (file.metadata.contains("optim.counter.optimizer.touched"))
+    o.state.touched = f.integer("optim.counter.optimizer.touched");
+  if (o.state.steps < 0 || o.state.touched < 0) f.fail("optim.counter.optimizer.steps", "negative counter");
+  return o;
+}
+
 void save_linear_checkpoint(const std::filesystem::path& path, const linear::LinearModel& model,
                             std::string_view optimizer, const optim::OptionMap& options,
                             const linear::LinearOptimizerState& state, const linear::FitState& fit, std::uint64_t seed,
@@ -370,14 +406,9 @@ void save_linear_checkpoint(const std::filesystem::path& path, const linear::Lin
     f.metadata[k] = v;
   }
   f.tensors = model.tensors();
-  const std::string prefix = std::string(kOptimPrefix) + std::string(optimizer) + ".";
-  for (const auto& [k, t] : state.tensors) f.tensors.emplace(prefix + k, t);
+  put_linear_optimizer(f, optimizer, options, state);
   f.metadata["format"] = kLinearCheckpointFormat;
   f.metadata["adakit.architecture"] = model.config().dump();
-  f.metadata["optim.name"] = std::string(optimizer);
-  for (const auto& [k, v] : options) f.metadata[std::string(kMetaPrefix) + k] = v;
-  f.metadata["optim.counter.optimizer.steps"] = std::to_string(state.steps);
-  f.metadata["optim.counter.optimizer.touched"] = std::to_string(state.touched);
   f.metadata["train.epoch"] = std::to_string(fit.epoch);
   f.metadata["train.next"] = std::to_string(fit.next);
   f.metadata["train.seed"] = std::to_string(seed);
@@ -403,15 +434,14 @@ LinearCheckpoint parse_linear_checkpoint(TensorFile file, const std::string& sou
     f.fail("format", "unsupported format '" + f.text("format") + "', expected '" + kLinearCheckpointFormat +
                          "' (a sparse linear checkpoint)");
   LinearCheckpoint c;
-  c.optimizer = f.text("optim.name");
-  if (c.optimizer.empty() || c.optimizer.find('.') != std::string::npos)
-    f.fail("optim.name", "expected an optimizer name, got '" + c.optimizer + "'");
-  const std::string prefix = std::string(kOptimPrefix) + c.optimizer + ".";
-  for (auto& [name, t] : file.tensors) {  // the optimizer's moved out; the model's read below
-    if (name.starts_with(prefix)) c.state.tensors.emplace(name.substr(prefix.size()), std::move(t));
-    else if (name != "weight" && name != "bias")
+  SavedLinearOptimizer saved = take_linear_optimizer(file, source);
+  c.optimizer = std::move(saved.name);
+  c.options = std::move(saved.options);
+  c.state = std::move(saved.state);
+  for (const auto& [name, t] : file.tensors)  // the optimizer's were taken; the model's read below
+    if (name != "weight" && name != "bias")
       throw Error("unexpected tensor (the optimizer is '" + c.optimizer + "')", {source, 0, name});
-  }
+  require_f32(file, source);
   json arch;
   try {
     arch = json::parse(f.text("adakit.architecture"));
@@ -423,19 +453,14 @@ LinearCheckpoint parse_linear_checkpoint(TensorFile file, const std::string& sou
   } catch (const Error& e) {
     f.fail(e.context().field.empty() ? "weight" : e.context().field, e.message());
   }
-  for (const auto& [k, v] : file.metadata) {
-    if (k.starts_with(kMetaPrefix)) c.options.emplace(k.substr(kMetaPrefix.size()), v);
-    else if (!reserved_key(k)) c.metadata[k] = v;
-  }
-  c.state.steps = f.integer("optim.counter.optimizer.steps");
-  // Entries a file may lack (an older writer's): counted from zero, no partial sums, no history.
+  for (const auto& [k, v] : file.metadata)
+    if (!reserved_key(k)) c.metadata[k] = v;
+  // Entries a file may lack (an older writer's): no partial sums, no history.
   const auto has = [&](const char* k) { return file.metadata.contains(k); };
-  if (has("optim.counter.optimizer.touched")) c.state.touched = f.integer("optim.counter.optimizer.touched");
   c.fit.epoch = f.integer("train.epoch");
   c.fit.next = f.integer("train.next");
   c.seed = static_cast<std::uint64_t>(f.integer("train.seed"));
   c.batch_size = f.integer("train.batch_size");
-  if (c.state.steps < 0 || c.state.touched < 0) f.fail("optim.counter.optimizer.steps", "negative counter");
   if (c.fit.epoch < 0 || c.fit.next < 0) f.fail("train.epoch", "negative position");
   if (c.batch_size < 1) f.fail("train.batch_size", "expected a batch size >= 1, got " + std::to_string(c.batch_size));
   if (has("train.partial")) {

@@ -36,6 +36,7 @@ void save_model(const std::filesystem::path& path, nn::Sequential& model, const 
 LoadedModel load_model(const std::filesystem::path& path) { return model_from_tensor_file(read_safetensors(path), path.string()); }
 
 LoadedModel model_from_tensor_file(const TensorFile& f, const std::string& where) {
+  require_f32(f, where);
   auto meta = [&](const std::string& key) -> const std::string& {
     auto it = f.metadata.find(key);
     if (it == f.metadata.end()) throw Error("not an adakit model file (no " + key + ")", {where, 0, key});

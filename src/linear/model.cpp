@@ -408,20 +408,42 @@ LinearModel LinearModel::from_tensors(const nlohmann::json& config, const std::m
   return m;
 }
 
+LinearModel LinearModel::from_config(const nlohmann::json& config) { return model_from_config(config); }
+
+LinearModel::Rows LinearModel::nonzero_rows() const {
+  Rows r;
+  for (std::int64_t f = 0; f < dim_; ++f) {
+    const float* w = table_.data() + f * row_stride_;
+    if (std::none_of(w, w + outputs_, [](float v) { return v != 0.0f; })) continue;
+    r.rows.push_back(f);
+    r.values.insert(r.values.end(), w, w + outputs_);
+  }
+  return r;
+}
+
+void LinearModel::put_rows(std::span<const std::int64_t> rows, std::span<const float> values) {
+  if (rows.size() > values.size() || values.size() != rows.size() * sz(outputs_))
+    bad_field("values", "has " + std::to_string(values.size()) + " values for " + std::to_string(rows.size()) +
+                            " rows of " + std::to_string(outputs_));
+  for (const float v : values)
+    if (!std::isfinite(v)) bad_field("values", "holds a value that is not finite");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= dim_)
+      bad_field("rows", "feature " + std::to_string(rows[i]) + " is outside [0, " + std::to_string(dim_) + ")");
+    if (i > 0 && rows[i] <= rows[i - 1]) bad_field("rows", "features are not increasing");
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(i * sz(outputs_)), outputs_,
+                table_.data() + rows[i] * row_stride_);
+}
+
 nlohmann::json LinearModel::to_json() const {
   nlohmann::json j = config();
   j["format"] = "adakit.linear";
   j["bias"] = bias_;
-  std::vector<std::int64_t> rows;
-  std::vector<float> values;
-  for (std::int64_t f = 0; f < dim_; ++f) {
-    const float* w = table_.data() + f * row_stride_;
-    if (std::none_of(w, w + outputs_, [](float v) { return v != 0.0f; })) continue;
-    rows.push_back(f);
-    values.insert(values.end(), w, w + outputs_);
-  }
-  j["rows"] = rows;
-  j["values"] = values;
+  Rows r = nonzero_rows();
+  j["rows"] = r.rows;
+  j["values"] = r.values;
   return j;
 }
 
@@ -452,16 +474,8 @@ LinearModel LinearModel::from_json(const nlohmann::json& j) {
   }
   if (static_cast<std::int64_t>(bias.size()) != m.outputs())
     bad_field("bias", "has " + std::to_string(bias.size()) + " values, expected " + std::to_string(m.outputs()));
-  if (rows.size() > values.size() || values.size() != rows.size() * sz(m.outputs()))
-    bad_field("values", "has " + std::to_string(values.size()) + " values for " + std::to_string(rows.size()) +
-                            " rows of " + std::to_string(m.outputs()));
+  m.put_rows(rows, values);
   std::copy(bias.begin(), bias.end(), m.bias().begin());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] < 0 || rows[i] >= m.dim())
-      bad_field("rows", "feature " + std::to_string(rows[i]) + " is outside [0, " + std::to_string(m.dim()) + ")");
-    std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(i * sz(m.outputs())), m.outputs(),
-                m.weight_row(rows[i]).begin());
-  }
   return m;
 }
 

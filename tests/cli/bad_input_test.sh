@@ -136,7 +136,7 @@ bad "safetensors: header length beyond the file" 1 "length.safetensors: truncate
 bad "safetensors: header not JSON" 1 "notjson.safetensors: field 'header': corrupted safetensors header (JSON at bytes 8..13)" "$bin" predict --model notjson.safetensors --data iris
 bad "safetensors: shape claims 10^12 values" 1 "claim.safetensors: field 'w': data_offsets [0,8] do not match the shape [1000000, 1000000]" "$bin" predict --model claim.safetensors --data iris
 bad "safetensors: negative dimension" 1 "negative.safetensors: field 'w': shape holds -2, expected non-negative integers" "$bin" predict --model negative.safetensors --data iris
-bad "safetensors: F16 tensor" 1 "f16.safetensors: field 'w': dtype \"F16\" is not supported (F32 only)" "$bin" predict --model f16.safetensors --data iris
+bad "safetensors: F16 tensor" 1 "f16.safetensors: field 'w': dtype \"F16\" is not supported (F32, F64, I64, I32, U8)" "$bin" predict --model f16.safetensors --data iris
 bad "safetensors: offsets past the payload" 1 "offsets.safetensors: field 'w': data_offsets [0,16] lie outside the 8-byte payload" "$bin" predict --model offsets.safetensors --data iris
 bad "model file: architecture larger than the file" 1 "arch.safetensors: field 'adakit.architecture.layers': model config declares more than 1 parameter values" "$bin" predict --model arch.safetensors --data iris
 bad "model file: no such file" 1 "nothere.safetensors" "$bin" predict --model nothere.safetensors --data iris

@@ -48,6 +48,27 @@ grep -q "computing" "$work/out"; st=$?; check "a computing sentence is computing
 expect_code "hashing trick" 0 "$bin" train --data "$work/topics.tsv" --hash-bits 10 --epochs 3 --lr 0.5 --json
 grep -q '"features":1024' "$work/out"; check "--hash-bits 10 gives 1024 features" $?
 
+# Binary model files (the default for any name but *.json): the same predictions as the JSON file of
+# the same run, a kept optimizer state on request, and damage reported, naming the file.
+expect_code "text softmax, binary save" 0 "$bin" train --data "$work/topics.tsv" --test-data "$work/topics-test.tsv" \
+  --ngram 1,2 --tfidf --model softmax --optimizer adagrad --lr 0.5 --epochs 5 --batch-size 4 --seed 3 --quiet --save "$work/topics.bin"
+expect_code "predict binary" 0 "$bin" predict --model "$work/topics.bin" --data "$work/topics-test.tsv" --probabilities --json
+cp "$work/out" "$work/pred_bin"
+expect_code "predict json" 0 "$bin" predict --model "$work/topics.json" --data "$work/topics-test.tsv" --probabilities --json
+cmp -s "$work/out" "$work/pred_bin"; check "binary and JSON model files predict the same, to the bit" $?
+size_bin=$(stat -c %s "$work/topics.bin"); size_json=$(stat -c %s "$work/topics.json")
+[ "$size_bin" -lt "$size_json" ]; check "binary file smaller than the JSON one ($size_bin vs $size_json bytes)" $?
+expect_code "--save-state" 0 "$bin" train --data "$work/topics.tsv" --ngram 1,2 --tfidf --model softmax --optimizer ftrl \
+  --epochs 2 --quiet --save "$work/topics_state.bin" --save-state
+expect_code "predict from a file with state" 0 "$bin" predict --model "$work/topics_state.bin" --text "vote for the party"
+grep -q "politics" "$work/out"; st=$?; check "a politics sentence is politics ($(cat "$work/out"))" $st
+expect_code "--save-state with a .json file" 2 "$bin" train --data "$work/topics.tsv" --epochs 1 --save "$work/x.json" --save-state
+grep -q "save-state" "$work/err"; check "--save-state .json: the error names the flag" $?
+[ ! -e "$work/x.json" ]; check "--save-state .json: refused before training, nothing written" $?
+head -c 1000 "$work/topics.bin" > "$work/truncated.bin"
+expect_code "truncated binary model" 1 "$bin" predict --model "$work/truncated.bin" --text "vote"
+grep -q "truncated.bin" "$work/err"; check "truncated model: the error names the file ($(cat "$work/err"))" $?
+
 # LIBSVM: three classes, each owning a block of 20 features (1-based indices), plus shared noise.
 W="$work" awk 'BEGIN { srand(11);
   for (i = 0; i < 400; i++) { c = i % 3; line = c;

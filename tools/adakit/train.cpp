@@ -114,6 +114,9 @@ int run_train_on(TrainFlags f, train::DataParallelSession* parallel) {
   if (!lead) f.quiet = true, f.json = false, f.save.clear();
   if (f.model.empty() || f.model == "auto") f.model = "mlp:64";
   check_no_text_flags(f.text);
+  if (f.save_state)
+    throw UsageError("--save-state applies to sparse models; dense runs keep the optimizer's state with --checkpoint DIR",
+                     {"", 0, "save-state"});
   const OptimizerChoice choice = one_optimizer(f, OptimizerKind::dense);
   data::PreparedData d = data::prepare_data(prepare_options(f));
   nn::Sequential model = nn::build_model(f.model, d.train, {f.activation, f.dropout, f.fit.seed});
@@ -194,12 +197,12 @@ int run_train(const TrainFlags& f) {
 
 int run_predict(const PredictFlags& f) {
   if (io::is_linear_model_file(f.model)) return run_predict_linear(f);
+  auto [model, info] = io::load_model(f.model);  // first: a damaged or foreign file is reported as such
   if (!f.texts.empty()) throw UsageError("--text needs a text model (adakit train --format text-tsv --save ...)", {"", 0, "text"});
   if (f.data.data.empty()) throw UsageError("--data is required", {"", 0, "data"});
   if (resolve_format(f.data) != "dense")
     throw UsageError("this model was trained on dense data; --format " + resolve_format(f.data) + " does not apply",
                      {"", 0, "format"});
-  auto [model, info] = io::load_model(f.model);
   auto loaded = data::load_data({f.data.data, f.data.data_dir, csv_options(f.data)});
   data::Dataset d = loaded.test ? std::move(*loaded.test) : std::move(loaded.train);  // the test split if any
   io::fit_to_model(d, info, f.data.data);
@@ -307,7 +310,11 @@ void add_train(CLI::App& root, std::function<int()>& action) {
   app->add_flag("--binary", f->text.binary, "text: 1 where a term occurs instead of its count");
   with_default(*app, "--min-df", f->text.min_df, "text: keep terms in at least N documents (or a fraction < 1)");
   with_default(*app, "--max-features", f->text.max_features, "text: keep the N most frequent terms (0 = all)");
-  app->add_option("--save", f->save, "write the trained model (weights + architecture, and a text model's vocabulary) to this file");
+  app->add_option("--save", f->save,
+                  "write the trained model (weights + architecture, and a text model's vocabulary) to this file; "
+                  "sparse models: binary (loads in milliseconds), or readable JSON when FILE ends in .json");
+  app->add_flag("--save-state", f->save_state,
+                "sparse models: keep the optimizer's state in the --save file too (binary), to continue training later");
   app->add_flag("--json", f->json, "print one JSON object of final metrics");
   app->add_flag("--quiet,-q", f->quiet, "print nothing but errors");
   action_for(app, action, [f] { return run_train(*f); });

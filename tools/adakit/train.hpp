@@ -37,7 +37,7 @@ struct TrainFlags {
   std::string checkpoint, resume;  // directories
   double test_split = 0.2, validation_split = 0.0, dropout = 0.0;
   std::int64_t checkpoint_every = 0;
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, save_state = false;
 };
 
 struct PredictFlags {

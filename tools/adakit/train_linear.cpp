@@ -57,6 +57,9 @@ void check_sparse_flags(const TrainFlags& f, const std::string& format) {
                      {"", 0, "validation-split"});
   if (!f.data.label_column.empty() || f.data.scale != "auto")
     throw UsageError("--label-column and --scale apply to CSV data, not to " + format, {"", 0, "label-column"});
+  if (f.save_state && (f.save.empty() || io::is_json_model_path(f.save)))
+    throw UsageError("--save-state keeps the optimizer's state in a binary model file: give --save FILE (not .json)",
+                     {"", 0, "save-state"});
 }
 
 // Data: the training file and a test file, or a seeded stratified split of the training file.
@@ -198,7 +201,8 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   if (talk) progress.on_train_end();
   const auto tm = linear::evaluate(model, d.train);
   const auto te = d.test.size() > 0 ? linear::evaluate(model, d.test) : linear::Metrics{};
-  if (!f.save.empty()) io::save_linear_model(f.save, model, d.vectorizer ? &*d.vectorizer : nullptr);
+  if (!f.save.empty())
+    io::save_linear_model(f.save, model, d.vectorizer ? &*d.vectorizer : nullptr, f.save_state ? opt.get() : nullptr);
   report_sparse({f, format, choice.name, *opt, model, d, *result, {tm.loss, tm.accuracy, tm.mse},
                  {te.loss, te.accuracy, te.mse}, resumed, dir, written});
   return 0;

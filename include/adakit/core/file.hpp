@@ -37,6 +37,26 @@ class AtomicWriter {
 // Writes `bytes` to `path` atomically, durably.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 
+// The whole file, read in one pass (its size first, then read(2) into one buffer). Error naming the
+// file when it cannot be opened or read, or is a directory.
+std::string read_file_bytes(const std::filesystem::path& path);
+
+// A file's bytes, mapped read-only (mmap, pages read ahead), or read into memory where it cannot be
+// mapped (a pipe, an empty file). Error naming the file when it cannot be opened or read.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  std::string_view bytes() const noexcept { return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), size_) : std::string_view(copy_); }
+
+ private:
+  void* map_ = nullptr;
+  std::size_t size_ = 0;
+  std::string copy_;
+};
+
 // Throws Error("<what>: <strerror(errno)>") naming the file.
 [[noreturn]] void fail_errno(const std::filesystem::path& path, const std::string& what);
 

@@ -127,10 +127,17 @@ class TextVectorizer {
   // Columns: the vocabulary size (0 before fit), or 2^hash_bits.
   std::int64_t num_features() const;
   std::int64_t num_documents() const { return num_documents_; }  // of the fit corpus
-  // term -> column (empty when hashing).
-  const std::unordered_map<std::string, std::int32_t>& vocabulary() const { return vocabulary_; }
-  // The term of each column (empty when hashing).
-  const std::vector<std::string>& feature_names() const { return feature_names_; }
+  // The column of a vocabulary term, or -1 (always -1 when hashing). O(1): an open-addressing index
+  // of column ids over the terms' bytes, so that loading a vocabulary allocates no string per term.
+  std::int32_t column_of(std::string_view term) const;
+  // The term of column c of the vocabulary (c in [0, num_features()); not when hashing).
+  std::string_view feature_name(std::int64_t c) const;
+  // The term of each column, copied out (empty when hashing).
+  std::vector<std::string> feature_names() const;
+  // The vocabulary as stored: the terms in column order end to end, and num_features() + 1 offsets
+  // (term c is bytes [offsets[c], offsets[c + 1]); empty when hashing).
+  const std::string& terms() const { return terms_; }
+  std::span<const std::int64_t> term_offsets() const { return term_offsets_; }
   // tf-idf after fit: idf of each column (vocabulary), or of each column in idf_columns() (hashing; a column
   // that no fitted document reaches has idf ln(1 + n) + 1, or ln(n) + 1 without smooth_idf). Else empty.
   std::span<const double> idf() const { return idf_; }
@@ -139,8 +146,18 @@ class TextVectorizer {
   // Everything needed to transform later: options, fitted state, vocabulary (as feature_names, in column
   // order), idf. from_json throws adakit::Error naming the offending key on a malformed document.
   // (This header declares nlohmann::json only; include <nlohmann/json.hpp> to use it.)
-  nlohmann::json to_json() const;
+  nlohmann::json to_json(bool with_tables = true) const;
   static TextVectorizer from_json(const nlohmann::json& j);
+  // The fitted tables, kept apart from the JSON in binary model files (io/linear_model.hpp): the
+  // vocabulary (terms and offsets), idf, idf_columns. from_json(j, tables) reads everything else from j
+  // (to_json(false)) and validates the tables as from_json(j) does.
+  struct Tables {
+    std::string terms;                       // as terms() and term_offsets()
+    std::vector<std::int64_t> term_offsets;  // empty, or one more than the terms
+    std::vector<double> idf;
+    std::vector<std::int32_t> idf_columns;
+  };
+  static TextVectorizer from_json(const nlohmann::json& j, Tables tables);
 
  private:
   double idf_of(std::int32_t column) const;
@@ -151,8 +168,12 @@ class TextVectorizer {
   TextVectorizerOptions options_;
   bool fitted_ = false;
   std::int64_t num_documents_ = 0;
-  std::unordered_map<std::string, std::int32_t> vocabulary_;
-  std::vector<std::string> feature_names_;
+  // Sets the vocabulary and builds its index; returns the first column whose term repeats an earlier
+  // one, or -1.
+  std::int64_t set_vocabulary(std::string terms, std::vector<std::int64_t> offsets);
+  std::string terms_;
+  std::vector<std::int64_t> term_offsets_;
+  std::vector<std::int32_t> slots_;  // open addressing (linear probing): a column id or -1; size 2^k
   std::vector<double> idf_;
   std::vector<std::int32_t> idf_columns_;
 };

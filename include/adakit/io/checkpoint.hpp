@@ -126,6 +126,21 @@ struct LinearCheckpoint {
   std::map<std::string, std::string> metadata;  // the caller's entries
 };
 
+// A linear optimizer as checkpoints and model files keep it: its name, options and state, stored as
+// the tensors "optim.<name>.<field>" and the metadata "optim.name", "optim.meta.<option>",
+// "optim.counter.optimizer.steps" / ".touched".
+struct SavedLinearOptimizer {
+  std::string name;  // its registry name (linear::make_linear_optimizer)
+  optim::OptionMap options;
+  linear::LinearOptimizerState state;
+};
+void put_linear_optimizer(TensorFile& file, std::string_view optimizer, const optim::OptionMap& options,
+                          const linear::LinearOptimizerState& state);
+// Moves the optimizer's tensors out of `file`. Error naming `source` and the entry on a missing or
+// malformed name or counter. The name and options are read, not checked (make_linear_optimizer and
+// LinearOptimizer::load_state check them).
+SavedLinearOptimizer take_linear_optimizer(TensorFile& file, const std::string& source);
+
 // Atomic write. UsageError when a caller's metadata key collides with the format's own.
 void save_linear_checkpoint(const std::filesystem::path& path, const linear::LinearModel& model,
                             std::string_view optimizer, const optim::OptionMap& options,

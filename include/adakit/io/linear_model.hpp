@@ -1,14 +1,32 @@
-// Sparse linear model files (adakit train --save on LIBSVM or text data): one JSON document, the model
-// (LinearModel::to_json: only the features with a nonzero weight, so L1-sparse models stay small) plus
-// what its input was and, for text, the fitted vectorizer:
-//   {"format": "adakit.linear", ...model..., "input": "libsvm" | "text", "vectorizer": {...}}
-// A linear checkpoint (io/checkpoint.hpp) predicts too: it carries the same two entries as metadata,
-// "adakit.input" and "adakit.vectorizer" (JSON text).
+// Sparse linear model files (adakit train --save on LIBSVM or text data). Two encodings of one model:
+//
+// Binary (any name but *.json; "adakit.linear.model.v1"): a safetensors file (io/safetensors.hpp),
+// read in one pass, that Python's safetensors and numpy read too:
+//   tensors   "weight.rows"    I64 [k]           the features with a nonzero weight, increasing
+//             "weight.values"  F32 [k, outputs]  their weights (L1-sparse models stay small)
+//             "bias"           F32 [outputs]
+//             text models: "vectorizer.terms" U8 [bytes] (the vocabulary's UTF-8 terms in column order,
+//             end to end), "vectorizer.term_offsets" I64 [terms + 1] (term c is bytes [o[c], o[c+1])),
+//             "vectorizer.idf" F64, "vectorizer.idf_columns" I32 (TextVectorizer::Tables)
+//             kept optimizer: "optim.<name>.<field>" F32, as in linear checkpoints (io/checkpoint.hpp)
+//   metadata  "format"               "adakit.linear.model.v1"
+//             "adakit.architecture"  the model's config (LinearModel::config, JSON)
+//             "adakit.input"         "text" | "libsvm"
+//             "adakit.vectorizer"    text models: TextVectorizer::to_json(false) (options, counts)
+//             kept optimizer: "optim.name", "optim.meta.<option>", "optim.counter.optimizer.steps" / ".touched"
+//
+// JSON (*.json, for people who want to read the model; what adakit wrote before the binary file):
+//   {"format": "adakit.linear", ...LinearModel::to_json..., "input": "libsvm" | "text", "vectorizer": {...}}
+//
+// A linear checkpoint (io/checkpoint.hpp) predicts too: it carries "adakit.input" and "adakit.vectorizer"
+// (JSON text) as metadata.
 #pragma once
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "adakit/data/sparse.hpp"
 #include "adakit/data/text.hpp"
@@ -18,21 +36,39 @@
 
 namespace adakit::io {
 
-// Writes the model file atomically; `vectorizer`: a text model's (nullptr for LIBSVM input).
+inline constexpr const char* kLinearModelFormat = "adakit.linear.model.v1";
+
+// True when `path` names a JSON model file (its extension is .json, in any case).
+bool is_json_model_path(const std::filesystem::path& path);
+
+// Writes the model file atomically: JSON for a *.json path, else binary. `vectorizer`: a text model's
+// (nullptr for LIBSVM input). `optimizer` (binary files only; UsageError with a .json path): keep its
+// state beside the weights, to continue training later; it must hold `model`'s state, and the weights
+// are saved as they are (sync the optimizer first).
 void save_linear_model(const std::filesystem::path& path, const linear::LinearModel& model,
-                       const data::TextVectorizer* vectorizer = nullptr);
+                       const data::TextVectorizer* vectorizer = nullptr,
+                       const linear::LinearOptimizer* optimizer = nullptr);
 
 struct LinearModelFile {
   linear::LinearModel model{linear::LinearTask::logistic, 1};
   std::optional<data::TextVectorizer> vectorizer;  // a text model's: present exactly for text input
+  // A binary file's kept optimizer, or a checkpoint's: made from its name and options, its state
+  // loaded into `model` and synced. Null when the file keeps none.
+  std::unique_ptr<linear::LinearOptimizer> optimizer;
 };
-// A model file, or a linear checkpoint (its optimizer is rebuilt and synced, so that a lazy optimizer's
-// weights are brought up to date). Error naming the file and the field on a file that cannot be read
-// or parsed, a malformed model or vectorizer, or a text model without its vectorizer.
+// A model file of either encoding, or a linear checkpoint. Error naming the file and the field on a
+// file that cannot be read or parsed, a truncated or corrupted one, a malformed model, vectorizer or
+// optimizer state, or a text model without its vectorizer or whose vectorizer has another number of
+// features than the model. Allocates what the file's header declares: the model's dim x outputs
+// weights (at most linear::kMaxLinearTable floats) and tables no larger than the file.
 LinearModelFile read_linear_model(const std::filesystem::path& path);
+// The same over bytes in memory; `source` names them in errors. verify_checksums = false reads a
+// binary file whose checksums do not match (for the fuzzers).
+LinearModelFile parse_linear_model(std::string_view bytes, const std::string& source, bool verify_checksums = true);
 
-// True for a file read_linear_model takes: a linear checkpoint or a JSON document (its first
-// non-blank byte is '{'). Reads the start of the file only.
+// True for a file read_linear_model takes: a safetensors file whose header names kLinearModelFormat
+// or kLinearCheckpointFormat, or a JSON document (its first non-blank byte is '{'). Reads the start
+// of the file only.
 bool is_linear_model_file(const std::filesystem::path& path);
 // True for a safetensors file whose header names kLinearCheckpointFormat. Reads the header only.
 bool is_linear_checkpoint_file(const std::filesystem::path& path);

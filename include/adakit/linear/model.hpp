@@ -229,6 +229,17 @@ class LinearModel {
   // or one JSON document holding only the features with a nonzero weight (sparse models stay small):
   //   {"format": "adakit.linear", ...config..., "bias": [...], "rows": [feature ids], "values": [rows x outputs]}
   nlohmann::json config() const;  // {"task", "dim", "classes", "fit_bias", "class_names"}
+  // A model of that config with zero weights; adakit::Error naming the field on a malformed config.
+  static LinearModel from_config(const nlohmann::json& config);
+  // The features with a nonzero weight, increasing, and their weights (rows x outputs): what model
+  // files store. put_rows writes them back: adakit::Error naming "rows" (a feature outside [0, dim)
+  // or not increasing) or "values" (count, or a value that is not finite).
+  struct Rows {
+    std::vector<std::int64_t> rows;
+    std::vector<float> values;
+  };
+  Rows nonzero_rows() const;
+  void put_rows(std::span<const std::int64_t> rows, std::span<const float> values);
   std::map<std::string, Tensor> tensors() const;
   static LinearModel from_tensors(const nlohmann::json& config, const std::map<std::string, Tensor>& tensors);
   nlohmann::json to_json() const;
