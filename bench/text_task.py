@@ -114,10 +114,18 @@ def main():
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="fewer runs (no L1 sweep beyond one value)")
+    ap.add_argument("--data-only", action="store_true", help="write train.tsv / test.tsv and stop (no scikit-learn)")
     ap.add_argument("--json", help="also write all results to this file")
     ap.add_argument("--C", type=lambda t: [float(x) for x in t.split(",")], default=[1.0, 10.0],
                     help="scikit-learn's inverse regularisation strengths to try (default 1,10; C=100 takes long)")
     a = ap.parse_args()
+    if a.data_only:
+        os.makedirs(a.workdir, exist_ok=True)
+        train, test = build_dataset(a.packages or find_packages(), a.min_class, a.seed)
+        write_tsv(os.path.join(a.workdir, "train.tsv"), train)
+        write_tsv(os.path.join(a.workdir, "test.tsv"), test)
+        print(f"# {len(train)} train / {len(test)} test descriptions in {a.workdir}")
+        return
 
     from sklearn.datasets import dump_svmlight_file
     from sklearn.feature_extraction.text import TfidfVectorizer

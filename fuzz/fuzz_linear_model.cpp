@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adakit/core/error.hpp"
+#include "adakit/data/prepare.hpp"
 #include "adakit/io/linear_model.hpp"
 #include "adakit/io/safetensors.hpp"
 #include "adakit/linear/fit.hpp"

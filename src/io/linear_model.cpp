@@ -69,10 +69,12 @@ std::unique_ptr<linear::LinearOptimizer> load_optimizer(SavedLinearOptimizer sav
 
 // ---- JSON
 
-LinearModelFile parse_json_model(std::string_view bytes, const std::string& source) {
+// `input`: a string_view or an istream (a file is parsed as it is read, never held whole).
+template <class Input>
+LinearModelFile parse_json_model(Input&& input, const std::string& source) {
   json doc;
   try {
-    doc = json::parse(bytes);
+    doc = json::parse(std::forward<Input>(input));
   } catch (const json::exception& e) {
     fail(source, "model", std::string("not a JSON model: ") + e.what());
   }
@@ -281,6 +283,10 @@ LinearModelFile checkpoint_model(TensorFile file, const std::string& source) {
   return out;
 }
 
+// The metadata "format" of a safetensors file ("" without one), or nullopt when the file does not
+// start like one. Reads the header only.
+std::optional<std::string> safetensors_format(const std::filesystem::path& path);
+
 }  // namespace
 
 bool is_json_model_path(const std::filesystem::path& path) {
@@ -338,6 +344,17 @@ LinearModelFile parse_linear_model(std::string_view bytes, const std::string& so
 
 LinearModelFile read_linear_model(const std::filesystem::path& path) {
   const std::string source = path.string();
+  if (!safetensors_format(path)) {  // JSON (or not a model): parsed as it is read
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    if (!in || std::filesystem::is_directory(path, ec)) fail(source, "model", "cannot open the model file");
+    char c = 0;
+    while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+    }
+    if (!in || c != '{') fail(source, "model", "not a sparse model file (neither an adakit binary model nor a JSON document)");
+    in.unget();
+    return parse_json_model(in, source);
+  }
   std::optional<MappedFile> file;
   try {
     file.emplace(path);
@@ -348,7 +365,6 @@ LinearModelFile read_linear_model(const std::filesystem::path& path) {
 }
 
 namespace {
-// The metadata "format" of a safetensors file, or nullopt when the file does not start like one.
 std::optional<std::string> safetensors_format(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   char len[8] = {};

@@ -179,6 +179,16 @@ bad "linear model: dim 10^12" 1 "dim.json: field 'dim': linear model: dim 100000
 bad "linear model: bias beyond float32" 1 "bias.json: field 'bias': linear model: bias: holds 1e+300, expected finite float32 numbers" "$bin" predict --model bias.json --data data.svm
 bad "linear model: fractional row index" 1 "rows.json: field 'rows': linear model: rows: holds 1.5, expected integer feature indices" "$bin" predict --model rows.json --data data.svm
 
+# ---------------------------------------------------------------- binary linear model (predict --model)
+(cd "$work" && "$bin" "${srun[@]}" --save sp.bin) || check "a binary sparse model" 1
+head -c 200 "$work/sp.bin" > "$work/sp_cut.bin"
+cp "$work/sp.bin" "$work/sp_flip.bin"
+size=$(stat -c %s "$work/sp.bin")
+printf '\x55' | dd of="$work/sp_flip.bin" bs=1 seek=$((size - 3)) conv=notrunc status=none
+bad "binary linear model: truncated" 1 "sp_cut.bin: truncated or corrupted safetensors file: the header length at byte 0 says" "$bin" predict --model sp_cut.bin --data data.svm
+bad "binary linear model: one byte changed" 1 "sp_flip.bin: field 'adakit.payload_fnv1a64': checksum mismatch: the tensor data is corrupted" "$bin" predict --model sp_flip.bin --data data.svm
+bad "binary linear model: --save-state to a .json file" 2 "--save-state keeps the optimizer's state in a binary model file" "$bin" "${srun[@]}" --save sp2.json --save-state
+
 # ---------------------------------------------------------------- GloVe files (embed)
 # cooccurrence.bin: 16-byte records (int32 word1, int32 word2, float64 value), little-endian.
 le32() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"; }

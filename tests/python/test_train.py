@@ -96,6 +96,20 @@ def test_sparse_text_train_save_read_equals_the_cli(cli, tmp_path):
     assert m["samples"] == len(d) and 0 <= m["accuracy"] <= 1
 
 
+
+def test_binary_model_file_is_the_json_one_and_the_cli_reads_it(cli, tmp_path):
+    lm, _ = adakit.nn.train("sentiment-tiny", optimizer="adagrad:lr=0.5", epochs=3, batch_size=4, seed=1,
+                            save=tmp_path / "lin.bin")
+    model, vectorizer = adakit._adakit.read_linear_model(str(tmp_path / "lin.bin"))
+    np.testing.assert_array_equal(model.weights, lm.weights)
+    np.testing.assert_array_equal(model.bias, lm.bias)
+    adakit._adakit.save_linear_model(str(tmp_path / "again.json"), model, vectorizer)
+    texts = ["a wonderful film", "what a terrible film"]
+    a = cli("predict", "--model", tmp_path / "lin.bin", "--text", texts[0], "--text", texts[1], "--probabilities", "--json")
+    b = cli("predict", "--model", tmp_path / "again.json", "--text", texts[0], "--text", texts[1], "--probabilities", "--json")
+    assert a == b
+
+
 def test_prepare_sparse_data_with_a_vectorizer():
     s = adakit.data.prepare_sparse_data("sentiment-tiny", seed=0, text=adakit.data.TextVectorizer(ngram_max=2,
                                                                                                 weighting="binary"))
