@@ -159,19 +159,16 @@ class Entries {
   }
   // The F32 tensors named prefix..., copied out as a TensorFile with the metadata (for take_linear_optimizer).
   TensorFile take_f32_prefixed(const std::string& prefix) {
-    TensorFile f;
-    f.metadata = view_.metadata;
+    SafetensorsView taken;
+    taken.metadata = view_.metadata;
     for (auto it = view_.tensors.begin(); it != view_.tensors.end();) {
       if (!it->first.starts_with(prefix) || it->second.dtype != Dtype::F32) {
         ++it;
         continue;
       }
-      Tensor x(it->second.shape);
-      if (!it->second.bytes.empty()) std::memcpy(x.data(), it->second.bytes.data(), it->second.bytes.size());
-      f.tensors.emplace(it->first, std::move(x));
-      it = view_.tensors.erase(it);
+      taken.tensors.insert(view_.tensors.extract(it++));
     }
-    return f;
+    return to_tensor_file(std::move(taken));
   }
   const std::string& meta(const std::string& key) const {
     const auto it = view_.metadata.find(key);
@@ -246,7 +243,6 @@ LinearModelFile parse_binary_model(Entries& e) {
   for (const float b : bias)
     if (!std::isfinite(b)) fail(source, "bias", "holds a value that is not finite");
   std::copy(bias.begin(), bias.end(), out.model.bias().begin());
-  check_vectorizer_width(out, source, "adakit.architecture");
   if (e.metadata().contains("optim.name")) {
     TensorFile state = e.take_f32_prefixed("optim.");
     out.optimizer = load_optimizer(take_linear_optimizer(state, source), out.model, source);
@@ -318,7 +314,7 @@ LinearModelFile parse_linear_model(std::string_view bytes, const std::string& so
   const auto format = view.metadata.find("format");
   if (format != view.metadata.end() && format->second == kLinearCheckpointFormat) {
     check_payload(view, source);
-    return checkpoint_model(parse_safetensors(bytes, source, /*verify_checksums=*/false), source);
+    return checkpoint_model(to_tensor_file(std::move(view)), source);
   }
   if (format == view.metadata.end() || format->second != kLinearModelFormat)
     fail(source, "format",

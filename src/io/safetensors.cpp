@@ -207,7 +207,10 @@ SafetensorsView parse_safetensors_view(std::string_view bytes, const std::string
 }
 
 TensorFile parse_safetensors(std::string_view bytes, const std::string& where, bool verify_checksums) {
-  SafetensorsView view = parse_safetensors_view(bytes, where, verify_checksums);
+  return to_tensor_file(parse_safetensors_view(bytes, where, verify_checksums));
+}
+
+TensorFile to_tensor_file(SafetensorsView view) {
   TensorFile out;
   out.metadata = std::move(view.metadata);
   for (auto& [name, t] : view.tensors) {

@@ -90,6 +90,8 @@ struct SafetensorsView {
 // tensor byte) to check_payload, which a caller can run beside its own parsing.
 SafetensorsView parse_safetensors_view(std::string_view bytes, const std::string& source, bool verify_checksums = true,
                                        bool defer_payload_check = false);
+// The tensors of a view, copied out (what parse_safetensors returns).
+TensorFile to_tensor_file(SafetensorsView view);
 // Error naming `source` when the payload does not match its checksum (nothing when the file has none).
 void check_payload(const SafetensorsView& view, const std::string& source);
 
