@@ -36,6 +36,7 @@
 #include "adakit/io/model.hpp"
 #include "adakit/io/run.hpp"
 #include "adakit/io/safetensors.hpp"
+#include "adakit/io/warm_start.hpp"
 #include "adakit/nn/models.hpp"
 #include "adakit/nn/loss.hpp"
 #include "adakit/nn/sequential.hpp"

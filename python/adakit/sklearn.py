@@ -18,6 +18,35 @@ any optimizer of adakit's registry, on dense float32 features.
 
 All release the GIL while they train and predict, and follow scikit-learn's estimator API (fit,
 predict, predict_proba, decision_function, score, get_params / set_params, pickling).
+
+Online learning, as scikit-learn's SGDClassifier and MLPClassifier do it:
+
+    clf = LogisticRegression(optimizer="ftrl", l1=1.0)
+    for X_chunk, y_chunk in chunks:
+        clf.partial_fit(X_chunk, y_chunk, classes=[0, 1])  # classes: needed on the first call only
+
+- partial_fit(X, y[, classes]) is one pass (one epoch) over the rows of X IN THEIR ORDER (never
+  shuffled), batch_size rows a step, continuing the same model and the same optimizer state
+  (accumulators, step count) as the previous partial_fit or fit. Classifiers need `classes` (every
+  label there will ever be) on the first call; a later call's labels must be among classes_, and X
+  must keep its number of columns (ValueError otherwise).
+- warm_start=True: fit continues from the previous fit's (or partial_fit's) weights and optimizer
+  state for its `epochs` epochs, instead of starting afresh; y's labels must be among classes_.
+  warm_start=False (the default): each fit starts from zero weights (MLP: fresh initial weights) and a
+  fresh optimizer state.
+- Exact: the sparse linear models with batch_size=1 (or any batch_size that divides the rows of
+  every call but the last) end partial_fit(A); partial_fit(B) with the same coef_, intercept_ and
+  optimizer state, bit for bit, as partial_fit(vstack(A, B)) and as fit with epochs=1, shuffle=False
+  on vstack(A, B), for every optimizer, L1/L2 included; so does a warm-started fit(A); fit(B) with
+  epochs=1, shuffle=False. (The learner never syncs its live model: the lazy weights of adagrad-l1,
+  sgd and adagrad-rda stay as they are between calls, and model_ / coef_ are a synced copy.)
+  MLPClassifier likewise when batch_size divides len(A).
+- Continuing training needs the same optimizer and fit_intercept (MLP: hidden_layer_sizes and
+  activation) as before (ValueError otherwise); changed optimizer options (lr, l1, optimizer_options,
+  ...) apply from the next step on, the optimizer's state kept.
+- Pickling keeps the optimizer state: an unpickled estimator's partial_fit continues bit for bit.
+- history_: one dict of progressive metrics per epoch or partial_fit pass since training started
+  afresh; n_iter_: their number.
 """
 
 import numpy as np
@@ -58,13 +87,42 @@ def _seed(random_state):
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
+def _partial_fit_classes(estimator, classes, first):
+    """partial_fit's `classes` (scikit-learn's convention): required on the first call, and on a later
+    one the same as classes_. Returns the sorted classes."""
+    if first:
+        if classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        classes = np.unique(np.asarray(classes))
+        if len(classes) < 2:
+            raise ValueError(f"{type(estimator).__name__} needs at least 2 classes, got classes={classes!r}")
+        return classes
+    if classes is not None and not np.array_equal(estimator.classes_, np.unique(np.asarray(classes))):
+        raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: "
+                         f"{estimator.classes_!r}")
+    return estimator.classes_
+
+
+def _class_ids(y, classes):
+    """The position of each label of y in the sorted `classes` (int32); ValueError on a label not there."""
+    ids = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    unknown = classes[ids] != y
+    if np.any(unknown):
+        raise ValueError(f"y has labels that are not among the classes {classes!r}: {np.unique(y[unknown])!r}")
+    return ids.astype(np.int32)
+
+
 class _LinearBase(BaseEstimator):
-    """Shared by the sparse linear models: options, fitting, scoring."""
+    """Shared by the sparse linear models: options, training (fresh or continued), scoring.
+
+    Fitted: learner_ (_adakit.LinearLearner: the live model, never synced, and its optimizer), model_
+    (a synced copy of the model, _adakit.LinearModel, which predicts), coef_ [outputs, n_features],
+    intercept_ [outputs], history_, n_iter_."""
 
     _task = None  # "logistic" | "softmax" | "squared"; None: chosen from the classes
 
     def __init__(self, optimizer="adagrad", lr=0.1, l1=0.0, l2=0.0, epochs=10, batch_size=1, fit_intercept=True,
-                 shuffle=True, random_state=None, optimizer_options=None):
+                 shuffle=True, random_state=None, optimizer_options=None, warm_start=False):
         self.optimizer = optimizer
         self.lr = lr
         self.l1 = l1
@@ -75,6 +133,7 @@ class _LinearBase(BaseEstimator):
         self.shuffle = shuffle
         self.random_state = random_state
         self.optimizer_options = optimizer_options
+        self.warm_start = warm_start
 
     def _options(self):
         names = {info[0]: {o[0] for o in info[3]} for info in _adakit.linear_optimizers()}
@@ -93,15 +152,45 @@ class _LinearBase(BaseEstimator):
                                  "(adagrad-l1, adagrad-rda, ftrl and sgd have)")
         return options
 
-    def _fit(self, X, y, labels=None, targets=None, classes=2, task=None):
-        model = _adakit.LinearModel(task, X.shape[1], classes, bool(self.fit_intercept))
-        self.history_ = _adakit.linear_fit(model, self.optimizer, self._options(), _csr_args(X), labels=labels,
-                                           targets=targets, epochs=int(self.epochs), batch_size=int(self.batch_size),
-                                           seed=_seed(self.random_state), shuffle=bool(self.shuffle))
-        self.model_ = model
-        self.coef_ = model.weights.T  # [outputs, n_features], a copy of the model's weights
-        self.intercept_ = model.bias
-        self.n_iter_ = int(self.epochs)
+    def _continues(self):
+        """fit: whether it continues the fitted learner (warm_start) rather than starting afresh."""
+        return bool(self.warm_start) and hasattr(self, "learner_")
+
+    def _train(self, X, labels=None, targets=None, classes=None, task=None, fresh=True, partial=False):
+        """Trains a new learner (fresh) or the fitted one: `epochs` epochs of linear::fit, or (partial)
+        one epoch over X's rows in order. Then sets classes_ (classifiers: `classes`), model_, coef_ and
+        intercept_: only once training has succeeded."""
+        options = self._options()
+        if fresh:
+            learner = _adakit.LinearLearner(task, X.shape[1], 2 if classes is None else len(classes),
+                                            bool(self.fit_intercept), self.optimizer, options)
+            history, n_iter = [], 0
+        else:
+            learner = self.learner_
+            if learner.optimizer != self.optimizer or learner.fit_bias != bool(self.fit_intercept):
+                raise ValueError(f"{type(self).__name__} was trained with optimizer={learner.optimizer!r}, "
+                                 f"fit_intercept={learner.fit_bias}; it cannot continue with "
+                                 f"optimizer={self.optimizer!r}, fit_intercept={self.fit_intercept!r} (fit with "
+                                 "warm_start=False to start afresh)")
+            learner.set_options(options)
+            history, n_iter = self.history_, self.n_iter_
+        if partial:
+            epochs, seed, shuffle = 1, 0, False
+        else:
+            epochs, seed, shuffle = int(self.epochs), _seed(self.random_state), bool(self.shuffle)
+        new = learner.fit(_csr_args(X), labels=labels, targets=targets, epochs=epochs, batch_size=int(self.batch_size),
+                          seed=seed, shuffle=shuffle)
+        for report in new:
+            n_iter += 1
+            report["epoch"] = n_iter
+        if classes is not None:
+            self.classes_ = classes
+        self.learner_ = learner
+        self.history_ = history + new
+        self.n_iter_ = n_iter
+        self.model_ = learner.snapshot()
+        self.coef_ = self.model_.weights.T  # [outputs, n_features], a copy of the model's weights
+        self.intercept_ = self.model_.bias
         return self
 
     def _scores(self, X):
@@ -112,15 +201,32 @@ class _LinearBase(BaseEstimator):
 
 class _LinearClassifier(ClassifierMixin, _LinearBase):
     def fit(self, X, y):
-        """Trains on X (dense or sparse, [n_samples, n_features]) and class labels y; returns self."""
-        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64))
+        """Trains on X (dense or sparse, [n_samples, n_features]) and class labels y for `epochs` epochs,
+        afresh or (warm_start) continuing; returns self."""
+        fresh = not self._continues()
+        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), reset=fresh)
         check_classification_targets(y)
-        self.classes_, labels = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
+        if not fresh:
+            return self._train(X, labels=_class_ids(y, self.classes_), fresh=False)
+        classes, labels = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; the data contain only "
-                             f"one class: {self.classes_[0]!r}")
-        task = self._task or ("logistic" if len(self.classes_) == 2 else "softmax")
-        return self._fit(X, y, labels=labels.astype(np.int32), classes=len(self.classes_), task=task)
+                             f"one class: {classes[0]!r}")
+        return self._train(X, labels=labels.astype(np.int32), classes=classes, task=self._task_for(classes))
+
+    def partial_fit(self, X, y, classes=None):
+        """One pass over the rows of X in their order (no shuffling), continuing the model and optimizer
+        state of the previous partial_fit or fit. `classes`: every label, required on the first call.
+        Returns self."""
+        first = not hasattr(self, "learner_")
+        classes = _partial_fit_classes(self, classes, first)
+        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), reset=first)
+        check_classification_targets(y)
+        return self._train(X, labels=_class_ids(y, classes), classes=classes, task=self._task_for(classes),
+                           fresh=first, partial=True)
+
+    def _task_for(self, classes):
+        return self._task or ("logistic" if len(classes) == 2 else "softmax")
 
     def decision_function(self, X):
         """Scores [n_samples, n_classes]; for two classes, scikit-learn's [n_samples] (> 0: classes_[1]):
@@ -155,6 +261,8 @@ class LogisticRegression(_LinearClassifier):
     lr: step size (FTRL's alpha). l1, l2: regularisation (not for "adagrad").
     epochs, batch_size, shuffle, random_state: the training loop (mean gradient over each batch).
     optimizer_options: any further option of the optimizer, e.g. {"initial_accumulator_value": 1}.
+    warm_start: fit continues the previous training (weights and optimizer state) instead of starting
+    afresh. partial_fit(X, y, classes): one pass over X in row order; see the module's docstring.
     """
 
 
@@ -169,8 +277,20 @@ class LinearRegression(RegressorMixin, _LinearBase):
     optimizers; parameters as LogisticRegression's."""
 
     def fit(self, X, y):
-        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), y_numeric=True)
-        return self._fit(X, y, targets=np.ascontiguousarray(y, dtype=np.float32), task="squared")
+        """Trains on X and targets y for `epochs` epochs, afresh or (warm_start) continuing; returns self."""
+        fresh = not self._continues()
+        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), y_numeric=True,
+                                   reset=fresh)
+        return self._train(X, targets=np.ascontiguousarray(y, dtype=np.float32), task="squared", fresh=fresh)
+
+    def partial_fit(self, X, y):
+        """One pass over the rows of X in their order (no shuffling), continuing the model and optimizer
+        state of the previous partial_fit or fit; returns self."""
+        first = not hasattr(self, "learner_")
+        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), y_numeric=True,
+                                   reset=first)
+        return self._train(X, targets=np.ascontiguousarray(y, dtype=np.float32), task="squared", fresh=first,
+                           partial=True)
 
     def predict(self, X):
         return self._scores(X)[:, 0]
@@ -183,11 +303,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     optimizer: any name of adakit's registry (adakit.optimizer_names()), lr its learning rate,
     optimizer_options any further option of it. epochs, batch_size, shuffle, random_state: the
     training loop (random_state also seeds the initial weights). n_threads: threads for the kernels
-    (0: adakit.set_num_threads' setting).
+    (0: adakit.set_num_threads' setting). warm_start: fit continues the previous training (weights and
+    optimizer state) instead of starting afresh. partial_fit(X, y, classes): one pass over X in row
+    order, batch_size rows a step; see the module's docstring.
+
+    Fitted: model_ (_adakit.MLP: the network and its optimizer), classes_, history_, n_iter_.
     """
 
     def __init__(self, hidden_layer_sizes=(32,), activation="relu", optimizer="adagrad", lr=0.1, epochs=30,
-                 batch_size=16, shuffle=True, random_state=None, optimizer_options=None, n_threads=0):
+                 batch_size=16, shuffle=True, random_state=None, optimizer_options=None, n_threads=0,
+                 warm_start=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -198,25 +323,64 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.optimizer_options = optimizer_options
         self.n_threads = n_threads
+        self.warm_start = warm_start
 
     def fit(self, X, y):
-        """Trains on dense X [n_samples, n_features] and class labels y; returns self."""
-        X, y = self._validate_data(X, y, dtype=np.float32, order="C")
+        """Trains on dense X [n_samples, n_features] and class labels y for `epochs` epochs, afresh or
+        (warm_start) continuing; returns self."""
+        fresh = not (self.warm_start and hasattr(self, "model_"))
+        X, y = self._validate_data(X, y, dtype=np.float32, order="C", reset=fresh)
         check_classification_targets(y)
-        self.classes_, labels = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"MLPClassifier needs samples of at least 2 classes; the data contain only one class: "
-                             f"{self.classes_[0]!r}")
-        hidden = [int(h) for h in np.atleast_1d(self.hidden_layer_sizes)]
         rng = check_random_state(self.random_state)
-        model = _adakit.MLP(X.shape[1], hidden, len(self.classes_), self.activation, int(rng.randint(0, 2**31 - 1)))
+        init_seed = int(rng.randint(0, 2**31 - 1))  # drawn either way: the shuffling seed comes second
+        if fresh:
+            classes, labels = np.unique(y, return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(f"MLPClassifier needs samples of at least 2 classes; the data contain only one "
+                                 f"class: {classes[0]!r}")
+            self._start(X.shape[1], classes, init_seed)
+            labels = labels.astype(np.int32)
+        else:
+            labels = _class_ids(y, self.classes_)
+        return self._train(X, labels, int(self.epochs), int(rng.randint(0, 2**31 - 1)), bool(self.shuffle))
+
+    def partial_fit(self, X, y, classes=None):
+        """One pass over the rows of X in their order (no shuffling), batch_size rows a step, continuing
+        the weights and optimizer state of the previous partial_fit or fit. `classes`: every label,
+        required on the first call. Returns self."""
+        first = not hasattr(self, "model_")
+        classes = _partial_fit_classes(self, classes, first)
+        X, y = self._validate_data(X, y, dtype=np.float32, order="C", reset=first)
+        check_classification_targets(y)
+        labels = _class_ids(y, classes)
+        if first:
+            self._start(X.shape[1], classes, int(check_random_state(self.random_state).randint(0, 2**31 - 1)))
+        return self._train(X, labels, 1, 0, False)
+
+    def _hidden(self):
+        return [int(h) for h in np.atleast_1d(self.hidden_layer_sizes)]
+
+    def _start(self, n_features, classes, seed):
+        """A new network (initial weights from `seed`), with no optimizer yet."""
+        self.classes_ = classes
+        self.model_ = _adakit.MLP(n_features, self._hidden(), len(classes), self.activation, seed)
+        self._architecture = (self._hidden(), self.activation)
+        self.history_ = []
+        self.n_iter_ = 0
+
+    def _train(self, X, labels, epochs, seed, shuffle):
+        if getattr(self, "_architecture", None) not in (None, (self._hidden(), self.activation)):
+            raise ValueError(f"MLPClassifier was trained with hidden_layer_sizes={self._architecture[0]}, "
+                             f"activation={self._architecture[1]!r}; it cannot continue with others (fit with "
+                             "warm_start=False to start afresh)")
         options = dict(self.optimizer_options or {})
         options.setdefault("lr", self.lr)
-        self.history_ = model.fit(X, labels.astype(np.int32), self.optimizer, options, int(self.epochs),
-                                  int(self.batch_size), int(rng.randint(0, 2**31 - 1)), bool(self.shuffle),
-                                  int(self.n_threads))
-        self.model_ = model
-        self.n_iter_ = int(self.epochs)
+        new = self.model_.fit(X, labels, self.optimizer, options, epochs, int(self.batch_size), seed, shuffle,
+                              int(self.n_threads))
+        for report in new:
+            self.n_iter_ += 1
+            report["epoch"] = self.n_iter_
+        self.history_ = self.history_ + new
         return self
 
     def _logits(self, X):

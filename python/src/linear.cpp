@@ -1,12 +1,15 @@
 // adakit._adakit linear models: linear::LinearModel, trained by linear::fit with any optimizer of
 // linear/registry.hpp, over CSR arrays viewed in place (data::CsrView over scipy.sparse's indptr,
-// indices and data). The GIL is released while training and scoring.
+// indices and data); LinearLearner, a model and its optimizer kept together so that training
+// continues across calls (adakit.sklearn's partial_fit and warm_start). The GIL is released while
+// training and scoring.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "adakit/data/sparse.hpp"
@@ -89,6 +92,126 @@ py::array_t<float> weight_array(const LinearModel& lm) {
   return out;
 }
 
+
+// Copies of the optimizer's state tensors (LinearOptimizerState) as float32 arrays, bits as they are
+// (the lazy optimizers' "weight.last_step" holds int64 step counts in pairs of floats).
+py::dict state_arrays(const linear::LinearOptimizerState& s) {
+  py::dict out;
+  for (const auto& [name, t] : s.tensors) out[py::str(name)] = copy_to_numpy(t);
+  return out;
+}
+
+linear::LinearOptimizerState state_from_arrays(const py::dict& arrays, std::int64_t steps, std::int64_t touched) {
+  linear::LinearOptimizerState s;
+  s.steps = steps;
+  s.touched = touched;
+  for (const auto& [k, v] : arrays) {
+    const auto name = py::str(k).cast<std::string>();
+    const py::array a = as_array(v, name);
+    const float* src = float32_data(a, name, /*writable=*/false);
+    s.tensors.emplace(name, Tensor(shape_of(a), std::span<const float>(src, static_cast<std::size_t>(a.size()))));
+  }
+  return s;
+}
+
+// A LinearModel and the optimizer bound to it, kept together between calls so that training goes on
+// from where the last call left it: the weights and the optimizer's state (accumulators, step count).
+// The model is the LIVE one: a lazy optimizer (adagrad-l1 and sgd with l1 or l2, adagrad-rda) leaves
+// the weights of features not seen lately behind, and brings them up to date when it next touches
+// them; snapshot() is a synced copy to predict with.
+class PyLinearLearner {
+ public:
+  PyLinearLearner(LinearModel model, const std::string& optimizer, const optim::OptionMap& options)
+      : model_(std::move(model)), opt_(linear::make_linear_optimizer(optimizer, options)) {}
+
+  // New options for the same optimizer. When they differ, a new optimizer takes over the state as it
+  // is (LinearOptimizer::state / load_state: exact copies), so the next call continues with them.
+  void set_options(const py::dict& options) {
+    auto fresh = linear::make_linear_optimizer(opt_->name(), option_map(options));
+    if (fresh->option_map() == opt_->option_map()) return;
+    if (opt_->bound()) fresh->load_state(model_, opt_->state(model_));
+    opt_ = std::move(fresh);
+  }
+
+  // linear::fit from where the learner stands: `epochs` epochs in seeded-shuffled (or row) order,
+  // WITHOUT syncing the model (FitOptions::sync = false): the lazy weights stay as the optimizer left
+  // them, so that the next call goes on exactly as one longer run would. (A sync in between would
+  // catch up adagrad-l1's and sgd's L1/L2 shrinkage in two closed-form pieces instead of one, which
+  // rounds differently.) partial_fit is one epoch in row order. Returns the per-epoch metrics.
+  py::list fit(const py::tuple& x, const py::object& labels, const py::object& targets, std::int64_t epochs,
+               std::int64_t batch_size, std::uint64_t seed, bool shuffle, int threads) {
+    const Csr c = csr_from(x);
+    py::array y;
+    const data::SparseDataView d = labelled_view(c, labels, targets, y);
+    linear::FitResult result;
+    {
+      py::gil_scoped_release nogil;
+      ThreadScope scope(threads);
+      d.features.validate();
+      result = linear::fit(model_, *opt_, d,
+                           {.epochs = epochs, .batch_size = batch_size, .seed = seed, .shuffle = shuffle, .sync = false});
+    }
+    return history_list(result);
+  }
+
+  // Brings every weight of the live model up to date (LinearOptimizer::sync; O(dim)). Training goes on
+  // from there, though no longer bit for bit as a run without this sync.
+  void sync() {
+    py::gil_scoped_release nogil;
+    if (opt_->bound()) opt_->sync(model_);
+  }
+
+  // A copy of the model with every weight brought up to date (LinearOptimizer::sync on the copy, which
+  // changes neither the optimizer nor the live model) and without the optimizer's state: what
+  // predicting, coef_ and model files need.
+  LinearModel snapshot() const {
+    py::gil_scoped_release nogil;
+    LinearModel m = model_;
+    if (opt_->bound()) opt_->sync(m);
+    m.reserve_state(0, 0);
+    return m;
+  }
+
+  const LinearModel& model() const noexcept { return model_; }
+  std::string optimizer() const { return std::string(opt_->name()); }
+  py::dict options() const { return option_dict(opt_->option_map()); }
+  std::int64_t steps() const noexcept { return opt_->steps(); }
+
+  // {"steps", "touched", "tensors": {name: array}} (LinearOptimizerState; None before the first pass).
+  py::object state() const {
+    if (!opt_->bound()) return py::none();
+    const linear::LinearOptimizerState s = opt_->state(model_);
+    py::dict out;
+    out["steps"] = s.steps;
+    out["touched"] = s.touched;
+    out["tensors"] = state_arrays(s);
+    return out;
+  }
+
+  // Pickling: the live model (LinearModel's pickle: its weights as they are), the optimizer's name and
+  // options as text, and its state, so that an unpickled learner continues bit for bit.
+  py::tuple getstate() const {
+    py::dict texts;
+    for (const auto& [k, v] : opt_->option_map()) texts[py::str(k)] = v;
+    return py::make_tuple(py::cast(model_), optimizer(), texts, state());
+  }
+
+  static PyLinearLearner setstate(const py::tuple& t) {
+    if (t.size() != 4) throw py::value_error("LinearLearner: pickled state of another layout");
+    PyLinearLearner l(t[0].cast<LinearModel>(), t[1].cast<std::string>(), option_map(t[2].cast<py::dict>()));
+    if (!t[3].is_none()) {
+      const auto s = t[3].cast<py::dict>();
+      l.opt_->load_state(l.model_, state_from_arrays(s["tensors"].cast<py::dict>(), s["steps"].cast<std::int64_t>(),
+                                                     s["touched"].cast<std::int64_t>()));
+    }
+    return l;
+  }
+
+ private:
+  LinearModel model_;
+  std::unique_ptr<linear::LinearOptimizer> opt_;
+};
+
 }  // namespace
 
 void bind_linear(py::module_& m) {
@@ -130,6 +253,36 @@ void bind_linear(py::module_& m) {
             std::memcpy(lm.bias().data(), b.data(), b.size());
             return lm;
           }));
+
+
+  py::class_<PyLinearLearner>(m, "LinearLearner",
+                              "A LinearModel and its optimizer, kept together so that training continues across "
+                              "calls, bit for bit as one longer run (linear::fit without syncs)")
+      .def(py::init([](const std::string& task, std::int64_t dim, std::int64_t classes, bool fit_bias,
+                       const std::string& optimizer, const py::dict& options) {
+             return PyLinearLearner(LinearModel(linear::linear_task_from_string(task), dim, classes, fit_bias), optimizer,
+                                    option_map(options));
+           }),
+           py::arg("task"), py::arg("dim"), py::arg("classes"), py::arg("fit_bias"), py::arg("optimizer"),
+           py::arg("options"))
+      .def("set_options", &PyLinearLearner::set_options, py::arg("options"),
+           "new options for the same optimizer; its state carries over")
+      .def("fit", &PyLinearLearner::fit, py::arg("X"), py::arg("labels") = py::none(), py::arg("targets") = py::none(),
+           py::arg("epochs") = 5, py::arg("batch_size") = 1, py::arg("seed") = 0, py::arg("shuffle") = true,
+           py::arg("threads") = 0,
+           "linear::fit from where the learner stands, without its closing sync; returns the per-epoch metrics")
+      .def("sync", &PyLinearLearner::sync, "brings every weight of the live model up to date (optimizer.sync)")
+      .def("snapshot", &PyLinearLearner::snapshot, "a synced copy of the model without optimizer state")
+      .def_property_readonly("task", [](const PyLinearLearner& l) { return std::string(linear::to_string(l.model().task())); })
+      .def_property_readonly("dim", [](const PyLinearLearner& l) { return l.model().dim(); })
+      .def_property_readonly("classes", [](const PyLinearLearner& l) { return l.model().classes(); })
+      .def_property_readonly("fit_bias", [](const PyLinearLearner& l) { return l.model().fit_bias(); })
+      .def_property_readonly("optimizer", &PyLinearLearner::optimizer)
+      .def_property_readonly("options", &PyLinearLearner::options)
+      .def_property_readonly("steps", &PyLinearLearner::steps)
+      .def("state", &PyLinearLearner::state, "the optimizer's state: {steps, touched, tensors} (copies), or None")
+      .def(py::pickle([](const PyLinearLearner& l) { return l.getstate(); },
+                      [](const py::tuple& t) { return PyLinearLearner::setstate(t); }));
 
   m.def(
       "linear_fit",

@@ -137,11 +137,16 @@ PreparedData prepare_data(const PrepareOptions& o) {
 
 PreparedSparseData prepare_sparse_data(const PrepareOptions& o) {
   PreparedSparseData out;
-  if (o.text) {
+  if (o.text || o.continue_vectorizer) {
     auto [train, test] = train_and_test<TextDataset>(
         o, [&](const std::string& s) { return load_text(s, o.data_dir); }, [](const auto&, const auto&) {});
-    out.vectorizer.emplace(*o.text);
-    out.vectorizer->fit(train.texts);  // vocabulary and idf from the training split only
+    if (o.continue_vectorizer) {
+      out.vectorizer = o.continue_vectorizer;
+      if (o.grow_vocabulary && out.vectorizer->can_grow()) out.new_of_old = out.vectorizer->grow(train.texts);
+    } else {
+      out.vectorizer.emplace(*o.text);
+      out.vectorizer->fit(train.texts);  // vocabulary and idf from the training split only
+    }
     out.train = vectorize(train, *out.vectorizer);
     out.test = vectorize(test, *out.vectorizer);
     return out;

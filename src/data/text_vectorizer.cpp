@@ -321,6 +321,54 @@ void TextVectorizer::fit(std::span<const std::string> texts) {
   fitted_ = true;
 }
 
+bool TextVectorizer::can_grow() const {
+  const auto& o = options_;
+  return fitted_ && o.hash_bits == 0 && o.weighting != TextWeighting::tfidf && o.min_df == DfThreshold::count(1) &&
+         o.max_df == DfThreshold::fraction(1.0) && o.max_features == 0;
+}
+
+std::vector<std::int64_t> TextVectorizer::grow(std::span<const std::string> texts) {
+  if (!can_grow())
+    throw UsageError("this vocabulary does not grow: it is not fitted, or is tf-idf, pruned (min_df, max_df, "
+                     "max_features) or hashed",
+                     {"", 0, "vocabulary"});
+  std::vector<std::string> fresh;
+  for (const auto& text : texts)
+    for (auto& term : analyze(text))
+      if (column_of(term) < 0) fresh.push_back(std::move(term));
+  num_documents_ += static_cast<std::int64_t>(texts.size());
+  if (fresh.empty()) return {};
+  std::sort(fresh.begin(), fresh.end());
+  fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+  const std::int64_t old_n = num_features(), n = old_n + static_cast<std::int64_t>(fresh.size());
+  if (n > std::numeric_limits<std::int32_t>::max())
+    throw Error("vocabulary of " + std::to_string(n) + " terms does not fit 32-bit column ids", {"", 0, "texts"});
+  // Merge two sorted lists of distinct terms.
+  std::string blob;
+  blob.reserve(terms_.size() + [&] {
+    std::size_t b = 0;
+    for (const auto& t : fresh) b += t.size();
+    return b;
+  }());
+  std::vector<std::int64_t> offsets{0}, new_of_old(static_cast<std::size_t>(old_n));
+  offsets.reserve(static_cast<std::size_t>(n) + 1);
+  std::size_t k = 0;
+  for (std::int64_t c = 0; c <= old_n; ++c) {
+    const bool old_left = c < old_n;
+    const std::string_view old_term = old_left ? feature_name(c) : std::string_view{};
+    for (; k < fresh.size() && (!old_left || std::string_view(fresh[k]) < old_term); ++k) {
+      blob += fresh[k];
+      offsets.push_back(static_cast<std::int64_t>(blob.size()));
+    }
+    if (!old_left) break;
+    new_of_old[static_cast<std::size_t>(c)] = static_cast<std::int64_t>(offsets.size()) - 1;
+    blob += old_term;
+    offsets.push_back(static_cast<std::int64_t>(blob.size()));
+  }
+  set_vocabulary(std::move(blob), std::move(offsets));
+  return new_of_old;
+}
+
 CsrMatrix TextVectorizer::transform(std::span<const std::string> texts) const {
   if (!fitted())
     throw UsageError(options_.hash_bits > 0 ? "tf-idf needs fit (for the idf) before transform"

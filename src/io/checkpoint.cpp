@@ -161,7 +161,76 @@ std::vector<train::EpochReport> parse_history(const Fields& f, const std::string
   return out;
 }
 
+// The streams must be exactly the model's.
+void check_random_streams(const std::map<std::string, Rng::State>& saved, nn::Sequential& model,
+                          const std::string& source) {
+  const auto streams = model.random_streams();
+  for (const auto& [name, rng] : streams)
+    if (!saved.contains(name))
+      throw Error("missing the random stream of this layer", {source, 0, std::string(kRngPrefix) + name});
+  if (saved.size() != streams.size())
+    throw Error("the file has random streams for layers this model lacks", {source, 0, std::string(kRngPrefix)});
+}
+
 }  // namespace
+
+void put_optimizer(TensorFile& f, const optim::Optimizer& optimizer) {
+  const optim::StateDict d = optimizer.state_dict();
+  const std::string name(optimizer.name());
+  f.metadata["optim.name"] = name;
+  for (const auto& [k, t] : d.tensors) f.tensors.insert_or_assign(std::string(kOptimPrefix) + name + "." + k, t);
+  for (const auto& [k, v] : d.counters) f.metadata[std::string(kCounterPrefix) + k] = std::to_string(v);
+  for (const auto& [k, v] : d.metadata) f.metadata[std::string(kMetaPrefix) + k] = v;
+}
+
+bool has_optimizer(const TensorFile& file) { return file.metadata.contains("optim.name"); }
+
+SavedOptimizer read_optimizer(const TensorFile& file, const std::string& source) {
+  const Fields f(file.metadata, source);
+  SavedOptimizer o;
+  o.name = f.text("optim.name");
+  if (o.name.empty() || o.name.find('.') != std::string::npos)
+    f.fail("optim.name", "expected an optimizer name, got '" + o.name + "'");
+  const std::string prefix = std::string(kOptimPrefix) + o.name + ".";
+  for (const auto& [name, t] : file.tensors) {
+    if (name.starts_with(prefix)) o.state.tensors.emplace(name.substr(prefix.size()), t);
+    else if (name.starts_with(kOptimPrefix))
+      throw Error("unexpected tensor (the optimizer is '" + o.name + "')", {source, 0, name});
+  }
+  for (const auto& [k, v] : file.metadata) {
+    if (k.starts_with(kCounterPrefix)) o.state.counters[k.substr(kCounterPrefix.size())] = f.parse_integer(k, v);
+    else if (k.starts_with(kMetaPrefix)) o.state.metadata[k.substr(kMetaPrefix.size())] = v;
+  }
+  return o;
+}
+
+void restore_optimizer(const optim::StateDict& state, optim::Optimizer& optimizer, const std::string& source) {
+  try {
+    optimizer.load_state_dict(state);
+  } catch (const Error& e) {
+    const std::string& field = e.context().field;
+    throw Error(e.message(), {source, 0, field.empty() ? "optim" : "optim." + field});
+  }
+}
+
+void put_random_streams(TensorFile& f, nn::Sequential& model) {
+  for (const auto& [name, rng] : model.random_streams())
+    f.metadata[std::string(kRngPrefix) + name] = rng_text(rng->state());
+}
+
+std::map<std::string, Rng::State> read_random_streams(const TensorFile& file, const std::string& source) {
+  const Fields f(file.metadata, source);
+  std::map<std::string, Rng::State> out;
+  for (const auto& [k, v] : file.metadata)
+    if (k.starts_with(kRngPrefix)) out[k.substr(kRngPrefix.size())] = f.parse_rng(k, v);
+  return out;
+}
+
+void restore_random_streams(const std::map<std::string, Rng::State>& streams, nn::Sequential& model,
+                            const std::string& source) {
+  check_random_streams(streams, model, source);
+  for (const auto& [name, rng] : model.random_streams()) rng->set_state(streams.at(name));
+}
 
 void save_checkpoint(const std::filesystem::path& path, nn::Sequential& model, const optim::Optimizer& optimizer,
                      const train::FitState& st, const std::map<std::string, std::string>& metadata) {
@@ -174,14 +243,8 @@ void save_checkpoint(const std::filesystem::path& path, nn::Sequential& model, c
   for (auto* p : params) f.tensors.emplace(p->name(), p->value());
   f.metadata["format"] = kCheckpointFormat;
   f.metadata["adakit.architecture"] = model.config().dump();
-  for (const auto& [name, rng] : model.random_streams()) f.metadata[std::string(kRngPrefix) + name] = rng_text(rng->state());
-
-  const optim::StateDict d = optimizer.state_dict();
-  const std::string opt_name(optimizer.name());
-  f.metadata["optim.name"] = opt_name;
-  for (const auto& [k, t] : d.tensors) f.tensors.emplace(std::string(kOptimPrefix) + opt_name + "." + k, t);
-  for (const auto& [k, v] : d.counters) f.metadata[std::string(kCounterPrefix) + k] = std::to_string(v);
-  for (const auto& [k, v] : d.metadata) f.metadata[std::string(kMetaPrefix) + k] = v;
+  put_random_streams(f, model);
+  put_optimizer(f, optimizer);
 
   if (!st.best_weights.empty()) {
     if (st.best_weights.size() != params.size())
@@ -221,28 +284,18 @@ Checkpoint parse_checkpoint(const TensorFile& file, const std::string& source) {
   require_f32(file, source);
   Checkpoint c;
   c.architecture = f.text("adakit.architecture");
-  const std::string opt_name = f.text("optim.name");
-  if (opt_name.empty() || opt_name.find('.') != std::string::npos)
-    f.fail("optim.name", "expected an optimizer name, got '" + opt_name + "'");
-  const std::string opt_prefix = std::string(kOptimPrefix) + opt_name + ".";
+  SavedOptimizer saved = read_optimizer(file, source);
+  c.optimizer = std::move(saved.state);
   for (const auto& [name, t] : file.tensors) {
-    if (name.starts_with(opt_prefix)) c.optimizer.tensors.emplace(name.substr(opt_prefix.size()), t);
-    else if (name.starts_with(kBestPrefix)) c.best_weights.emplace(name.substr(kBestPrefix.size()), t);
-    else if (name.starts_with(kOptimPrefix) || name.starts_with("train."))
-      throw Error("unexpected tensor (the optimizer is '" + opt_name + "')", {source, 0, name});
+    if (name.starts_with(kOptimPrefix)) continue;  // read_optimizer took them
+    if (name.starts_with(kBestPrefix)) c.best_weights.emplace(name.substr(kBestPrefix.size()), t);
+    else if (name.starts_with("train."))
+      throw Error("unexpected tensor (the optimizer is '" + saved.name + "')", {source, 0, name});
     else c.parameters.emplace(name, t);
   }
-  for (const auto& [k, v] : file.metadata) {
-    if (k.starts_with(kCounterPrefix)) {
-      c.optimizer.counters[k.substr(kCounterPrefix.size())] = f.parse_integer(k, v);
-    } else if (k.starts_with(kMetaPrefix)) {
-      c.optimizer.metadata[k.substr(kMetaPrefix.size())] = v;
-    } else if (k.starts_with(kRngPrefix)) {
-      c.random_streams[k.substr(kRngPrefix.size())] = f.parse_rng(k, v);
-    } else if (!reserved_key(k)) {
-      c.metadata[k] = v;
-    }
-  }
+  c.random_streams = read_random_streams(file, source);
+  for (const auto& [k, v] : file.metadata)
+    if (!reserved_key(k)) c.metadata[k] = v;
   auto& st = c.state;
   st.epoch = f.integer("train.epoch");
   st.batch = f.integer("train.batch");
@@ -317,21 +370,12 @@ train::FitState restore_checkpoint(const Checkpoint& c, nn::Sequential& model, o
     if (!names.contains(name)) fail(name, "tensor matches no parameter of the model");
   for (const auto& [name, t] : c.best_weights)
     if (!names.contains(name)) fail(std::string(kBestPrefix) + name, "tensor matches no parameter of the model");
-  const auto streams = model.random_streams();
-  for (const auto& [name, rng] : streams)
-    if (!c.random_streams.contains(name)) fail(std::string(kRngPrefix) + name, "missing the random stream of this layer");
-  if (c.random_streams.size() != streams.size())
-    fail(std::string(kRngPrefix), "the checkpoint has random streams for layers this model lacks");
+  check_random_streams(c.random_streams, model, source);
   // The optimizer checks its whole state dict before changing anything.
-  try {
-    optimizer.load_state_dict(c.optimizer);
-  } catch (const Error& e) {
-    const std::string& field = e.context().field;
-    throw Error(e.message(), {source, 0, field.empty() ? "optim" : "optim." + field});
-  }
+  restore_optimizer(c.optimizer, optimizer, source);
   // Nothing below throws.
   for (auto* p : params) p->value() = c.parameters.at(p->name());
-  for (const auto& [name, rng] : streams) rng->set_state(c.random_streams.at(name));
+  restore_random_streams(c.random_streams, model, source);
   train::FitState st = c.state;
   st.best_weights.clear();
   if (!c.best_weights.empty())

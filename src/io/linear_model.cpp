@@ -56,15 +56,20 @@ void check_vectorizer_width(const LinearModelFile& out, const std::string& sourc
              std::to_string(out.model.dim()));
 }
 
-// A kept optimizer (binary file or checkpoint): made, its state loaded into the model and synced.
+// A kept optimizer (binary file or checkpoint): made, its state loaded into the model (not synced:
+// parse_linear_model syncs unless asked not to).
 std::unique_ptr<linear::LinearOptimizer> load_optimizer(SavedLinearOptimizer saved, linear::LinearModel& model,
                                                         const std::string& source) {
   return naming(source, "optim." + saved.name, [&] {
     auto opt = linear::make_linear_optimizer(saved.name, saved.options);
     opt->load_state(model, saved.state);
-    opt->sync(model);
     return opt;
   });
+}
+
+LinearModelFile synced(LinearModelFile file, bool sync) {
+  if (sync && file.optimizer) file.optimizer->sync(file.model);
+  return file;
 }
 
 // ---- JSON
@@ -303,7 +308,8 @@ void save_linear_model(const std::filesystem::path& path, const linear::LinearMo
   write_safetensors(path, binary_model(model, vectorizer, optimizer));
 }
 
-LinearModelFile parse_linear_model(std::string_view bytes, const std::string& source, bool verify_checksums) {
+LinearModelFile parse_linear_model(std::string_view bytes, const std::string& source, bool verify_checksums,
+                                   bool sync_weights) {
   if (safetensors_header_length(bytes) == 0) {
     const auto first = std::find_if(bytes.begin(), bytes.end(), [](char c) { return !std::isspace(static_cast<unsigned char>(c)); });
     if (first == bytes.end() || *first != '{')
@@ -314,7 +320,7 @@ LinearModelFile parse_linear_model(std::string_view bytes, const std::string& so
   const auto format = view.metadata.find("format");
   if (format != view.metadata.end() && format->second == kLinearCheckpointFormat) {
     check_payload(view, source);
-    return checkpoint_model(to_tensor_file(std::move(view)), source);
+    return synced(checkpoint_model(to_tensor_file(std::move(view)), source), sync_weights);
   }
   if (format == view.metadata.end() || format->second != kLinearModelFormat)
     fail(source, "format",
@@ -335,10 +341,10 @@ LinearModelFile parse_linear_model(std::string_view bytes, const std::string& so
   }
   if (checked.valid()) checked.get();  // throws the checksum error first
   if (parse_error) std::rethrow_exception(parse_error);
-  return std::move(*out);
+  return synced(std::move(*out), sync_weights);
 }
 
-LinearModelFile read_linear_model(const std::filesystem::path& path) {
+LinearModelFile read_linear_model(const std::filesystem::path& path, bool sync_weights) {
   const std::string source = path.string();
   if (!safetensors_format(path)) {  // JSON (or not a model): parsed as it is read
     std::ifstream in(path, std::ios::binary);
@@ -357,7 +363,7 @@ LinearModelFile read_linear_model(const std::filesystem::path& path) {
   } catch (const Error& e) {
     fail(source, "model", "cannot read the model file: " + e.message());
   }
-  return parse_linear_model(file->bytes(), source);
+  return parse_linear_model(file->bytes(), source, true, sync_weights);
 }
 
 namespace {

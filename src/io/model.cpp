@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "adakit/core/error.hpp"
+#include "adakit/io/checkpoint.hpp"
 #include "adakit/io/safetensors.hpp"
 
 namespace adakit::io {
@@ -24,12 +25,17 @@ ModelInfo model_info(const data::PreparedData& d, std::string objective, std::st
           .dataset = std::move(dataset)};
 }
 
-void save_model(const std::filesystem::path& path, nn::Sequential& model, const ModelInfo& info) {
+void save_model(const std::filesystem::path& path, nn::Sequential& model, const ModelInfo& info,
+                const optim::Optimizer* optimizer) {
   TensorFile f;
   for (auto* p : model.parameters()) f.tensors.emplace(p->name(), p->value());
   f.metadata["format"] = "adakit.model.v1";
   f.metadata["adakit.architecture"] = model.config().dump();
   f.metadata["adakit.task"] = task_json(info);
+  if (optimizer != nullptr) {
+    put_optimizer(f, *optimizer);
+    put_random_streams(f, model);
+  }
   write_safetensors(path, f);
 }
 

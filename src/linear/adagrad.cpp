@@ -27,6 +27,12 @@ std::span<const optim::Field<optim::AdagradOptions>> LazyAdagrad::fields() {
 
 optim::OptionMap LazyAdagrad::option_map() const { return optim::options_to_map(options_, fields()); }
 
+void LazyAdagrad::on_fresh_features(LinearModel& model, std::span<const std::int64_t> features) {
+  const auto s0 = static_cast<float>(options_.initial_accumulator_value);
+  if (s0 != 0.0f)
+    for (const std::int64_t j : features) std::fill_n(row(model, j) + outputs_, outputs_, s0);
+}
+
 void LazyAdagrad::on_reset(LinearModel& model) {
   const auto s0 = static_cast<float>(options_.initial_accumulator_value);
   if (s0 != 0.0f)

@@ -178,6 +178,10 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       st.partial.squared_error_sum += bst.squared_error_sum;
       st.partial.count += bst.count;
       st.next += static_cast<std::int64_t>(rows.size());
+      if (callbacks.hears_batches())
+        callbacks.batch_end({st.epoch, options.epochs, run::batches_for(st.next, bs), schedule.batches_per_epoch(),
+                             bst.count > 0 ? bst.loss_sum / static_cast<double>(bst.count) : 0.0, elapsed(), bst.count,
+                             bst.correct, bst.loss_sum, bst.squared_error_sum});
     }
     const bool epoch_end = st.next >= n;
     bool stop = false;
@@ -191,7 +195,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       report.epoch_seconds = report.seconds - (st.history.empty() ? 0.0 : st.history.back().seconds);
       st.history.push_back(report);
       if (!callbacks.empty()) {
-        optimizer.sync(model);
+        if (options.sync) optimizer.sync(model);
         stop = callbacks.epoch_end(report);
         result.stopped_early = stop && st.epoch < options.epochs;
       }
@@ -200,7 +204,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
     const bool due = schedule.after_batch(st.epoch, run::batches_for(st.next, bs)) || (epoch_end && schedule.at_epoch_end());
     if (checkpoints.save && due) save();
   }
-  optimizer.sync(model);
+  if (options.sync) optimizer.sync(model);
   if (checkpoints.save) save();
   callbacks.train_end();
   result.history = st.history;

@@ -188,6 +188,32 @@ void LinearModel::reserve_state(std::int64_t width, std::uint64_t owner) {
   state_owner_ = width > 0 ? owner : 0;
 }
 
+void LinearModel::remap_features(std::int64_t new_dim, std::span<const std::int64_t> new_of_old) {
+  const auto bad = [&](const std::string& what) {
+    throw UsageError("linear model: cannot grow from " + std::to_string(dim_) + " to " + std::to_string(new_dim) +
+                         " features: " + what,
+                     {"", 0, "dim"});
+  };
+  if (new_dim < dim_) bad("a model does not shrink");
+  if (new_dim > kMaxLinearWeights / outputs_ || row_stride_ > kMaxLinearTable / new_dim)
+    bad("more than 2^31 weights or 2^33 floats of weights and optimizer state");
+  if (!new_of_old.empty() && static_cast<std::int64_t>(new_of_old.size()) != dim_)
+    bad(std::to_string(new_of_old.size()) + " new places for " + std::to_string(dim_) + " features");
+  for (std::size_t j = 0; j < new_of_old.size(); ++j)
+    if (new_of_old[j] < 0 || new_of_old[j] >= new_dim || (j > 0 && new_of_old[j] <= new_of_old[j - 1]))
+      bad("the new places must increase within [0, " + std::to_string(new_dim) + ")");
+  if (new_dim == dim_) return;  // increasing within [0, dim): the identity
+  Tensor t({new_dim, row_stride_});  // zeros: a fresh feature's weights and state
+  if (new_of_old.empty()) {
+    std::copy_n(table_.data(), dim_ * row_stride_, t.data());
+  } else {
+    for (std::int64_t j = 0; j < dim_; ++j)
+      std::copy_n(table_.data() + j * row_stride_, row_stride_, t.data() + new_of_old[sz(j)] * row_stride_);
+  }
+  table_ = std::move(t);
+  dim_ = new_dim;
+}
+
 LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t dim) {
   const std::int64_t n = dim > 0 ? dim : d.features.cols;
   if (!d.is_classification()) return LinearModel(LinearTask::squared, n);

@@ -132,6 +132,12 @@ void LinearOptimizer::prepare(LinearModel& model, std::span<const std::int64_t> 
   on_prepare(model, features);
 }
 
+void LinearOptimizer::refresh(LinearModel& model, std::span<const std::int64_t> features) {
+  const std::int64_t touched = touched_;
+  prepare(model, features);
+  touched_ = touched;
+}
+
 void LinearOptimizer::step(LinearModel& model, const SparseGradient& grad) {
   check_model(model);
   if (grad.outputs != outputs_ || grad.values.size() != grad.features.size() * static_cast<std::size_t>(outputs_) ||
@@ -142,6 +148,24 @@ void LinearOptimizer::step(LinearModel& model, const SparseGradient& grad) {
                      std::to_string(outputs_) + " outputs");
   ++steps_;
   on_step(model, grad);
+}
+
+void LinearOptimizer::regrow(LinearModel& model, std::span<const std::int64_t> new_of_old) {
+  if (!bound()) throw UsageError(std::string(name()) + ": no state yet; call reset(model) or bind(model) first");
+  const auto old_dim = static_cast<std::size_t>(dim_);
+  if (model.state_owner() != owner_ || model.outputs() != outputs_ || model.dim() < dim_ ||
+      (!new_of_old.empty() && new_of_old.size() != old_dim))
+    throw UsageError(std::string(name()) + ": regrow needs the model that holds this state, grown", {"", 0, "dim"});
+  std::vector<std::int64_t> fresh;
+  fresh.reserve(static_cast<std::size_t>(model.dim() - dim_));
+  std::size_t k = 0;
+  for (std::int64_t j = 0; j < model.dim(); ++j) {
+    const std::int64_t old_place = new_of_old.empty() ? (j < dim_ ? j : -1) : (k < old_dim ? new_of_old[k] : -1);
+    if (j == old_place) ++k;
+    else fresh.push_back(j);
+  }
+  dim_ = model.dim();
+  if (!fresh.empty()) on_fresh_features(model, fresh);
 }
 
 void LinearOptimizer::sync(LinearModel& model) {

@@ -36,6 +36,12 @@ std::span<const optim::Field<AdagradL1Options>> AdagradL1::fields() {
 
 optim::OptionMap AdagradL1::option_map() const { return optim::options_to_map(options_, fields()); }
 
+void AdagradL1::on_fresh_features(LinearModel& model, std::span<const std::int64_t> features) {
+  const auto s0 = static_cast<float>(options_.initial_accumulator_value);
+  if (s0 != 0.0f)
+    for (const std::int64_t j : features) std::fill_n(row(model, j) + outputs_, outputs_, s0);
+}
+
 void AdagradL1::on_reset(LinearModel& model) {
   const auto s0 = static_cast<float>(options_.initial_accumulator_value);
   if (s0 != 0.0f)

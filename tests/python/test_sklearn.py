@@ -94,3 +94,193 @@ def test_mlp_learns_and_pickles():
     assert clf.score(X, y) > 0.9
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+# ---- online learning: partial_fit and warm_start -------------------------------------------------
+
+LINEAR_OPTIMIZERS = [("adagrad", {"optimizer_options": {"initial_accumulator_value": 0.1}}),
+                     ("ftrl", {"lr": 0.5, "l1": 0.05, "l2": 0.01}),
+                     ("adagrad-l1", {"l1": 0.01, "l2": 0.05}),
+                     ("adagrad-rda", {"l1": 0.01, "l2": 0.05}),
+                     ("sgd", {"l1": 0.01, "l2": 0.05})]
+
+
+def bits(a):
+    """An array's float32 bits: equal bits, not just equal values (0.0 vs -0.0, NaN)."""
+    return np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+
+
+def assert_same_linear(a, b):
+    """coef_, intercept_, the optimizer state (accumulators, lazy optimizers' last steps, step count) and
+    the live weights (lazy ones not caught up yet) of a and b have the same bits."""
+    np.testing.assert_array_equal(bits(a.coef_), bits(b.coef_))
+    np.testing.assert_array_equal(bits(a.intercept_), bits(b.intercept_))
+    sa, sb = a.learner_.state(), b.learner_.state()
+    assert (sa["steps"], sa["touched"]) == (sb["steps"], sb["touched"])
+    assert sa["tensors"].keys() == sb["tensors"].keys()
+    for name in sa["tensors"]:
+        np.testing.assert_array_equal(bits(sa["tensors"][name]), bits(sb["tensors"][name]), err_msg=name)
+    np.testing.assert_array_equal(bits(a.learner_.__getstate__()[0].weights),
+                                  bits(b.learner_.__getstate__()[0].weights))
+
+
+def sparse_rows(rng, n, d=12, density=0.3):
+    """Sparse rows whose features go unseen for many steps, so that the lazy optimizers' catch-up of
+    L1/L2 shrinkage spans the boundary between two calls."""
+    X = rng.standard_normal((n, d)) * (rng.random((n, d)) < density)
+    return sp.csr_matrix(X.astype(np.float32))
+
+
+def bits_differ(a, b):
+    return not np.array_equal(bits(a), bits(b))
+
+
+@pytest.mark.parametrize("estimator", ["logistic", "softmax", "regression"])
+@pytest.mark.parametrize("optimizer,options", LINEAR_OPTIMIZERS, ids=[o for o, _ in LINEAR_OPTIMIZERS])
+def test_linear_partial_fit_in_pieces_is_one_pass_bit_for_bit(estimator, optimizer, options):
+    rng = np.random.default_rng(4)
+    X = sparse_rows(rng, 200, d=30, density=0.15)
+    w = rng.standard_normal(30)
+    if estimator == "regression":
+        make, y, kwargs = LinearRegression, X @ w + 1.0, {}
+    else:
+        make = LogisticRegression if estimator == "logistic" else SoftmaxRegression
+        y = np.where(X @ w > 0, "yes", "no") if estimator == "logistic" else np.digitize(X @ w, [-0.5, 0.5])
+        kwargs = {"classes": np.unique(y)}
+    A, B, yA, yB = X[:113], X[113:], y[:113], y[113:]
+
+    pieces = make(optimizer=optimizer, **options)
+    pieces.partial_fit(A, yA, **kwargs)
+    pieces.partial_fit(B, yB)
+    whole = make(optimizer=optimizer, **options).partial_fit(X, y, **kwargs)
+    fit = make(optimizer=optimizer, epochs=1, shuffle=False, **options).fit(X, y)
+    assert_same_linear(pieces, whole)
+    assert_same_linear(pieces, fit)
+    assert pieces.learner_.steps == 200 and pieces.n_iter_ == 2 and len(pieces.history_) == 2
+    assert np.count_nonzero(pieces.coef_) > pieces.coef_.size // 2
+    warm = make(optimizer=optimizer, epochs=1, shuffle=False, warm_start=True, **options)
+    assert_same_linear(pieces, warm.fit(A, yA).fit(B, yB))
+    if optimizer in ("adagrad-l1", "sgd"):
+        # The control: these data make the lazy L1/L2 catch-up span the cut, so that a sync there would
+        # round differently. The learner must not sync between calls.
+        synced = make(optimizer=optimizer, **options).partial_fit(A, yA, **kwargs)
+        synced.learner_.sync()
+        assert bits_differ(synced.partial_fit(B, yB).coef_, pieces.coef_)
+
+
+def test_linear_partial_fit_in_batches_dividing_the_first_call():
+    rng = np.random.default_rng(5)
+    X = sparse_rows(rng, 50)
+    y = (X @ rng.standard_normal(12) > 0).astype(int)
+    pieces = LogisticRegression(optimizer="adagrad-l1", l1=0.01, batch_size=4)
+    pieces.partial_fit(X[:32], y[:32], classes=[0, 1]).partial_fit(X[32:], y[32:])
+    whole = LogisticRegression(optimizer="adagrad-l1", l1=0.01, batch_size=4).partial_fit(X, y, [0, 1])
+    assert_same_linear(pieces, whole)
+
+
+def test_linear_partial_fit_checks_classes_and_features():
+    X = sparse_rows(np.random.default_rng(6), 20)
+    y = np.arange(20) % 3
+    clf = LogisticRegression()
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        clf.partial_fit(X, y, classes=[0])
+    with pytest.raises(ValueError, match="not among the classes"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "learner_")
+    clf.partial_fit(X, y, classes=[0, 1, 2, 3])  # a class the data lack yet
+    assert clf.classes_.tolist() == [0, 1, 2, 3] and clf.coef_.shape == (4, 12)
+    with pytest.raises(ValueError, match="not among the classes"):
+        clf.partial_fit(X, y + 2)
+    with pytest.raises(ValueError, match="not the same as on last call"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="expecting 12 features"):
+        clf.partial_fit(X[:, :11], y)
+    steps = clf.learner_.steps
+    clf.set_params(lr=0.01, optimizer_options={"initial_accumulator_value": 1.0}).partial_fit(X, y)
+    assert clf.learner_.steps == steps + 20 and clf.learner_.options["lr"] == 0.01  # the state carried on
+    with pytest.raises(ValueError, match="cannot continue with optimizer='ftrl'"):
+        clf.set_params(optimizer="ftrl").partial_fit(X, y)
+    clf.set_params(warm_start=False, optimizer_options=None).fit(X, y)  # a fresh start: ftrl, the classes of y
+    assert clf.classes_.tolist() == [0, 1, 2] and clf.learner_.optimizer == "ftrl" and clf.learner_.steps == 200
+
+
+@pytest.mark.parametrize("optimizer,options", [("adagrad", {}), ("adagrad-l1", {"l1": 0.01, "l2": 0.05})])
+def test_linear_warm_start_continues_weights_and_optimizer_state(optimizer, options):
+    rng = np.random.default_rng(7)
+    X = sparse_rows(rng, 30)
+    y = X @ rng.standard_normal(12)
+    warm = LinearRegression(optimizer=optimizer, epochs=1, shuffle=False, warm_start=True, **options)
+    warm.fit(X, y).fit(X, y)
+    assert warm.learner_.steps == 60 and warm.n_iter_ == 2
+    twice = LinearRegression(optimizer=optimizer, **options).partial_fit(sp.vstack([X, X]), np.r_[y, y])
+    assert_same_linear(warm, twice)
+    cold = LinearRegression(optimizer=optimizer, epochs=1, shuffle=False, **options)
+    cold.fit(X, y).fit(X, y)
+    assert cold.learner_.steps == 30
+    assert_same_linear(cold, LinearRegression(optimizer=optimizer, **options).partial_fit(X, y))
+    with pytest.raises(ValueError, match="expecting 12 features"):
+        warm.fit(X[:, :5], y)
+
+
+@pytest.mark.parametrize("optimizer", ["adagrad-l1", "adagrad-rda"])
+def test_linear_partial_fit_continues_after_pickling(optimizer):
+    rng = np.random.default_rng(8)
+    X = sparse_rows(rng, 200, d=30, density=0.15)
+    y = (X @ rng.standard_normal(30) > 0).astype(int)
+    clf = LogisticRegression(optimizer=optimizer, l1=0.01, l2=0.05).partial_fit(X[:113], y[:113], classes=[0, 1])
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    clf.partial_fit(X[113:], y[113:])
+    again.partial_fit(X[113:], y[113:])
+    assert_same_linear(again, clf)
+
+
+def mlp_state(clf):
+    return clf.model_.parameters(), clf.model_.optimizer_state()
+
+
+def assert_same_mlp(a, b):
+    (pa, sa), (pb, sb) = mlp_state(a), mlp_state(b)
+    for x, y in zip(pa, pb):
+        np.testing.assert_array_equal(bits(x), bits(y))
+    assert sa["counters"] == sb["counters"] and sa["tensors"].keys() == sb["tensors"].keys()
+    for name in sa["tensors"]:
+        np.testing.assert_array_equal(bits(sa["tensors"][name]), bits(sb["tensors"][name]), err_msg=name)
+
+
+@pytest.mark.parametrize("optimizer", ["adagrad", "adam"])
+def test_mlp_partial_fit_in_pieces_is_one_pass_bit_for_bit(optimizer):
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((52, 5)).astype(np.float32)
+    y = np.digitize(X[:, 0] + X[:, 1] * X[:, 2], [-0.5, 0.5])
+    make = lambda **kw: MLPClassifier(hidden_layer_sizes=(8,), optimizer=optimizer, lr=0.01, batch_size=8,  # noqa: E731
+                                      random_state=3, **kw)
+    pieces = make().partial_fit(X[:32], y[:32], classes=[0, 1, 2]).partial_fit(X[32:], y[32:])
+    assert_same_mlp(pieces, make().partial_fit(X, y, classes=[0, 1, 2]))
+    assert_same_mlp(pieces, make(epochs=1, shuffle=False).fit(X, y))
+    assert pieces.n_iter_ == 2 and pieces.model_.optimizer_state()["counters"]["optimizer.steps"] == 7
+    again = pickle.loads(pickle.dumps(pieces))  # the optimizer's state travels too
+    assert_same_mlp(again.partial_fit(X, y), pieces.partial_fit(X, y))
+
+
+def test_mlp_warm_start_and_partial_fit_checks():
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((40, 3)).astype(np.float32)
+    y = np.where(X[:, 0] > 0, "a", "b")
+    cold = MLPClassifier(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    first = mlp_state(cold.fit(X, y))[0]
+    np.testing.assert_array_equal(mlp_state(cold.fit(X, y))[0][0], first[0])  # warm_start=False: afresh
+    warm = MLPClassifier(hidden_layer_sizes=(4,), epochs=2, random_state=0, warm_start=True).fit(X, y)
+    warm.fit(X, y[::-1])
+    assert warm.n_iter_ == 4 and warm.model_.optimizer_state()["counters"]["optimizer.steps"] == 12
+    assert not np.array_equal(mlp_state(warm)[0][0], first[0])
+    with pytest.raises(ValueError, match="not among the classes"):
+        warm.fit(X, np.where(y == "a", "a", "c"))
+    with pytest.raises(ValueError, match="cannot continue"):
+        warm.set_params(hidden_layer_sizes=(5,)).fit(X, y)
+    with pytest.raises(ValueError, match="cannot continue with"):
+        warm.set_params(hidden_layer_sizes=(4,), optimizer="adam").partial_fit(X, y)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        MLPClassifier().partial_fit(X, y)

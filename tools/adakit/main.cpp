@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   adakit::cli::add_demo(app, action);
   adakit::cli::add_compare(app, action);
   adakit::cli::add_embed(app, action);
+  adakit::cli::add_serve(app, action);
   for (auto* sub : app.get_subcommands({})) adakit::cli::add_threads_flag(*sub, threads);
   try {
     app.parse(argc, argv);

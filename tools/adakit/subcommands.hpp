@@ -11,6 +11,7 @@ void add_rl(CLI::App& root, std::function<int()>& action);
 void add_demo(CLI::App& root, std::function<int()>& action);
 void add_compare(CLI::App& root, std::function<int()>& action);
 void add_embed(CLI::App& root, std::function<int()>& action);
+void add_serve(CLI::App& root, std::function<int()>& action);
 
 inline void action_for(CLI::App* app, std::function<int()>& action, std::function<int()> run) {
   app->callback([&action, run = std::move(run)] { action = run; });

@@ -14,6 +14,7 @@
 #include "adakit/io/linear_model.hpp"
 #include "adakit/io/model.hpp"
 #include "adakit/io/run.hpp"
+#include "adakit/io/warm_start.hpp"
 #include "adakit/nn/models.hpp"
 #include "adakit/optim/options.hpp"
 #include "adakit/optim/registry.hpp"
@@ -29,7 +30,7 @@ namespace {
 
 // What decides a dense run's result besides --epochs and the optimizer (io::run_identity adds it).
 nlohmann::json dense_settings(const TrainFlags& f) {
-  return {{"data", f.data.data},         {"format", f.data.format},
+  nlohmann::json s = {{"data", f.data.data},         {"format", f.data.format},
           {"label-column", f.data.label_column}, {"scale", f.data.scale},
           {"test-data", f.test_data},     {"test-split", optim::format_double(f.test_split)},
           {"validation-split", optim::format_double(f.validation_split)},
@@ -37,6 +38,9 @@ nlohmann::json dense_settings(const TrainFlags& f) {
           {"dropout", optim::format_double(f.dropout)},
           {"batch-size", f.fit.batch_size}, {"seed", f.fit.seed},
           {"patience", f.fit.patience},   {"on-nonfinite", f.on_nonfinite}};
+  if (f.no_shuffle) s["shuffle"] = false;  // only when given: checkpoints written before the flag still resume
+  if (!f.init_model.empty()) s["init-model"] = f.init_model;
+  return s;
 }
 
 // What a finished dense run reports.
@@ -52,11 +56,15 @@ struct DenseRun {
   const std::optional<train::FitState>& resumed;
   const io::RunCheckpoints& checkpoints;
   const train::DataParallelSession* parallel;
+  bool continued;  // --init-model: the saved optimizer state went on
 };
+
+// --model, or the model of --init-model when --model is not given.
+std::string model_label(const TrainFlags& f) { return f.model.empty() ? "init-model " + f.init_model : f.model; }
 
 nlohmann::json dense_json(const DenseRun& r) {
   const bool mse = r.objective == train::Objective::mse;
-  nlohmann::json j = {{"data", r.f.data.data}, {"model", r.f.model}, {"optimizer", r.optimizer},
+  nlohmann::json j = {{"data", r.f.data.data}, {"model", model_label(r.f)}, {"optimizer", r.optimizer},
                       {"options", r.opt.group_options(0)}, {"optimizer_state_bytes", r.state_bytes},
                       {"epochs", r.result.epochs_run}, {"seconds", r.result.seconds},
                       {"train_samples", r.d.train.size()}, {"test_samples", r.d.test.size()},
@@ -73,7 +81,10 @@ nlohmann::json dense_json(const DenseRun& r) {
     j["checkpoints_written"] = r.checkpoints.written();
   }
   if (r.parallel != nullptr) j["data_parallel"] = r.parallel->report();
+  if (!r.f.init_model.empty())
+    j["init_model"] = {{"file", r.f.init_model}, {"optimizer_state", r.continued ? "continued" : "fresh"}};
   if (!r.f.save.empty()) j["saved"] = r.f.save;
+  if (!r.f.save.empty() && r.f.save_state) j["saved_state"] = true;
   return j;
 }
 
@@ -98,7 +109,7 @@ void print_header(const TrainFlags& f, const data::PreparedData& d, nn::Sequenti
                   train::DataParallelSession* parallel, std::int64_t state_bytes) {
   std::fprintf(stderr, "train %s: %lld train / %lld test samples of shape %s, %s, %s\n%s", d.train.name.c_str(),
                static_cast<long long>(d.train.size()), static_cast<long long>(d.test.size()),
-               shape_to_string(d.train.sample_shape()).c_str(), f.model.c_str(), optimizer.c_str(),
+               shape_to_string(d.train.sample_shape()).c_str(), model_label(f).c_str(), optimizer.c_str(),
                model.summary(d.train.sample_shape()).c_str());
   if (parallel != nullptr)
     std::fprintf(stderr, "data parallel: %d ranks, %s, global batch %lld (%.3g MB of optimizer state per rank)\n",
@@ -106,37 +117,167 @@ void print_header(const TrainFlags& f, const data::PreparedData& d, nn::Sequenti
                  static_cast<double>(state_bytes) / 1e6);
 }
 
+// UsageError on a flag of sparse models (train_linear.cpp) given with dense data.
+void check_dense_flags(const TrainFlags& f) {
+  for (const char* flag : {"classes", "progress-every", "freeze-vocabulary"})
+    if (f.was_given(flag))
+      throw UsageError("--" + std::string(flag) +
+                           " applies to sparse data (--format libsvm or text-tsv), not to dense models",
+                       {"", 0, flag});
+}
+
+// --save-state: the --save file keeps the optimizer's state (io::save_model with it).
+void check_save_state(const TrainFlags& f, const train::DataParallelSession* parallel) {
+  if (!f.save_state) return;
+  if (f.save.empty())
+    throw UsageError("--save-state keeps the optimizer's state in the --save file: give --save FILE",
+                     {"", 0, "save-state"});
+  if (parallel != nullptr && f.dist.mode == "sharded")
+    throw UsageError("--save-state under mpirun --dist sharded: each rank holds a part of the optimizer's state; use "
+                     "--dist replicated, or --checkpoint DIR (which gathers it)",
+                     {"", 0, "save-state"});
+}
+
+// --init-model: flags that cannot go with a warm start. The others are checked against the saved model.
+void check_warm_start_flags(const TrainFlags& f) {
+  if (!f.resume.empty())
+    throw UsageError("--resume and --init-model exclude each other: --resume continues an interrupted run from its "
+                     "checkpoint (same flags), --init-model starts a new run from a saved model",
+                     {"", 0, "resume"});
+  if (!f.checkpoint.empty() || f.checkpoint_every != 0)
+    throw UsageError("--checkpoint with --init-model: a warm-start run cannot be resumed; save it with --save FILE "
+                     "--save-state and continue it with --init-model FILE",
+                     {"", 0, "checkpoint"});
+  for (const char* flag : {"activation", "dropout"})
+    if (f.was_given(flag) && !f.was_given("model"))
+      throw UsageError("--" + std::string(flag) + " with --init-model: the saved model's architecture is used; give "
+                       "--model too to check it, or leave --" + flag + " out",
+                       {"", 0, flag});
+}
+
+// --scale given with --init-model must say what the saved model did: new data is scaled with its scaler.
+void check_scale_flag(const TrainFlags& f, const io::ModelInfo& info) {
+  if (!f.was_given("scale") || f.data.scale == "auto") return;
+  const bool saved = !info.scaler_mean.empty();
+  if ((f.data.scale == "on") != saved)
+    throw UsageError("--scale " + f.data.scale + ": the model in " + f.init_model + " was trained " +
+                         (saved ? "with" : "without") + " standard scaling; a warm start scales the new data as the "
+                         "model was trained (the saved scaler, not a refitted one)",
+                     {"", 0, "scale"});
+}
+
+std::unique_ptr<optim::Optimizer> fresh_optimizer(const TrainFlags& f, const OptimizerChoice& choice,
+                                                  nn::Sequential& model) {
+  auto opt = optim::make_optimizer(choice.name, model.parameters(), choice.options);
+  opt->set_schedule(optim::Schedule::parse(f.opt.schedule));
+  opt->set_clip({f.opt.clip_norm, f.opt.clip_value});
+  return opt;
+}
+
+// What the optimizer flags given ask of a saved optimizer named `saved`.
+io::OptimizerRequest optimizer_request(const TrainFlags& f, const std::string& saved) {
+  io::OptimizerRequest r;
+  if (f.was_given("optimizer") || !f.opt.values.empty()) {
+    TrainFlags asked = f;
+    if (!f.was_given("optimizer")) asked.opt.optimizer = saved;  // option flags alone: the saved optimizer's
+    OptimizerChoice choice = one_optimizer(asked, OptimizerKind::dense);
+    if (f.was_given("optimizer")) r.name = choice.name;
+    r.options = std::move(choice.options);
+  }
+  if (f.was_given("schedule")) r.schedule = f.opt.schedule;
+  if (f.was_given("clip-norm")) r.clip_norm = f.opt.clip_norm;
+  if (f.was_given("clip-value")) r.clip_value = f.opt.clip_value;
+  return r;
+}
+
+// A dense run before training: its data, model, objective, optimizer and what --save writes beside the weights.
+struct DenseSetup {
+  data::PreparedData d;
+  nn::Sequential model;
+  io::ModelInfo info;
+  train::Objective objective = train::Objective::mse;
+  std::string optimizer;  // its registry name
+  std::unique_ptr<optim::Optimizer> opt;
+  bool continued = false;  // warm start: the saved optimizer state goes on
+};
+
+// A model built from --model on data prepared (and scaled) afresh.
+DenseSetup fresh_setup(const TrainFlags& f) {
+  const OptimizerChoice choice = one_optimizer(f, OptimizerKind::dense);
+  DenseSetup s;
+  s.d = data::prepare_data(prepare_options(f));
+  s.model = nn::build_model(f.model, s.d.train, {f.activation, f.dropout, f.fit.seed});
+  const Shape input = nn::model_input_shape(f.model, s.d.train.sample_shape());
+  for (data::Dataset* x : {&s.d.train, &s.d.test, &s.d.validation})
+    if (x->size() > 0 && x->sample_shape() != input) data::flatten_features(*x);
+  s.objective = train::pick_objective(s.d.train, shape_numel(s.model.output_shape(s.d.train.sample_shape())));
+  s.info = io::model_info(s.d, std::string(train::to_string(s.objective)), f.data.data);
+  s.optimizer = choice.name;
+  s.opt = fresh_optimizer(f, choice, s.model);
+  return s;
+}
+
+// --init-model FILE: the saved model, its task and (when kept) its optimizer, on data made what it takes.
+DenseSetup warm_setup(const TrainFlags& f) {
+  io::WarmStart w = io::read_warm_start(f.init_model);
+  check_scale_flag(f, w.info);
+  DenseSetup s;
+  s.d = io::prepare_for_model(prepare_options(f), w.info, f.init_model);
+  if (f.was_given("model") && f.model != "auto")
+    io::check_same_architecture(w.model.config(),
+                                nn::build_model(f.model, s.d.train, {f.activation, f.dropout, f.fit.seed}).config(),
+                                f.init_model);
+  s.model = std::move(w.model);
+  s.info = std::move(w.info);
+  s.info.dataset = f.data.data;  // where it was trained last
+  s.objective = train::objective_from_string(s.info.objective);
+  if (w.optimizer) {
+    s.optimizer = w.optimizer->name;
+    s.opt = io::continue_optimizer(*w.optimizer, s.model.parameters(), optimizer_request(f, s.optimizer), f.init_model);
+    s.continued = true;
+  } else {
+    const OptimizerChoice choice = one_optimizer(f, OptimizerKind::dense);
+    s.optimizer = choice.name;
+    s.opt = fresh_optimizer(f, choice, s.model);
+  }
+  return s;
+}
+
+void print_warm_start(const TrainFlags& f, const DenseSetup& s) {
+  if (s.continued)
+    std::fprintf(stderr, "init-model %s: continuing its weights and %s state (%lld optimizer steps done)\n",
+                 f.init_model.c_str(), s.optimizer.c_str(), static_cast<long long>(s.opt->steps()));
+  else
+    std::fprintf(stderr, "init-model %s: no optimizer state in it (saved without --save-state); %s starts fresh from "
+                 "its weights\n", f.init_model.c_str(), s.optimizer.c_str());
+}
+
 // `parallel`: this process is one rank of a data-parallel run (mpirun); nullptr: it is alone.
 int run_train_on(TrainFlags f, train::DataParallelSession* parallel) {
   const std::string format = resolve_format(f.data);
   if (format != "dense") return run_train_linear(f, format);  // sparse data: train_linear.cpp
+  check_no_text_flags(f.text);
+  check_dense_flags(f);
+  check_save_state(f, parallel);
+  const bool warm = !f.init_model.empty();
+  if (warm) check_warm_start_flags(f);
   const bool lead = parallel == nullptr || parallel->rank() == 0;  // under mpirun only rank 0 prints and writes
   if (!lead) f.quiet = true, f.json = false, f.save.clear();
-  if (f.model.empty() || f.model == "auto") f.model = "mlp:64";
-  check_no_text_flags(f.text);
-  if (f.save_state)
-    throw UsageError("--save-state applies to sparse models; dense runs keep the optimizer's state with --checkpoint DIR",
-                     {"", 0, "save-state"});
-  const OptimizerChoice choice = one_optimizer(f, OptimizerKind::dense);
-  data::PreparedData d = data::prepare_data(prepare_options(f));
-  nn::Sequential model = nn::build_model(f.model, d.train, {f.activation, f.dropout, f.fit.seed});
-  const Shape input = nn::model_input_shape(f.model, d.train.sample_shape());
-  for (data::Dataset* s : {&d.train, &d.test, &d.validation})
-    if (s->size() > 0 && s->sample_shape() != input) data::flatten_features(*s);
-  const auto objective = train::pick_objective(d.train, shape_numel(model.output_shape(d.train.sample_shape())));
-  auto opt = optim::make_optimizer(choice.name, model.parameters(), choice.options);
-  opt->set_schedule(optim::Schedule::parse(f.opt.schedule));
-  opt->set_clip({f.opt.clip_norm, f.opt.clip_value});
+  if (!warm && (f.model.empty() || f.model == "auto")) f.model = "mlp:64";
+  if (f.on_nonfinite != "skip" && f.on_nonfinite != "error")
+    throw UsageError("--on-nonfinite must be error or skip", {"", 0, "on-nonfinite"});
+  DenseSetup s = warm ? warm_setup(f) : fresh_setup(f);
+  auto& [d, model, info, objective, optimizer, opt, continued] = s;
   train::FitOptions fo = f.fit;
+  fo.shuffle = !f.no_shuffle;
   if (f.on_nonfinite == "skip") fo.on_nonfinite = train::NonFinite::skip;
-  else if (f.on_nonfinite != "error") throw UsageError("--on-nonfinite must be error or skip", {"", 0, "on-nonfinite"});
-  const io::ModelInfo info = io::model_info(d, std::string(train::to_string(objective)), f.data.data);
   const nlohmann::json run = io::run_identity(dense_settings(f), *opt, d.train);
   std::optional<train::FitState> resumed;
   if (!f.resume.empty()) resumed = io::resume_run(f.resume, run, model, *opt);
   if (resumed && !f.quiet && !f.json)
     print_resumed(f.resume, resumed->epoch, "batch " + std::to_string(resumed->batch) + " of " +
                   std::to_string(resumed->batches_per_epoch), opt->steps());
+  if (warm && !f.quiet && !f.json) print_warm_start(f, s);
   // Data parallel: after the restore (rank 0's parameters are broadcast, a sharded optimizer state is
   // split over the ranks) ... which lets go of them before they go, unless an error is on its way.
   if (parallel != nullptr) fo.replicas = parallel->attach(model, *opt);
@@ -153,15 +294,15 @@ int run_train_on(TrainFlags f, train::DataParallelSession* parallel) {
   std::vector<train::Callback*> callbacks;
   if (!f.quiet && !f.json) callbacks.push_back(&progress);
   if (checkpoints.callback() != nullptr) callbacks.push_back(checkpoints.callback());
-  if (!f.quiet && !f.json) print_header(f, d, model, choice.name, parallel, state_bytes);
+  if (!f.quiet && !f.json) print_header(f, d, model, optimizer, parallel, state_bytes);
   const auto result = train::fit(model, *opt, d.train, d.validation.size() > 0 ? &d.validation : nullptr, objective, fo,
                                  callbacks, resumed ? &*resumed : nullptr);
   if (!lead) return 0;  // rank 0 evaluates, saves and reports
   const auto tm = train::evaluate(model, d.train, objective);
   const auto te = d.test.size() > 0 ? train::evaluate(model, d.test, objective) : train::Metrics{};
-  if (!f.save.empty()) io::save_model(f.save, model, info);
-  report_dense({f, choice.name, *opt, d, objective, result, {tm.loss, tm.accuracy, tm.mse},
-                {te.loss, te.accuracy, te.mse}, state_bytes, resumed, checkpoints, parallel});
+  if (!f.save.empty()) io::save_model(f.save, model, info, f.save_state ? opt.get() : nullptr);
+  report_dense({f, optimizer, *opt, d, objective, result, {tm.loss, tm.accuracy, tm.mse},
+                {te.loss, te.accuracy, te.mse}, state_bytes, resumed, checkpoints, parallel, continued});
   return 0;
 }
 
@@ -252,7 +393,8 @@ OptimizerChoice one_optimizer(const TrainFlags& f, OptimizerKind kind) {
 data::PrepareOptions prepare_options(const TrainFlags& f) {
   if (f.test_split <= 0.0 || f.test_split >= 1.0) throw UsageError("--test-split must be in (0, 1)", {"", 0, "test-split"});
   return {.data = f.data.data, .test_data = f.test_data, .data_dir = f.data.data_dir, .test_split = f.test_split,
-          .seed = f.fit.seed, .csv = csv_options(f.data), .validation_split = f.validation_split, .scale = f.data.scale, .text = {}, .libsvm = {}};
+          .seed = f.fit.seed, .csv = csv_options(f.data), .validation_split = f.validation_split, .scale = f.data.scale, .text = {}, .libsvm = {},
+          .continue_vectorizer = {}, .grow_vocabulary = true};
 }
 
 std::string checkpoint_dir(const TrainFlags& f) {
@@ -314,9 +456,27 @@ void add_train(CLI::App& root, std::function<int()>& action) {
                   "write the trained model (weights + architecture, and a text model's vocabulary) to this file; "
                   "sparse models: binary (loads in milliseconds), or readable JSON when FILE ends in .json");
   app->add_flag("--save-state", f->save_state,
-                "sparse models: keep the optimizer's state in the --save file too (binary), to continue training later");
+                "keep the optimizer's state in the --save file too (sparse models: binary), to continue training "
+                "later with --init-model");
+  app->add_option("--init-model", f->init_model,
+                  "warm start: continue this saved model (a --save file; with its optimizer state when saved with "
+                  "--save-state) on --data; flags that would change the model's meaning are refused");
+  app->add_flag("--no-shuffle", f->no_shuffle, "train on the rows in file order (no per-epoch shuffling)");
+  app->add_flag("--freeze-vocabulary", f->freeze_vocabulary,
+                "warm start of a text model: keep its vocabulary (terms it has not seen are ignored)");
+  app->add_option("--classes", f->classes,
+                  "sparse data from stdin without --init-model: the class names, comma separated (e.g. -1,+1)");
+  with_default(*app, "--progress-every", f->progress_every,
+               "sparse models: report the progressive validation loss (each example scored before it is "
+               "learnt) every N examples (0 = per epoch; stdin: every 100000)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 50));
   app->add_flag("--json", f->json, "print one JSON object of final metrics");
   app->add_flag("--quiet,-q", f->quiet, "print nothing but errors");
+  // Which flags were given: a warm start takes the saved model's settings for the others.
+  app->parse_complete_callback([app, f] {
+    for (const CLI::Option* o : app->get_options())
+      if (o->count() > 0 && !o->get_lnames().empty()) f->given.insert(o->get_lnames().front());
+  });
   action_for(app, action, [f] { return run_train(*f); });
 }
 

@@ -2,10 +2,15 @@
 // Dataset) and the sparse route (train_linear.cpp: linear models on LIBSVM or text data).
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "adakit/data/prepare.hpp"
+#include "adakit/io/linear_model.hpp"
+#include "adakit/run/progressive.hpp"
 #include "adakit/train/fit.hpp"
 #include "adakit/train/parallel.hpp"
 #include "common.hpp"
@@ -35,9 +40,15 @@ struct TrainFlags {
   train::DataParallelChoice dist;  // --dist, --dist-bucket-kb: data parallel under mpirun
   std::string test_data, model, activation = "relu", save, on_nonfinite = "error";
   std::string checkpoint, resume;  // directories
+  std::string init_model;          // --init-model FILE: continue a saved model on new data (warm start)
+  std::string classes;             // --classes A,B,...: the class names of a stream without a model
   double test_split = 0.2, validation_split = 0.0, dropout = 0.0;
   std::int64_t checkpoint_every = 0;
+  std::int64_t progress_every = 0;  // --progress-every N: progressive validation loss every N examples
   bool json = false, quiet = false, save_state = false;
+  bool no_shuffle = false, freeze_vocabulary = false;
+  std::set<std::string> given;      // the long names of the flags given on the command line ("lr", "model", ...)
+  bool was_given(const std::string& name) const { return given.count(name) > 0; }
 };
 
 struct PredictFlags {
@@ -66,5 +77,34 @@ void print_resumed(const std::string& dir, std::int64_t epoch, const std::string
 // Sparse linear models (train_linear.cpp).
 int run_train_linear(const TrainFlags& f, const std::string& format);
 int run_predict_linear(const PredictFlags& f);
+data::TextVectorizerOptions vectorizer_options(const TextFlags& t);
+// UsageError on a flag of dense models, a text flag without text data, or --classes without a stream.
+void check_sparse_flags(const TrainFlags& f, const std::string& format);
+
+// Continuing a saved sparse model, and streams (online.cpp).
+struct WarmStart {
+  std::int64_t features_before = 0, features_added = 0;
+  bool state_kept = false;  // the optimizer continues from the saved state (else it starts afresh)
+  std::string vocabulary;   // text models: "grown" | "frozen" | "hashed"; LIBSVM: ""
+};
+// --init-model FILE read for training (lazy weights as saved), after checking that no flag given
+// changes the model's meaning (--model, the text flags, the data's format): UsageError naming the flag.
+io::LinearModelFile read_init_model(const TrainFlags& f, const std::string& format);
+// The optimizer of a warm start: the saved one (its options, overridden by the option flags given),
+// else --optimizer's. UsageError on another --optimizer than the saved state's.
+OptimizerChoice warm_optimizer(const TrainFlags& f, const io::LinearModelFile& init);
+// That optimizer, holding the saved state in `model` (moved out of init) when there is one.
+std::unique_ptr<linear::LinearOptimizer> continued_optimizer(const OptimizerChoice& choice, io::LinearModelFile& init,
+                                                             linear::LinearModel& model);
+// Grows the model (and the optimizer's state) to d's columns, d's classes numbered as the model's.
+WarmStart continue_on(const TrainFlags& f, linear::LinearModel& model, linear::LinearOptimizer& opt,
+                      data::PreparedSparseData& d);
+nlohmann::json warm_json(const WarmStart& w, const std::string& path);
+void print_warm_start(const std::string& path, const WarmStart& w, std::int64_t steps);
+// Progressive validation's reports: printed on stderr when `talk`, and their JSON.
+std::function<void(const run::ProgressReport&)> progress_sink(bool talk);
+nlohmann::json progressive_json(const run::ProgressiveValidation& p);
+// adakit train --data -: one pass over stdin.
+int run_train_stream(const TrainFlags& f, const std::string& format);
 
 }  // namespace adakit::cli

@@ -16,6 +16,7 @@
 #include "adakit/io/run.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/registry.hpp"
+#include "adakit/run/progressive.hpp"
 #include "adakit/train/progress.hpp"
 #if ADAKIT_HAS_MPI
 #include "adakit/dist/comm.hpp"
@@ -24,7 +25,6 @@
 #include "train.hpp"
 
 namespace adakit::cli {
-namespace {
 
 data::TextVectorizerOptions vectorizer_options(const TextFlags& t) {
   data::TextVectorizerOptions o;
@@ -45,7 +45,6 @@ data::TextVectorizerOptions vectorizer_options(const TextFlags& t) {
   return o;
 }
 
-// UsageError on a flag of dense models, or a text flag without text data.
 void check_sparse_flags(const TrainFlags& f, const std::string& format) {
   if (f.opt.schedule != "constant" || f.opt.clip_norm != 0.0 || f.opt.clip_value != 0.0)
     throw UsageError("--schedule, --clip-norm and --clip-value apply to dense models, not to sparse linear ones",
@@ -60,18 +59,30 @@ void check_sparse_flags(const TrainFlags& f, const std::string& format) {
   if (f.save_state && (f.save.empty() || io::is_json_model_path(f.save)))
     throw UsageError("--save-state keeps the optimizer's state in a binary model file: give --save FILE (not .json)",
                      {"", 0, "save-state"});
+  if (f.was_given("classes") && f.data.data != "-")
+    throw UsageError("--classes names a stream's classes (--data -); a file's come from its labels", {"", 0, "classes"});
 }
 
-// Data: the training file and a test file, or a seeded stratified split of the training file.
-data::PreparedSparseData prepare_sparse(const TrainFlags& f, const std::string& format) {
+namespace {
+
+// Data: the training file and a test file, or a seeded stratified split of the training file. A warm
+// start (`init`) continues the saved model's vectorizer instead of fitting one.
+data::PreparedSparseData prepare_sparse(const TrainFlags& f, const std::string& format, const io::LinearModelFile* init) {
   data::PrepareOptions o = prepare_options(f);
   if (format != "text-tsv") check_no_text_flags(f.text);
+  if (init != nullptr && init->vectorizer) {
+    o.continue_vectorizer = init->vectorizer;
+    o.grow_vocabulary = !f.freeze_vocabulary;
+  }
   // The linear model holds a dense weight row per column: 2^27 columns (KDD Cup 2012 has 5.5e7) is
   // 0.5 GiB of float32 per output before the optimizer's state. A larger index is an error naming its line.
   o.libsvm.max_index = std::int64_t{1} << 27;
-  if (f.model == "linreg") o.libsvm.task = data::LibsvmOptions::Task::regression;
+  if (init != nullptr)
+    o.libsvm.task = init->model.task() == linear::LinearTask::squared ? data::LibsvmOptions::Task::regression
+                                                                       : data::LibsvmOptions::Task::classification;
+  else if (f.model == "linreg") o.libsvm.task = data::LibsvmOptions::Task::regression;
   else if (!f.model.empty() && f.model != "auto") o.libsvm.task = data::LibsvmOptions::Task::classification;
-  if (format == "text-tsv") o.text = vectorizer_options(f.text);
+  if (format == "text-tsv" && !o.continue_vectorizer) o.text = vectorizer_options(f.text);
   return data::prepare_sparse_data(o);
 }
 
@@ -99,6 +110,8 @@ struct SparseRun {
   const std::optional<linear::FitState>& resumed;
   const std::string& checkpoint_dir;
   std::int64_t checkpoints_written;
+  const WarmStart* warm;
+  const run::ProgressiveValidation* progressive;
 };
 
 nlohmann::json sparse_json(const SparseRun& r) {
@@ -121,6 +134,8 @@ nlohmann::json sparse_json(const SparseRun& r) {
     j["checkpoint"] = io::checkpoint_file(r.checkpoint_dir).string();
     j["checkpoints_written"] = r.checkpoints_written;
   }
+  if (r.warm != nullptr) j["init_model"] = warm_json(*r.warm, r.f.init_model);
+  if (r.progressive != nullptr) j["progressive"] = progressive_json(*r.progressive);
   return j;
 }
 
@@ -145,27 +160,39 @@ void report_sparse(const SparseRun& r) {
 // rank 0 gathers the model (dist::fit_linear, docs/distributed.md) and gets the run, the others nothing.
 std::optional<linear::FitResult> fit_sparse(linear::LinearModel& model, linear::LinearOptimizer& opt,
                                             const data::SparseDataset& train, const linear::FitOptions& fo,
-                                            const std::function<bool(const linear::EpochReport&)>& on_epoch,
+                                            const std::vector<run::Callback*>& callbacks,
                                             const linear::FitCheckpoints& checkpoints) {
 #if ADAKIT_HAS_MPI
   if (dist::Environment::launched_by_mpirun()) {
     dist::Environment mpi(nullptr, nullptr);  // a no-op when main already initialised MPI
     dist::Comm comm = dist::Comm::world();
+    const auto on_epoch = [&](const linear::EpochReport& e) {
+      for (auto* c : callbacks) c->on_epoch_end(e);
+      return false;
+    };
     return dist::fit_linear(comm, model, opt, train, fo, on_epoch, checkpoints);
   }
 #endif
-  return linear::fit(model, opt, train, fo, on_epoch, checkpoints);
+  return linear::fit(model, opt, train, fo, callbacks, checkpoints);
 }
 
 }  // namespace
 
 int run_train_linear(const TrainFlags& f, const std::string& format) {
-  const OptimizerChoice choice = one_optimizer(f, OptimizerKind::linear);
+  if (f.data.data == "-") return run_train_stream(f, format);
   check_sparse_flags(f, format);
-  const data::PreparedSparseData d = prepare_sparse(f, format);
-  linear::LinearModel model = linear::LinearModel::for_dataset(d.train, std::max<std::int64_t>(1, d.train.features.cols), f.model);
-  auto opt = linear::make_linear_optimizer(choice.name, choice.options);
-  const linear::FitOptions fo{.epochs = f.fit.epochs, .batch_size = f.fit.batch_size, .seed = f.fit.seed};
+  std::optional<io::LinearModelFile> init;
+  if (!f.init_model.empty()) init = read_init_model(f, format);
+  const OptimizerChoice choice = init ? warm_optimizer(f, *init) : one_optimizer(f, OptimizerKind::linear);
+  data::PreparedSparseData d = prepare_sparse(f, format, init ? &*init : nullptr);
+  linear::LinearModel model = init ? std::move(init->model)
+                                   : linear::LinearModel::for_dataset(d.train, std::max<std::int64_t>(1, d.train.features.cols), f.model);
+  auto opt = init ? continued_optimizer(choice, *init, model) : linear::make_linear_optimizer(choice.name, choice.options);
+  std::optional<WarmStart> warm;
+  if (init) warm = continue_on(f, model, *opt, d);
+  // No syncs inside fit: a run continued later (--init-model) then ends as one uninterrupted run.
+  const linear::FitOptions fo{.epochs = f.fit.epochs, .batch_size = f.fit.batch_size, .seed = f.fit.seed,
+                              .shuffle = !f.no_shuffle, .sync = false};
   const bool talk = !f.quiet && !f.json;
   // Checkpoints, as for dense models: DIR/checkpoint.safetensors (a linear checkpoint: io/checkpoint.hpp),
   // every --checkpoint-every batches of the run (0: every epoch) and at the end; --resume DIR continues
@@ -184,27 +211,33 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   const auto checkpoints = io::linear_run_checkpoints(dir, f.checkpoint_every, model, *opt, f.fit.seed, f.fit.batch_size,
                                                       std::move(meta), written, resumed ? &*resumed : nullptr);
   train::ProgressPrinter progress(stderr);
+  std::optional<run::ProgressiveValidation> progressive;
+  if (f.progress_every > 0) progressive.emplace(f.progress_every, model.task() != linear::LinearTask::squared, progress_sink(talk));
   if (talk) {
     std::fprintf(stderr, "train %s (%s): %lld train / %lld test rows, %lld features (%lld nonzeros), %s, %s\n",
                  f.data.data.c_str(), format.c_str(), static_cast<long long>(d.train.size()),
                  static_cast<long long>(d.test.size()), static_cast<long long>(model.dim()),
                  static_cast<long long>(d.train.features.nnz()), std::string(linear::to_string(model.task())).c_str(),
                  choice.name.c_str());
-    progress.on_train_begin(f.fit.epochs, (d.train.size() + f.fit.batch_size - 1) / f.fit.batch_size);
+    if (warm) print_warm_start(f.init_model, *warm, opt->steps());
   }
-  const auto on_epoch = [&](const linear::EpochReport& e) {
-    if (talk) progress.on_epoch_end(e);
-    return false;
-  };
-  const auto result = fit_sparse(model, *opt, d.train, fo, on_epoch, checkpoints);
+  std::vector<run::Callback*> callbacks;
+  if (talk) callbacks.push_back(&progress);
+  if (progressive) callbacks.push_back(&*progressive);
+  const auto result = fit_sparse(model, *opt, d.train, fo, callbacks, checkpoints);
   if (!result) return 0;  // under mpirun rank 0 evaluates, saves and reports
-  if (talk) progress.on_train_end();
+  if (progressive) progressive->finish();
+  // A file that keeps the optimizer's state keeps the weights as the optimizer left them (it brings
+  // them up to date when loading for predictions); the others are saved synced.
+  const auto* vectorizer = d.vectorizer ? &*d.vectorizer : nullptr;
+  if (!f.save.empty() && f.save_state) io::save_linear_model(f.save, model, vectorizer, opt.get());
+  opt->sync(model);
+  if (!f.save.empty() && !f.save_state) io::save_linear_model(f.save, model, vectorizer);
   const auto tm = linear::evaluate(model, d.train);
   const auto te = d.test.size() > 0 ? linear::evaluate(model, d.test) : linear::Metrics{};
-  if (!f.save.empty())
-    io::save_linear_model(f.save, model, d.vectorizer ? &*d.vectorizer : nullptr, f.save_state ? opt.get() : nullptr);
   report_sparse({f, format, choice.name, *opt, model, d, *result, {tm.loss, tm.accuracy, tm.mse},
-                 {te.loss, te.accuracy, te.mse}, resumed, dir, written});
+                 {te.loss, te.accuracy, te.mse}, resumed, dir, written, warm ? &*warm : nullptr,
+                 progressive ? &*progressive : nullptr});
   return 0;
 }
 

@@ -51,6 +51,11 @@ struct PrepareOptions {
   // Sparse data (prepare_sparse_data): text-tsv when `text` is set (the vectorizer's options), else LIBSVM.
   std::optional<TextVectorizerOptions> text;
   LibsvmOptions libsvm;
+  // Text, warm start (adakit train --init-model): continue this fitted vectorizer, a saved model's,
+  // instead of fitting a new one. It grows with the training split's new terms when grow_vocabulary
+  // is set and it can grow (TextVectorizer::grow), else it stays as saved. `text` is then ignored.
+  std::optional<TextVectorizer> continue_vectorizer;
+  bool grow_vocabulary = true;
 };
 
 struct PreparedData {
@@ -63,6 +68,8 @@ PreparedData prepare_data(const PrepareOptions& options);
 struct PreparedSparseData {
   SparseDataset train, test;
   std::optional<TextVectorizer> vectorizer;  // text: fitted on the training split
+  // A continued vectorizer that grew: the new column of each old one (TextVectorizer::grow); else empty.
+  std::vector<std::int64_t> new_of_old;
 };
 // LIBSVM: a test file gets as many columns as the training file (the larger of both), and a test file
 // with class labels where the training file has numeric targets (or the reverse) is a UsageError

@@ -51,6 +51,31 @@ struct Checkpoint {
   std::map<std::string, std::string> metadata;     // the caller's entries
 };
 
+// A dense optimizer as checkpoints and model files (save_model with an optimizer) keep it: its
+// Optimizer::state_dict() as the tensors "optim.<name>.<key>" and the metadata "optim.name",
+// "optim.counter.<key>" and "optim.meta.<key>" (the layout above).
+struct SavedOptimizer {
+  std::string name;        // its registry name (optim::make_optimizer)
+  optim::StateDict state;  // as Optimizer::state_dict() gives it
+};
+void put_optimizer(TensorFile& file, const optim::Optimizer& optimizer);
+// True when `file` keeps an optimizer (it has an "optim.name" entry).
+bool has_optimizer(const TensorFile& file);
+// Error naming `source` and the entry on a missing or malformed name or counter, or an "optim." tensor
+// of another optimizer. The state itself is checked where it meets an optimizer (restore_optimizer).
+SavedOptimizer read_optimizer(const TensorFile& file, const std::string& source);
+// optimizer.load_state_dict(state): all or nothing, errors naming `source` and the entry ("optim.<key>").
+void restore_optimizer(const optim::StateDict& state, optim::Optimizer& optimizer, const std::string& source);
+
+// The layers' random streams (dropout) as checkpoints and model files keep them: "model.rng.<layer>".
+void put_random_streams(TensorFile& file, nn::Sequential& model);
+// By layer index; empty when the file keeps none. Error naming `source` and the entry on a malformed one.
+std::map<std::string, Rng::State> read_random_streams(const TensorFile& file, const std::string& source);
+// Sets `model`'s streams. Error naming `source` and the entry, before changing anything, unless `streams`
+// are exactly the model's (one per layer that has one).
+void restore_random_streams(const std::map<std::string, Rng::State>& streams, nn::Sequential& model,
+                            const std::string& source);
+
 // Writes atomically (a crash leaves the previous checkpoint or this one). UsageError when a metadata
 // key of the caller's collides with the checkpoint's own ("format", "adakit.architecture", "optim.",
 // "train.", "model.rng.").

@@ -53,7 +53,7 @@ struct LinearModelFile {
   linear::LinearModel model{linear::LinearTask::logistic, 1};
   std::optional<data::TextVectorizer> vectorizer;  // a text model's: present exactly for text input
   // A binary file's kept optimizer, or a checkpoint's: made from its name and options, its state
-  // loaded into `model` and synced. Null when the file keeps none.
+  // loaded into `model` and synced (unless read with sync_weights = false). Null when the file keeps none.
   std::unique_ptr<linear::LinearOptimizer> optimizer;
 };
 // A model file of either encoding, or a linear checkpoint. Error naming the file and the field on a
@@ -61,10 +61,13 @@ struct LinearModelFile {
 // optimizer state, or a text model without its vectorizer or whose vectorizer has another number of
 // features than the model. Allocates what the file's header declares: the model's dim x outputs
 // weights (at most linear::kMaxLinearTable floats) and tables no larger than the file.
-LinearModelFile read_linear_model(const std::filesystem::path& path);
+// sync_weights = false (a warm start: adakit train --init-model): a kept optimizer's lazily updated
+// weights stay as saved, so that training continues exactly as an uninterrupted run.
+LinearModelFile read_linear_model(const std::filesystem::path& path, bool sync_weights = true);
 // The same over bytes in memory; `source` names them in errors. verify_checksums = false reads a
 // binary file whose checksums do not match (for the fuzzers).
-LinearModelFile parse_linear_model(std::string_view bytes, const std::string& source, bool verify_checksums = true);
+LinearModelFile parse_linear_model(std::string_view bytes, const std::string& source, bool verify_checksums = true,
+                                   bool sync_weights = true);
 
 // True for a file read_linear_model takes: a safetensors file whose header names kLinearModelFormat
 // or kLinearCheckpointFormat, or a JSON document (its first non-blank byte is '{'). Reads the start

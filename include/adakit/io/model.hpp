@@ -2,6 +2,10 @@
 // the metadata, the architecture (the Sequential's config) and what prediction needs: the objective,
 // class names, the per-sample input shape and the standard scaler fitted on the training data.
 // Python's safetensors / numpy read the weights; adakit rebuilds the model from the file alone.
+// Saved with an optimizer (adakit train --save-state), the file also keeps the optimizer's state and
+// the layers' random streams, as checkpoints keep them (io/checkpoint.hpp), so that `adakit train
+// --init-model FILE` continues training where it stopped (io/warm_start.hpp); readers that only
+// predict skip those entries.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -12,6 +16,7 @@
 #include "adakit/data/prepare.hpp"
 #include "adakit/io/safetensors.hpp"
 #include "adakit/nn/sequential.hpp"
+#include "adakit/optim/optimizer.hpp"
 
 namespace adakit::io {
 
@@ -28,7 +33,10 @@ struct ModelInfo {
 // and feature names, d's scaler, and `dataset`.
 ModelInfo model_info(const data::PreparedData& d, std::string objective, std::string dataset);
 
-void save_model(const std::filesystem::path& path, nn::Sequential& model, const ModelInfo& info);
+// `optimizer` (optional): keep its state (put_optimizer) and the model's random streams
+// (put_random_streams) too. The format stays "adakit.model.v1".
+void save_model(const std::filesystem::path& path, nn::Sequential& model, const ModelInfo& info,
+                const optim::Optimizer* optimizer = nullptr);
 // The "adakit.task" metadata entry of a model file (also carried by adakit train's checkpoints).
 std::string task_json(const ModelInfo& info);
 

@@ -37,6 +37,7 @@ class LazyAdagrad final : public LinearOptimizer {
   std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"sum", outputs, outputs}}; }
   std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"sum", &bias_sum_}}; }
   void on_reset(LinearModel& model) override;
+  void on_fresh_features(LinearModel& model, std::span<const std::int64_t> features) override;
   void on_prepare(LinearModel&, std::span<const std::int64_t>) override {}
   void on_step(LinearModel& model, const SparseGradient& grad) override;
   void on_sync(LinearModel&) override {}

@@ -34,6 +34,12 @@ struct FitOptions {
   std::int64_t batch_size = 1;
   std::uint64_t seed = 0;
   bool shuffle = true;
+  // true: fit() syncs the optimizer before each epoch's callbacks and before returning (see the top).
+  // false: never; the weights are left as the lazy optimizers left them (sync before reading them all).
+  // A sync applies a feature's missed L1/L2 shrinks in closed form at that point, which rounds
+  // differently from applying them later in one piece: without syncs, fit(A) then fit(B) (warm start,
+  // stream chunks) ends bit-identical to one fit over A then B for every optimizer.
+  bool sync = true;
   void validate() const;  // UsageError naming the field: epochs >= 0, batch_size >= 1
 };
 

@@ -208,6 +208,12 @@ class LinearModel {
   // or a table over kMaxLinearTable floats.
   void reserve_state(std::int64_t width, std::uint64_t owner);
   std::uint64_t state_owner() const noexcept { return state_owner_; }  // 0: no optimizer state
+  // Growth (warm start on new data, streams): the model gets `new_dim` features; old feature j's row
+  // (weights and optimizer state) moves to row new_of_old[j] (empty: j stays j), every other row holds
+  // what a fresh model's does (zeros). O(new_dim). UsageError naming "dim" when new_dim is below dim()
+  // or over the limits of the constructor, or new_of_old is not strictly increasing within
+  // [0, new_dim) with one entry per feature. Call the optimizer's regrow(model) next.
+  void remap_features(std::int64_t new_dim, std::span<const std::int64_t> new_of_old = {});
   std::span<float> bias() noexcept { return bias_; }
   std::span<const float> bias() const noexcept { return bias_; }
 

@@ -68,13 +68,25 @@ class LinearOptimizer {
   // reset() on first use; afterwards UsageError when `model` has another shape than the state.
   void bind(LinearModel& model);
   bool bound() const noexcept { return dim_ >= 0; }
+  // After model.remap_features(new_dim, new_of_old) grew the model this state lives in: the state
+  // follows it (its rows moved with the weights) and every new feature's state is what reset() gives
+  // a feature (AdaGrad's initial accumulator), so that it trains as in a model that had it from the
+  // start. UsageError unless `model` holds this state, grown, and new_of_old is the mapping it was
+  // grown with (empty: the old features kept their ids).
+  void regrow(LinearModel& model, std::span<const std::int64_t> new_of_old = {});
 
   // Brings the weights of `features` (and the bias) to their value after steps() steps.
   void prepare(LinearModel& model, std::span<const std::int64_t> features);
+  // prepare() for reading only (a prediction), not counted in coordinates_touched(). Changes nothing a
+  // step from here would not: that step's prepare() finds these weights up to date.
+  void refresh(LinearModel& model, std::span<const std::int64_t> features);
   // Step steps() + 1 with a batch's gradient: touches grad.features' rows and the bias only.
   void step(LinearModel& model, const SparseGradient& grad);
   // Brings every weight up to date: O(dim · outputs). Idempotent.
   void sync(LinearModel& model);
+  // Whether prepare() changes weights (a lazy L1/L2 shrink, or RDA's weights as a function of the
+  // state): then a weight read without prepare() may be stale.
+  virtual bool lazy() const { return false; }
   // Floats of per-feature state this optimizer keeps in the rows of a model with `outputs` outputs.
   virtual std::int64_t state_width(std::int64_t outputs) const = 0;
 
@@ -97,6 +109,8 @@ class LinearOptimizer {
   virtual void on_prepare(LinearModel& model, std::span<const std::int64_t> features) = 0;
   virtual void on_step(LinearModel& model, const SparseGradient& grad) = 0;  // steps() is the new t
   virtual void on_sync(LinearModel& model) = 0;
+  // A feature's state as reset() leaves it, for `features` (rows of zeros): what is not zero.
+  virtual void on_fresh_features(LinearModel&, std::span<const std::int64_t>) {}
   // The layout of the state, for state() and load_state(): each field of a feature's state in the row
   // of a model with `outputs` outputs (offset from the row's start, floats), and the optimizer's own
   // vectors of outputs floats (the bias's state). The row fields cover [outputs, outputs + state_width).

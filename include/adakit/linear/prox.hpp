@@ -91,6 +91,7 @@ class AdagradL1 final : public LinearOptimizer {
   static std::span<const optim::Field<AdagradL1Options>> fields();
 
   std::string_view name() const override { return kName; }
+  bool lazy() const override { return true; }
   optim::OptionMap option_map() const override;
   const AdagradL1Options& options() const noexcept { return options_; }
   // From the model's rows (weights, s, the last step as two slots). UsageError unless `model` holds this state.
@@ -102,6 +103,7 @@ class AdagradL1 final : public LinearOptimizer {
   std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"sum", outputs, outputs}, {"last_step", 2 * outputs, kStepSlots, true}}; }
   std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"sum", &bias_sum_}}; }
   void on_reset(LinearModel& model) override;
+  void on_fresh_features(LinearModel& model, std::span<const std::int64_t> features) override;
   void on_prepare(LinearModel& model, std::span<const std::int64_t> features) override;
   void on_step(LinearModel& model, const SparseGradient& grad) override;
   void on_sync(LinearModel& model) override;
@@ -126,6 +128,7 @@ class LazySgd final : public LinearOptimizer {
   static std::span<const optim::Field<LazySgdOptions>> fields();
 
   std::string_view name() const override { return kName; }
+  bool lazy() const override { return true; }
   optim::OptionMap option_map() const override;
   const LazySgdOptions& options() const noexcept { return options_; }
   // From the model's rows (weights, the last step as two slots). UsageError unless `model` holds this state.

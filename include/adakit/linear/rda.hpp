@@ -44,6 +44,7 @@ class AdagradRda final : public LinearOptimizer {
   static std::span<const optim::Field<AdagradRdaOptions>> fields();
 
   std::string_view name() const override { return kName; }
+  bool lazy() const override { return true; }
   optim::OptionMap option_map() const override;
   const AdagradRdaOptions& options() const noexcept { return options_; }
   // u and s, dim x outputs each (copies, from the model's rows: weights, u, s). UsageError unless

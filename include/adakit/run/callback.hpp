@@ -84,6 +84,8 @@ class Callbacks {
   }
 
   bool empty() const noexcept { return list_.empty() && !on_epoch_; }
+  // Whether batch_end reaches anyone (the shorthand function hears epochs only).
+  bool hears_batches() const noexcept { return !list_.empty(); }
   void train_begin(std::int64_t epochs, std::int64_t batches_per_epoch) const;
   void batch_end(const BatchReport& r) const;
   // Every callback hears the report; true when any asks to stop.

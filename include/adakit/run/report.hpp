@@ -21,6 +21,9 @@ struct BatchReport {
   std::int64_t epoch, epochs, batch, batches;  // epoch and batch count from 1
   double loss;     // this batch (GloVe: the running mean over the iteration so far)
   double seconds;  // since training started
+  // The linear loops: the batch's sums as measured before its step (progressive validation).
+  std::int64_t samples = 0, correct = 0;
+  double loss_sum = 0.0, squared_error_sum = 0.0;
 };
 
 struct EpochReport {

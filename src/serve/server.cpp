@@ -1,0 +1,278 @@
+#include "adakit/serve/server.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <nlohmann/json.hpp>
+
+#include "adakit/core/error.hpp"
+#include "adakit/data/libsvm.hpp"
+#include "adakit/data/prepare.hpp"
+#include "adakit/linear/fit.hpp"
+
+namespace adakit::serve {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+Request bad(std::string_view line, std::string why) {
+  Request r;
+  r.line = line;
+  r.error = std::move(why);
+  return r;
+}
+
+std::string error_reply(const std::string& message, std::int64_t request) {
+  nlohmann::json j = {{"error", message}};
+  if (request > 0) j["request"] = request;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool same_label(std::string_view a, std::string_view b, bool numeric) {
+  if (a == b) return true;
+  if (!numeric) return false;
+  const std::string x(a), y(b);
+  char *ex = nullptr, *ey = nullptr;
+  const double u = std::strtod(x.c_str(), &ex), v = std::strtod(y.c_str(), &ey);
+  return !x.empty() && !y.empty() && *ex == '\0' && *ey == '\0' && u == v;
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  while (i < s.size()) {
+    const unsigned char c = byte(i);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int n;
+    char32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
+    else return false;
+    if (s.size() - i <= static_cast<std::size_t>(n)) return false;
+    for (int k = 1; k <= n; ++k) {
+      const unsigned char t = byte(i + static_cast<std::size_t>(k));
+      if ((t & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (t & 0x3F);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += static_cast<std::size_t>(n) + 1;
+  }
+  return true;
+}
+
+Request parse_request(std::string_view line, bool text_model) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (!valid_utf8(line)) return bad(line, "the request is not valid UTF-8");
+  if (line.find('\0') != std::string_view::npos) return bad(line, "the request holds a NUL byte");
+  const std::string_view t = trim(line);
+  if (t.empty()) return bad(line, "an empty request");
+  Request r;
+  r.line = line;
+  if (t.front() == '!') {
+    r.kind = RequestKind::command;
+    r.body = t.substr(1);
+    return r;
+  }
+  if (text_model) {
+    const auto tab = line.find('\t');
+    if (tab == std::string_view::npos) {
+      r.kind = RequestKind::predict;
+      r.body = line;
+      return r;
+    }
+    r.label = trim(line.substr(0, tab));
+    r.body = line.substr(tab + 1);
+    if (r.label.empty()) return bad(line, "an empty label before the tab (a text to predict has no tab)");
+    r.kind = RequestKind::labelled;
+    return r;
+  }
+  const auto end = t.find_first_of(" \t");
+  const std::string_view first = t.substr(0, end);
+  if (first.find(':') != std::string_view::npos) {
+    r.kind = RequestKind::predict;
+    r.body = t;
+    return r;
+  }
+  r.kind = RequestKind::labelled;
+  r.label = first;
+  r.body = end == std::string_view::npos ? std::string_view{} : trim(t.substr(end));
+  return r;
+}
+
+ModelServer::ModelServer(io::LinearModelFile file, ServerOptions options, std::unique_ptr<linear::LinearOptimizer> fresh)
+    : file_(std::move(file)), options_(std::move(options)) {
+  if (options_.top_k < 1) throw UsageError("top-k must be >= 1", {"", 0, "top-k"});
+  if (options_.snapshot_every < 0) throw UsageError("snapshot-every must be >= 0", {"", 0, "snapshot-every"});
+  if (options_.snapshot_every > 0 && options_.save.empty())
+    throw UsageError("--snapshot-every needs --save FILE (where the snapshots go)", {"", 0, "snapshot-every"});
+  if (options_.max_line_bytes < 16) throw UsageError("max-line-bytes must be >= 16", {"", 0, "max-line-bytes"});
+  if (!options_.learn) return;
+  if (text_model() && file_.model.task() == linear::LinearTask::squared)
+    throw UsageError("a text regression model cannot learn", {"", 0, "learn"});
+  optimizer_ = file_.optimizer ? std::move(file_.optimizer) : std::move(fresh);
+  if (!optimizer_) throw UsageError("--learn needs an optimizer", {"", 0, "learn"});
+  learner_.emplace(file_.model, *optimizer_, file_.vectorizer ? &*file_.vectorizer : nullptr,
+                   linear::OnlineOptions{.batch_size = 1, .grow = options_.grow});
+}
+
+ServerStats ModelServer::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+std::string ModelServer::handle(std::string_view line, std::int64_t request) {
+  const Request r = parse_request(line, text_model());
+  {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.requests;
+  }
+  try {
+    switch (r.kind) {
+      case RequestKind::predict: return predict(r, request);
+      case RequestKind::labelled: return options_.learn ? learn(r, request) : predict(r, request);
+      case RequestKind::command: return command(r, request);
+      case RequestKind::error: throw Error(r.error);
+    }
+  } catch (const Error& e) {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.errors;
+    return error_reply(e.what(), request);
+  } catch (const std::bad_alloc&) {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.errors;
+    return error_reply("out of memory for this request", request);
+  }
+  return error_reply("unknown request", request);
+}
+
+data::CsrMatrix ModelServer::features(std::string_view body) const {
+  if (file_.vectorizer) {
+    const std::string text(body);
+    return file_.vectorizer->transform(std::span<const std::string>(&text, 1));
+  }
+  data::LibsvmOptions o;
+  o.task = data::LibsvmOptions::Task::regression;  // the label is a placeholder
+  o.max_index = std::max<std::int64_t>(file_.model.dim(), 1);
+  data::SparseDataset d = data::parse_libsvm("0 " + std::string(body), "request", o);
+  data::fit_columns(d.features, file_.model.dim());
+  return std::move(d.features);
+}
+
+nlohmann::json ModelServer::answer(const data::CsrMatrix& x) const {
+  const linear::LinearModel& m = file_.model;
+  if (m.task() == linear::LinearTask::squared) return {{"prediction", linear::decision_function(m, x).data()[0]}};
+  const Tensor p = linear::predict_proba(m, x);
+  const auto k = static_cast<std::size_t>(m.classes());
+  const auto name = [&](std::size_t c) { return c < m.class_names().size() ? m.class_names()[c] : std::to_string(c); };
+  std::vector<std::size_t> order(k);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p.data()[a] > p.data()[b]; });
+  nlohmann::json j = {{"label", name(order[0])}, {"probability", p.data()[order[0]]}};
+  if (options_.top_k > 1) {
+    nlohmann::json top = nlohmann::json::array();
+    for (std::size_t i = 0; i < std::min(k, static_cast<std::size_t>(options_.top_k)); ++i)
+      top.push_back({{"label", name(order[i])}, {"probability", p.data()[order[i]]}});
+    j["top"] = top;
+  }
+  if (options_.probabilities) {
+    nlohmann::json all = nlohmann::json::object();
+    for (std::size_t c = 0; c < k; ++c) all[name(c)] = p.data()[c];
+    j["probabilities"] = all;
+  }
+  return j;
+}
+
+std::string ModelServer::predict(const Request& r, std::int64_t) {
+  nlohmann::json j;
+  const bool refresh = learner_ && optimizer_->lazy();  // stale lazy weights are brought up to date first
+  if (refresh) {
+    std::unique_lock lock(model_mutex_);
+    const data::CsrMatrix x = features(r.body);
+    const auto idx = x.row_indices(0);
+    const std::vector<std::int64_t> f(idx.begin(), idx.end());
+    optimizer_->refresh(file_.model, f);
+    j = answer(x);
+  } else {
+    std::shared_lock lock(model_mutex_);
+    j = answer(features(r.body));
+  }
+  if (r.kind == RequestKind::labelled && j.contains("label"))
+    j["correct"] = same_label(j["label"].get<std::string>(), r.label, !text_model());
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.predictions;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string ModelServer::learn(const Request& r, std::int64_t request) {
+  nlohmann::json j;
+  bool snap = false;
+  {
+    std::unique_lock lock(model_mutex_);
+    // Nothing changes when the line is bad (examples() checks the label before it grows anything).
+    const data::SparseDataset d = learner_->examples(r.line, "request " + std::to_string(request), 1);
+    if (d.size() != 1) throw Error("a labelled request is one example");
+    const auto idx = d.features.row_indices(0);
+    optimizer_->refresh(file_.model, std::vector<std::int64_t>(idx.begin(), idx.end()));
+    j = answer(d.features);
+    const linear::FitResult fr = learner_->learn(d);
+    j["learned"] = true;
+    j["loss"] = fr.history.empty() ? 0.0 : fr.history.back().train.loss;
+    {
+      std::lock_guard slock(stats_mutex_);
+      ++stats_.learned;
+      snap = options_.snapshot_every > 0 && stats_.learned % options_.snapshot_every == 0;
+      if (snap) ++stats_.snapshots;
+    }
+    if (snap) {  // under the exclusive lock: the snapshot holds exactly the examples learnt so far
+      std::lock_guard writing(snapshot_mutex_);
+      write_snapshot_locked();
+    }
+  }
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.predictions;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void ModelServer::write_snapshot_locked() {
+  io::save_linear_model(options_.save, file_.model, file_.vectorizer ? &*file_.vectorizer : nullptr,
+                        learner_ ? optimizer_.get() : nullptr);
+}
+
+bool ModelServer::snapshot() {
+  if (options_.save.empty()) return false;
+  std::shared_lock lock(model_mutex_);  // learners wait; predictions go on
+  std::lock_guard writing(snapshot_mutex_);  // one writer of the file at a time
+  write_snapshot_locked();
+  std::lock_guard slock(stats_mutex_);
+  ++stats_.snapshots;
+  return true;
+}
+
+std::string ModelServer::command(const Request& r, std::int64_t) {
+  if (r.body == "stats") {
+    const ServerStats s = stats();
+    std::shared_lock lock(model_mutex_);
+    nlohmann::json j = {{"requests", s.requests}, {"predictions", s.predictions}, {"learned", s.learned},
+                        {"errors", s.errors}, {"snapshots", s.snapshots}, {"features", file_.model.dim()},
+                        {"learning", options_.learn}};
+    if (learner_) j["steps"] = optimizer_->steps();
+    return j.dump();
+  }
+  if (r.body == "snapshot") {
+    if (!snapshot()) throw Error("no snapshot file: start the server with --save FILE");
+    return nlohmann::json{{"saved", options_.save.string()}}.dump();
+  }
+  throw Error("unknown command '!" + std::string(r.body) + "' (commands: !stats, !snapshot)");
+}
+
+}  // namespace adakit::serve
