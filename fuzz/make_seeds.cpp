@@ -219,6 +219,17 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // ---- serve_request: request lines of adakit serve (fuzz_serve_request.cpp sends every line to text
+  //      and LIBSVM servers): texts, labelled texts, LIBSVM rows, commands, bad requests, a line over
+  //      64 bytes (its stream server's --max-line-bytes) and a last line without its newline.
+  put("serve_request", "text", "a good film\npos\tgood fun plot\nneg\tbad awful film\r\n!stats\nneutral\tfilm\n"
+                               "\tno label\n  pos  \t spaced label\n");
+  put("serve_request", "libsvm", "1:1 3:0.5\n+1 2:1 4:-2\n-1 1:1 7:2\n3 5:1 6:1\n1\n2.5 1:1\n1 3:x\n1 5:1 3:1\n"
+                                 "-1 0:1\n1 qid:2 1:1\n!snapshot\n!stats\n");
+  put("serve_request", "bad", std::string("\xff\xfe\n\r\n\n \t \n!nope\na") + '\0' + "b\npos\t" + std::string(80, 'x') +
+                              "\nfilm\n1 2:1 no newline");
+  put("serve_request", "utf8", "pos\t\xC3\xA9t\xC3\xA9 caf\xC3\xA9\n\xED\xA0\x80\n\xF4\x90\x80\x80\n\xE0\x80\xAF\n"
+                               "\xF0\x9F\x98\x80 good\n\xC2\n");
   fs::remove(tmp);
   return 0;
 }

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${ADAKIT_FUZZ_BUILD:-build-fuzz}
-targets_all=(csv libsvm text_tsv idx cifar safetensors checkpoint linear_checkpoint linear_model model_json glove)
+targets_all=(csv libsvm text_tsv idx cifar safetensors checkpoint linear_checkpoint linear_model model_json glove serve_request)
 cxx=${CXX:-clang++-14}
 generator=$(command -v ninja > /dev/null && echo "-G Ninja" || true)
 

@@ -10,7 +10,7 @@ namespace adakit::data {
 namespace {
 bool is_example(std::string_view line, char comment) {
   for (const char c : line) {
-    if (c == ' ' || c == '\t' || c == '\r') continue;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
     return comment == '\0' || c != comment;
   }
   return false;

@@ -93,7 +93,7 @@ std::pair<D, D> train_and_test(const PrepareOptions& o, Load load, Check check) 
     check(all, test);
     bool labelled = true;
     if constexpr (requires { test.is_classification(); }) labelled = test.is_classification();
-    if (labelled) align_labels(test.labels, test.class_names, all.class_names, o.test_data);
+    if (labelled && o.align_test_labels) align_labels(test.labels, test.class_names, all.class_names, o.test_data);
     return {std::move(all), std::move(test)};
   }
   const auto rows = split_rows(all.size(), all.labels, o.test_split, o.seed);

@@ -121,6 +121,7 @@ ModelServer::ModelServer(io::LinearModelFile file, ServerOptions options, std::u
     throw UsageError("a text regression model cannot learn", {"", 0, "learn"});
   optimizer_ = file_.optimizer ? std::move(file_.optimizer) : std::move(fresh);
   if (!optimizer_) throw UsageError("--learn needs an optimizer", {"", 0, "learn"});
+  optimizer_->bind(file_.model);  // a saved state is bound already; a fresh optimizer starts here
   learner_.emplace(file_.model, *optimizer_, file_.vectorizer ? &*file_.vectorizer : nullptr,
                    linear::OnlineOptions{.batch_size = 1, .grow = options_.grow});
 }

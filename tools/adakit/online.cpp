@@ -262,6 +262,7 @@ int run_train_stream(const TrainFlags& f, const std::string&) {
   const OptimizerChoice choice = init ? warm_optimizer(f, *init) : one_optimizer(f, OptimizerKind::linear);
   linear::LinearModel model = init ? std::move(init->model) : fresh_stream_model(f, format);
   auto opt = init ? continued_optimizer(choice, *init, model) : linear::make_linear_optimizer(choice.name, choice.options);
+  opt->bind(model);  // an empty stream still saves a model with its (fresh) state
   std::optional<data::TextVectorizer> vectorizer;
   if (init) vectorizer = std::move(init->vectorizer);
   else if (format == "text-tsv") vectorizer = fresh_stream_vectorizer(f);

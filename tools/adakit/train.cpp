@@ -255,7 +255,7 @@ void print_warm_start(const TrainFlags& f, const DenseSetup& s) {
 // `parallel`: this process is one rank of a data-parallel run (mpirun); nullptr: it is alone.
 int run_train_on(TrainFlags f, train::DataParallelSession* parallel) {
   const std::string format = resolve_format(f.data);
-  if (format != "dense") return run_train_linear(f, format);  // sparse data: train_linear.cpp
+  if (format != "dense" || f.data.data == "-") return run_train_linear(f, format);  // sparse data, stdin: train_linear.cpp
   check_no_text_flags(f.text);
   check_dense_flags(f);
   check_save_state(f, parallel);

@@ -70,6 +70,7 @@ namespace {
 data::PreparedSparseData prepare_sparse(const TrainFlags& f, const std::string& format, const io::LinearModelFile* init) {
   data::PrepareOptions o = prepare_options(f);
   if (format != "text-tsv") check_no_text_flags(f.text);
+  o.align_test_labels = init == nullptr;  // a warm start numbers both splits as the model's classes
   if (init != nullptr && init->vectorizer) {
     o.continue_vectorizer = init->vectorizer;
     o.grow_vocabulary = !f.freeze_vocabulary;

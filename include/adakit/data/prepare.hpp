@@ -56,6 +56,9 @@ struct PrepareOptions {
   // is set and it can grow (TextVectorizer::grow), else it stays as saved. `text` is then ignored.
   std::optional<TextVectorizer> continue_vectorizer;
   bool grow_vocabulary = true;
+  // false: a test file keeps its own class names instead of the training data's (a warm start numbers
+  // both as the saved model's classes, which the new training data may not all have).
+  bool align_test_labels = true;
 };
 
 struct PreparedData {
