@@ -323,15 +323,21 @@ void TextVectorizer::fit(std::span<const std::string> texts) {
 
 bool TextVectorizer::can_grow() const {
   const auto& o = options_;
-  return fitted_ && o.hash_bits == 0 && o.weighting != TextWeighting::tfidf && o.min_df == DfThreshold::count(1) &&
-         o.max_df == DfThreshold::fraction(1.0) && o.max_features == 0;
+  return fitted() && o.weighting != TextWeighting::tfidf &&
+         (o.hash_bits > 0 || (o.min_df == DfThreshold::count(1) && o.max_df == DfThreshold::fraction(1.0) &&
+                              o.max_features == 0));
 }
 
 std::vector<std::int64_t> TextVectorizer::grow(std::span<const std::string> texts) {
   if (!can_grow())
-    throw UsageError("this vocabulary does not grow: it is not fitted, or is tf-idf, pruned (min_df, max_df, "
-                     "max_features) or hashed",
+    throw UsageError("this vocabulary does not grow: it is not fitted, or is tf-idf or pruned (min_df, max_df, "
+                     "max_features)",
                      {"", 0, "vocabulary"});
+  if (options_.hash_bits > 0) {  // fixed columns: only the documents count
+    num_documents_ += static_cast<std::int64_t>(texts.size());
+    fitted_ = true;
+    return {};
+  }
   std::vector<std::string> fresh;
   for (const auto& text : texts)
     for (auto& term : analyze(text))

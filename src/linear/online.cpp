@@ -100,11 +100,11 @@ data::SparseDataset OnlineLearner::examples(std::string_view lines, const std::s
     });
     if (!vectorizer_->fitted()) {
       vectorizer_->fit(t.texts);
-      grow_to(vectorizer_->num_features(), {});
     } else if (options_.grow && vectorizer_->can_grow()) {
       const auto new_of_old = vectorizer_->grow(t.texts);
       if (!new_of_old.empty()) grow_to(vectorizer_->num_features(), new_of_old);
     }
+    grow_to(vectorizer_->num_features(), {});  // a fresh model (dim 1) to the vocabulary or the hashed space
     d.features = vectorizer_->transform(t.texts);
     return d;
   }

@@ -245,6 +245,21 @@ bad "flag: --resume of a file" 2 "--resume takes the directory given to --checkp
 bad "flag: unknown function (minimize)" 2 "field 'function': unknown function 'nope'" "$bin" minimize --function nope
 bad "flag: compare spec without '='" 2 "optimizer option 'lr' is not key=value (in 'adagrad:lr')" "$bin" compare --optimizers adagrad:lr --seeds 1 --quiet train --data iris --epochs 1
 bad "flag: embed --tokenizer nope" 2 "--tokenizer: nope not in {whitespace,words}" "$bin" embed cooccur --corpus corpus.txt --vocab vocab.txt --out c.bin --tokenizer nope
+# ---------------------------------------------------------------- warm start, streams, serve
+w wa.tsv 'pos\tgood film\nneg\tbad film\npos\tgreat fun\nneg\tdull plot\n'
+w wb.tsv 'maybe\tgood plot\n'
+(cd "$work" && "$bin" train --data wa.tsv --test-data wa.tsv --save wa.bin --save-state -q)
+bad "warm start: another --ngram" 2 "wa.bin uses n-grams 1,1; --ngram would change what the model means" "$bin" train --init-model wa.bin --data wa.tsv --ngram 1,2
+bad "warm start: another optimizer" 2 "wa.bin keeps the state of adagrad; continuing it with ftrl is another model" "$bin" train --init-model wa.bin --data wa.tsv --optimizer ftrl
+bad "warm start: a class the model lacks" 1 "wb.tsv: field 'label': class 'maybe' is not one of the model's classes (neg, pos)" "$bin" train --init-model wa.bin --data wb.tsv --test-data wa.tsv
+bad "warm start: not a model file" 2 "wa.tsv is not a sparse model file" "$bin" train --init-model wa.tsv --data wa.tsv
+bad "stream: no --format" 2 "--data - (stdin) needs --format libsvm or --format text-tsv" "$bin" train --data -
+bad "stream: no --classes" 2 "a stream without --init-model needs its classes: --classes A,B[,...]" "$bin" train --data - --format libsvm
+bad "stream: a malformed line" 1 "stdin:2: field 'column 1': no tab" sh -c "printf 'pos\\tgood\\nno tab\\n' | '$bin' train --data - --format text-tsv --classes neg,pos"
+bad "serve: --socket and --port" 2 "give one of --stdio, --socket PATH and --port N" "$bin" serve --model wa.bin --socket s --port 0
+bad "serve: --snapshot-every without --save" 2 "--snapshot-every needs --save FILE" "$bin" serve --model wa.bin --snapshot-every 10
+bad "serve: a missing model" 1 "nope.bin: field 'model': cannot open the model file" "$bin" serve --model nope.bin
+
 bad "flag: embed --window 0" 2 "--window: Value 0 not in range 1 to 100000" "$bin" embed cooccur --corpus corpus.txt --vocab vocab.txt --out c.bin --window 0
 
 finish

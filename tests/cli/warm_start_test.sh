@@ -39,6 +39,11 @@ for ext in tsv svm; do
   done
 done
 
+train --data A.tsv --test-data T.tsv --hash-bits 12 --binary --batch-size 1 --save a.bin --save-state &&
+  train --init-model a.bin --data B.tsv --test-data T.tsv --batch-size 1 --save ab.bin --save-state &&
+  train --data AB.tsv --test-data T.tsv --hash-bits 12 --binary --batch-size 1 --save one.bin --save-state
+cmp -s ab.bin one.bin; check "hashed binary text: A then B is byte-identical to one pass" $?
+
 # The warm start's report: B's new words, the state kept; the weights are the one pass's.
 train --data A.tsv --test-data T.tsv --save a.bin --save-state
 "$bin" train --init-model a.bin --data B.tsv --test-data T.tsv --epochs 1 --no-shuffle --json > out.json
@@ -55,6 +60,9 @@ train --data A.svm --test-data T.svm --optimizer ftrl --batch-size 1 --save a.bi
 train --data AB.svm --test-data T.svm --optimizer ftrl --batch-size 1 --save one.bin --save-state
 "$bin" train --init-model a.bin --data - --batch-size 1 --save st.bin --save-state -q < B.svm
 cmp -s st.bin one.bin; check "stdin LIBSVM after --init-model == the file in one pass" $?
+train --data AB.tsv --test-data T.tsv --hash-bits 12 --batch-size 2 --save one.bin --save-state
+"$bin" train --data - --format text-tsv --classes neg,pos --hash-bits 12 --batch-size 2 --save st.bin --save-state -q < AB.tsv
+cmp -s st.bin one.bin; check "stdin hashed text == the file in one pass" $?
 "$bin" train --data - --format libsvm --classes=-1,+1 --save fresh.bin -q < AB.svm
 "$bin" predict --model fresh.bin --data T.svm > /dev/null; check "a streamed model predicts" $?
 

@@ -168,6 +168,11 @@ TEST(TextVectorizerGrow, TfidfPrunedAndHashedVocabulariesDoNotGrow) {
   EXPECT_FALSE(p.can_grow());
   data::TextVectorizerOptions hashed;
   hashed.hash_bits = 8;
+  data::TextVectorizer h(hashed);
+  EXPECT_TRUE(h.can_grow());  // fixed columns: growing only counts the documents
+  EXPECT_TRUE(h.grow(a).empty());
+  EXPECT_EQ(h.num_documents(), 2);
+  hashed.weighting = data::TextWeighting::tfidf;
   EXPECT_FALSE(data::TextVectorizer(hashed).can_grow());
   data::TextVectorizer counts;
   EXPECT_FALSE(counts.can_grow());  // not fitted

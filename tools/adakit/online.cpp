@@ -218,6 +218,27 @@ data::TextVectorizer fresh_stream_vectorizer(const TrainFlags& f) {
   return data::TextVectorizer(o);
 }
 
+// On a terminal, a stream's running state redrawn in place (at most 10 times a second) between the
+// report lines; nothing when piped.
+class StreamStatus final : public run::Callback {
+ public:
+  explicit StreamStatus(const run::ProgressiveValidation& pv) : pv_(pv) {}
+  void on_batch_end(const run::BatchReport&) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    const run::ProgressReport r = pv_.current();
+    std::fprintf(stderr, "\r\033[Kexamples %lld  loss %.4f (%.0f/s)", static_cast<long long>(r.examples),
+                 r.since_start.loss, r.seconds > 0 ? static_cast<double>(r.examples) / r.seconds : 0.0);
+    std::fflush(stderr);
+  }
+  void on_train_end() override {}
+
+ private:
+  const run::ProgressiveValidation& pv_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
 // What a stream's run reports.
 nlohmann::json stream_json(const TrainFlags& f, const std::string& format, const linear::LinearOptimizer& opt,
                            const linear::LinearModel& model, const linear::OnlineLearner& learner,
@@ -276,8 +297,12 @@ int run_train_stream(const TrainFlags& f, const std::string&) {
   std::string chunk;
   std::int64_t first_line = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  while (chunks.next(chunk, first_line)) learner.learn(chunk, "stdin", first_line, std::vector<run::Callback*>{&pv});
+  StreamStatus status(pv);
+  std::vector<run::Callback*> callbacks{&pv};
+  if (talk && ::isatty(::fileno(stderr)) != 0) callbacks.push_back(&status);
+  while (chunks.next(chunk, first_line)) learner.learn(chunk, "stdin", first_line, callbacks);
   pv.finish();
+  if (callbacks.size() > 1) std::fprintf(stderr, "\r\033[K");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto* v = vectorizer ? &*vectorizer : nullptr;
   if (!f.save.empty() && f.save_state) io::save_linear_model(f.save, model, v, opt.get());

@@ -123,14 +123,15 @@ class TextVectorizer {
   CsrMatrix fit_transform(std::span<const std::string> texts);
 
   // Vocabulary growth (adakit train --init-model, --data -, adakit serve --learn). True for a fitted
-  // vocabulary that keeps every term it sees: count or binary weighting without min_df / max_df /
-  // max_features pruning. A tf-idf vocabulary keeps its terms and idf as first fitted (new documents
-  // would change every idf), a pruned one stays as pruned, hashing has no vocabulary.
+  // vocabulary that keeps every term it sees (count or binary weighting without min_df / max_df /
+  // max_features pruning) and for count or binary hashing (whose columns never change). A tf-idf
+  // vectorizer keeps its terms and idf as first fitted (new documents would change every idf), a
+  // pruned vocabulary stays as pruned.
   bool can_grow() const;
   // Adds the terms of `texts` that the vocabulary lacks, each at its place in sorted order, and counts
-  // the texts in num_documents(): the vocabulary is then the one fit() gives over every text seen,
+  // the texts in num_documents(): the vectorizer is then the one fit() gives over every text seen,
   // whatever the order they came in. Returns the new column of each old column (increasing), or
-  // empty when no term was added. UsageError unless can_grow().
+  // empty when no term was added (always, when hashing). UsageError unless can_grow().
   std::vector<std::int64_t> grow(std::span<const std::string> texts);
 
   // Vocabulary: fitted by fit. Hashing: true unless tf-idf needs fit.
