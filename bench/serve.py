@@ -22,7 +22,8 @@ until it accepts, then runs `adakit-serve-load` (bench/serve_load.cpp) for each 
 clients x pipeline depth in --configs — --repeats times, configurations interleaved, and stops the
 server with SIGTERM. Figures are medians over the repeats. "server cores": the server's CPU time
 (user + system, /proc/PID/stat) over the run's wall time, warm-up included; "client cores": the same
-for the load generator; "server CPU µs/req": the server's CPU time over the requests it answered in
+for the load generator; "other cores": the machine's busy time (/proc/stat) less those two, i.e. every
+other process (above 0.1, the run competed with other work); "server CPU µs/req": the server's CPU time over the requests it answered in
 the run (warm-up included); "server threads": the server's threads in mid-run. "stdio 1 thread": `adakit serve --stdio` reading the request file (repeated
 to --stdio-lines lines) from a file into /dev/null — handle() and line I/O on one thread with no
 round trips (model loading included), the ceiling of one core.
@@ -57,6 +58,12 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+def machine_busy_seconds():
+    with open("/proc/stat") as f:
+        t = [int(x) for x in f.readline().split()[1:]]
+    return (sum(t[:7]) - t[3] - t[4]) / CLK_TCK  # user, nice, system, irq, softirq (guest time is in user)
 
 
 def write_lines(path, lines):
@@ -178,14 +185,14 @@ class Server:
 
 
 def load(loader, server, req, clients, pipeline, seconds, warmup):
-    cpu0, t0 = cpu_seconds(server.proc.pid), time.monotonic()
+    cpu0, busy0, t0 = cpu_seconds(server.proc.pid), machine_busy_seconds(), time.monotonic()
     proc = subprocess.Popen([loader] + server.flags + ["--requests", req, "--clients", str(clients), "--pipeline",
                             str(pipeline), "--seconds", str(seconds), "--warmup", str(warmup)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(warmup + seconds / 2)
     threads = server.threads()  # mid-run: one per connected client, and the server's own
     stdout, stderr = proc.communicate()
-    wall = time.monotonic() - t0
+    wall, busy = time.monotonic() - t0, machine_busy_seconds() - busy0
     if proc.returncode not in (0, 1):
         sys.exit(f"adakit-serve-load failed ({proc.returncode}): {stderr}")
     j = json.loads(stdout)
@@ -193,6 +200,7 @@ def load(loader, server, req, clients, pipeline, seconds, warmup):
     cpu = cpu_seconds(server.proc.pid) - cpu0
     j["server_cores"] = cpu / wall
     j["client_cores"] = j["client_cpu_s"] / wall
+    j["other_cores"] = max(0.0, busy - cpu - j["client_cpu_s"]) / wall  # every other process on the machine
     answered = (j.get("server_stats") or {}).get("requests", 0)  # warm-up and !stats included
     j["server_cpu_us_per_request"] = 1e6 * cpu / max(1, answered - server.answered)
     server.answered = answered
@@ -242,7 +250,7 @@ def main():
         print(f"# {model}: adakit {train_cmd}\n#   {info.get('features')} features, {info.get('weights')} weights, "
               f"{info['file_mb']:.1f} MB file, test accuracy {info.get('test_accuracy')}, {n_req} request texts")
         stdio, cores, us = stdio_rate(adakit, bin_path, req, a.stdio_lines)
-        rows.append((model, "stdio", "1 thread", "-", f"{stdio:.0f}", "-", "-", "-", f"{cores:.2f}", f"{us:.1f}", "-", "-", "-"))
+        rows.append((model, "stdio", "1 thread", "-", f"{stdio:.0f}", "-", "-", "-", f"{cores:.2f}", f"{us:.1f}", "-", "-", "-", "-"))
         for transport in a.transports.split(","):
             server = Server(adakit, bin_path, transport, a.workdir)
             runs = {c: [] for c in configs}
@@ -262,10 +270,10 @@ def main():
                 rows.append((model, transport, str(clients), str(depth), f"{rps:.0f}", f"{med('p50_us'):.0f}",
                              f"{med('p90_us'):.0f}", f"{med('p99_us'):.0f}", f"{med('server_cores'):.2f}",
                              f"{med('server_cpu_us_per_request'):.1f}",
-                             f"{med('client_cores'):.2f}", str(sum(x["errors"] for x in js)),
+                             f"{med('client_cores'):.2f}", f"{med('other_cores'):.2f}", str(sum(x["errors"] for x in js)),
                              str(max(x["server_threads"] for x in js))))
     head = ("model", "transport", "clients", "pipeline", "requests/s", "p50 µs", "p90 µs", "p99 µs", "server cores",
-            "server CPU µs/req", "client cores", "errors", "server threads")
+            "server CPU µs/req", "client cores", "other cores", "errors", "server threads")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")

@@ -16,7 +16,7 @@
 // All clients connect, then start together. The first --warmup seconds (default 1) are not counted;
 // then requests whose reply arrives within the next --seconds (default 10) count, or, with --count N,
 // each client sends N requests after the warm-up and the window is the time until the last one ends.
-// An error is a reply holding "error" (the server's error reply) or a connection that fails; a
+// An error is the server's error reply ({"error": ...}) or a connection that fails; a
 // failed connection ends its client.
 // "server_stats": the server's reply to "!stats" on a fresh connection after the run.
 // "client_cpu_s": this process's CPU time (user + system) over the whole run, warm-up included; on a
@@ -133,7 +133,8 @@ struct ClientResult {
   Clock::time_point last_end{};
 };
 
-bool is_error(const std::string& reply) { return reply.find("\"error\"") != std::string::npos; }
+// The server's error reply is an object whose first key is "error" (keys sorted); a label may be "error".
+bool is_error(const std::string& reply) { return reply.starts_with("{\"error\""); }
 
 double cpu_seconds() {
   rusage u{};

@@ -1,21 +1,21 @@
-// libFuzzer target: the requests of adakit serve (serve/server.hpp). The input is split at '\n' into
-// request lines, each given to
-//   - serve::parse_request (text and LIBSVM): its views lie inside the line, it is an error exactly
-//     when it says why, and serve::valid_utf8 agrees with a reference decoder (Unicode's table of
-//     well-formed byte sequences);
-//   - serve::ModelServer::handle of five servers over tiny models trained once (linear::fit, saved and
-//     parsed back as adakit serve reads a file):
-//       text, 2 classes        predicting (top 2, probabilities)   learning (adagrad with its state)
-//       LIBSVM, 3 classes      predicting (top 3, probabilities)   learning (adagrad-l1: lazy, refreshed)
-//       LIBSVM regression                                          learning (a fresh optimizer)
-//     Every reply is one line holding one JSON object; a request that parses as an error gets an
-//     "error" reply; a prediction names a class of the model, with top-k and probabilities that add up
-//     to 1; a learning server says "learned" on the labelled requests it takes; the stats count the
-//     replies. The learning text server's snapshot then reads back and predicts as the server does.
-// and the whole input to serve::serve_stream (max_line_bytes 64): one reply line per request line,
-// the same reply as handle() for a line that fits, the too-long error for one that does not.
-// Learning LIBSVM servers skip lines with an index of 4 digits or more (the model grows to the largest
-// index: up to 2^27 columns, more than the fuzzer's 2 GiB).
+// libFuzzer target: the requests of adakit serve (serve/server.hpp). The first byte picks the server
+// (mod 4), the rest is split at '\n' into request lines:
+//   0  text model, 2 classes, predicting (top 2, probabilities)      1  the same, learning (adagrad
+//   2  LIBSVM model, 3 classes, predicting (top 3, probabilities)       with its state, --save)
+//   3  learning LIBSVM: softmax with adagrad-l1 (lazy: predictions refresh the weights they read) and
+//      regression with a fresh optimizer (the file keeps none)
+// The models are trained once (linear::fit) and parsed back from their files as adakit serve reads them.
+// Every request line goes to serve::parse_request (text and LIBSVM): its views lie inside the line, it
+// is an error exactly when it says why, and serve::valid_utf8 agrees with a reference decoder
+// (Unicode's table of well-formed byte sequences). Then ModelServer::handle: every reply is one line
+// holding one JSON object; a request that parses as an error gets an "error" reply; a prediction names
+// a class of the model, with top-k and probabilities that add up to 1; a learning server says
+// "learned" exactly on the labelled requests it takes; the stats count the replies. Predicting, the
+// whole input also goes to serve::serve_stream (max_line_bytes 64): one reply line per request line,
+// the same as handle()'s for a line that fits, the too-long error for one that does not. Learning text,
+// a !snapshot (the first of an input) after the last learnt request writes a file that reads back and
+// predicts as the server does. Learning LIBSVM servers skip lines with an index of 4 digits or more
+// (the model grows to the largest index: up to 2^27 columns, more than the fuzzer's 2 GiB).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -46,15 +46,16 @@ namespace fs = std::filesystem;
 using namespace adakit;
 using nlohmann::json;
 
-namespace {
-
-#define FUZZ_CHECK(cond, what)                                                        \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
+// A broken promise: a message naming it, then abort() (libFuzzer keeps the input).
+#define FUZZ_CHECK(cond, what)                                                              \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
       std::fprintf(stderr, "fuzz_serve_request: %s (%s:%d)\n", what, __FILE__, __LINE__); \
-      std::abort();                                                                   \
-    }                                                                                 \
+      std::abort();                                                                         \
+    }                                                                                       \
   } while (0)
+
+namespace {
 
 // Unicode 15, table 3-7: the well-formed UTF-8 byte sequences.
 bool reference_utf8(std::string_view s) {
@@ -170,11 +171,13 @@ const Models& models() {
 }
 
 // As adakit serve reads its file: a learning server keeps a lazy optimizer's weights as saved.
+// `verify`: check the payload's checksum (on a second thread: a thread per call, slow under ASan).
 std::unique_ptr<serve::ModelServer> make_server(const std::string& bytes, serve::ServerOptions o,
-                                                std::unique_ptr<linear::LinearOptimizer> fresh = nullptr) {
+                                                std::unique_ptr<linear::LinearOptimizer> fresh = nullptr,
+                                                bool verify = false) {
   const bool sync_weights = !o.learn;
-  return std::make_unique<serve::ModelServer>(io::parse_linear_model(bytes, "fuzz", true, sync_weights), std::move(o),
-                                              std::move(fresh));
+  return std::make_unique<serve::ModelServer>(io::parse_linear_model(bytes, "fuzz", verify, sync_weights),
+                                              std::move(o), std::move(fresh));
 }
 
 // One server and what its replies said, checked reply by reply.
@@ -280,7 +283,10 @@ std::vector<std::string> stream_replies(serve::ModelServer& server, const std::u
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
   const Models& m = models();
+  const int mode = data[0] % 4;
+  ++data, --size;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const std::vector<std::string_view> lines = split_lines(input);
 
@@ -300,61 +306,70 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  // The predicting servers change nothing but their counters: made once.
-  static auto text_predict = make_server(m.text_state, {.top_k = 2, .probabilities = true});
-  static auto libsvm_predict = make_server(m.libsvm, {.top_k = 3, .probabilities = true});
-  static auto text_stream = make_server(m.text_state, {.top_k = 2, .probabilities = true, .max_line_bytes = 64});
-  const fs::path snapshot = m.dir / "snapshot.bin";
-  auto text_learn = make_server(m.text_state, {.learn = true, .save = snapshot});
-  auto libsvm_learn = make_server(m.libsvm_lazy_state, {.learn = true, .top_k = 2, .probabilities = true});
-  auto regression_learn = make_server(m.regression, {.learn = true},
-                                      linear::make_linear_optimizer("adagrad", {{"lr", "0.05"}}));
-
-  Checked checked_text_predict{*text_predict, &m.text_classes};
-  Checked checked_libsvm_predict{*libsvm_predict, &m.libsvm_classes};
-  Checked checked_text_learn{*text_learn, &m.text_classes};
-  Checked checked_libsvm_learn{*libsvm_learn, &m.libsvm_classes};
-  Checked checked_regression{*regression_learn, nullptr};
-
-  std::vector<std::string> direct;  // text_predict's replies, for serve_stream's
-  int snapshots = 0;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const auto n = static_cast<std::int64_t>(i + 1);
-    const std::string_view line = lines[i];
-    direct.push_back(checked_text_predict.handle(line, n));
-    checked_libsvm_predict.handle(line, n);
-    const serve::Request r = serve::parse_request(line, true);
-    const bool snapshot_request = r.kind == serve::RequestKind::command && r.body == "snapshot";
-    if (!snapshot_request || ++snapshots <= 4) checked_text_learn.handle(line, n);
-    if (!large_index(line)) {
-      checked_libsvm_learn.handle(line, n);
-      checked_regression.handle(line, n);
+  if (mode == 0 || mode == 2) {
+    // Predicting: the servers change nothing but their counters, so they are made once. serve_stream
+    // (max_line_bytes 64) over the same requests replies as handle() does.
+    static auto text_predict = make_server(m.text_state, {.top_k = 2, .probabilities = true});
+    static auto libsvm_predict = make_server(m.libsvm, {.top_k = 3, .probabilities = true});
+    static auto text_stream = make_server(m.text_state, {.top_k = 2, .probabilities = true, .max_line_bytes = 64});
+    static auto libsvm_stream = make_server(m.libsvm, {.top_k = 3, .probabilities = true, .max_line_bytes = 64});
+    const bool text = mode == 0;
+    Checked checked(text ? *text_predict : *libsvm_predict, text ? &m.text_classes : &m.libsvm_classes);
+    std::vector<std::string> direct;
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      direct.push_back(checked.handle(lines[i], static_cast<std::int64_t>(i + 1)));
+    checked.check_stats();
+    const std::vector<std::string> streamed = stream_replies(text ? *text_stream : *libsvm_stream, data, size);
+    FUZZ_CHECK(streamed.size() == lines.size(), "serve_stream answers every line");
+    for (std::size_t i = 0; i < streamed.size(); ++i) {
+      const serve::Request r = serve::parse_request(lines[i], text);
+      if (lines[i].size() > 64) {
+        FUZZ_CHECK(streamed[i].find("--max-line-bytes") != std::string::npos, "a long line gets the too-long error");
+      } else if (!(r.kind == serve::RequestKind::command && r.body == "stats")) {
+        FUZZ_CHECK(streamed[i] == direct[i], "serve_stream replies as handle()");
+      }
     }
-  }
-  for (const Checked* c : {&checked_text_predict, &checked_libsvm_predict, &checked_text_learn, &checked_libsvm_learn,
-                           &checked_regression})
-    c->check_stats();
-
-  // The snapshot of the learning text server reads back and predicts as the server does.
-  FUZZ_CHECK(text_learn->snapshot(), "a server with a save path writes its snapshot");
-  {
-    auto again = make_server(read_file_bytes(snapshot), {});
-    for (const char* probe : {"a good film", "bad plot fun", "\xC3\xA9t\xC3\xA9 good"})
-      FUZZ_CHECK(again->handle(probe) == text_learn->handle(probe), "the snapshot predicts as the server");
-    const json a = json::parse(again->handle("!stats")), b = json::parse(text_learn->handle("!stats"));
-    FUZZ_CHECK(a["features"] == b["features"], "the snapshot has the server's features");
-  }
-
-  // serve_stream: a reply per line (the last one answered without its newline when it is not empty).
-  const std::vector<std::string> streamed = stream_replies(*text_stream, data, size);
-  FUZZ_CHECK(streamed.size() == lines.size(), "serve_stream answers every line");
-  for (std::size_t i = 0; i < streamed.size(); ++i) {
-    const serve::Request r = serve::parse_request(lines[i], true);
-    if (lines[i].size() > 64) {
-      FUZZ_CHECK(streamed[i].find("--max-line-bytes") != std::string::npos, "a long line gets the too-long error");
-    } else if (!(r.kind == serve::RequestKind::command && r.body == "stats")) {
-      FUZZ_CHECK(streamed[i] == direct[i], "serve_stream replies as handle()");
+  } else if (mode == 1) {
+    // Learning, text: made for each input (learning changes the model).
+    const fs::path snapshot = m.dir / "snapshot.bin";
+    std::error_code ec;
+    fs::remove(snapshot, ec);
+    auto server = make_server(m.text_state, {.learn = true, .top_k = 2, .save = snapshot});
+    Checked checked(*server, &m.text_classes);
+    bool snapshot_taken = false;
+    std::int64_t learned_at_snapshot = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const serve::Request r = serve::parse_request(lines[i], true);
+      const bool snapshot_request = r.kind == serve::RequestKind::command && r.body == "snapshot";
+      if (snapshot_request && snapshot_taken) continue;  // one an input: a snapshot is slow (a 1 MiB buffer, fsync)
+      checked.handle(lines[i], static_cast<std::int64_t>(i + 1));
+      if (snapshot_request) snapshot_taken = true, learned_at_snapshot = checked.learned;
     }
+    checked.check_stats();
+    if (snapshot_taken) FUZZ_CHECK(fs::exists(snapshot), "!snapshot wrote the snapshot");
+    // A !snapshot after the last learnt request: the snapshot reads back (checksums verified) and
+    // predicts as the server does.
+    if (snapshot_taken && checked.learned == learned_at_snapshot) {
+      auto again = make_server(read_file_bytes(snapshot), {.top_k = 2}, nullptr, /*verify=*/true);
+      for (const char* probe : {"a good film", "bad plot fun", "\xC3\xA9t\xC3\xA9 good"})
+        FUZZ_CHECK(again->handle(probe) == server->handle(probe), "the snapshot predicts as the server");
+      const json a = json::parse(again->handle("!stats")), b = json::parse(server->handle("!stats"));
+      FUZZ_CHECK(a.at("features") == b.at("features"), "the snapshot has the server's features");
+    }
+  } else {
+    // Learning, LIBSVM: a lazy optimizer (its predictions refresh the weights they read) and a
+    // regression model with a fresh optimizer. Lines with a large index are skipped (see the top).
+    auto lazy = make_server(m.libsvm_lazy_state, {.learn = true, .top_k = 3, .probabilities = true});
+    auto regression =
+        make_server(m.regression, {.learn = true}, linear::make_linear_optimizer("adagrad", {{"lr", "0.05"}}));
+    Checked checked_lazy(*lazy, &m.libsvm_classes), checked_regression(*regression, nullptr);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (large_index(lines[i])) continue;
+      checked_lazy.handle(lines[i], static_cast<std::int64_t>(i + 1));
+      checked_regression.handle(lines[i], static_cast<std::int64_t>(i + 1));
+    }
+    checked_lazy.check_stats();
+    checked_regression.check_stats();
   }
   return 0;
 }

@@ -219,17 +219,25 @@ int main(int argc, char** argv) {
       }
     }
   }
-  // ---- serve_request: request lines of adakit serve (fuzz_serve_request.cpp sends every line to text
-  //      and LIBSVM servers): texts, labelled texts, LIBSVM rows, commands, bad requests, a line over
-  //      64 bytes (its stream server's --max-line-bytes) and a last line without its newline.
-  put("serve_request", "text", "a good film\npos\tgood fun plot\nneg\tbad awful film\r\n!stats\nneutral\tfilm\n"
-                               "\tno label\n  pos  \t spaced label\n");
-  put("serve_request", "libsvm", "1:1 3:0.5\n+1 2:1 4:-2\n-1 1:1 7:2\n3 5:1 6:1\n1\n2.5 1:1\n1 3:x\n1 5:1 3:1\n"
-                                 "-1 0:1\n1 qid:2 1:1\n!snapshot\n!stats\n");
-  put("serve_request", "bad", std::string("\xff\xfe\n\r\n\n \t \n!nope\na") + '\0' + "b\npos\t" + std::string(80, 'x') +
-                              "\nfilm\n1 2:1 no newline");
-  put("serve_request", "utf8", "pos\t\xC3\xA9t\xC3\xA9 caf\xC3\xA9\n\xED\xA0\x80\n\xF4\x90\x80\x80\n\xE0\x80\xAF\n"
-                               "\xF0\x9F\x98\x80 good\n\xC2\n");
+  // ---- serve_request: a mode byte (fuzz_serve_request.cpp: 0 text, 1 text learning, 2 LIBSVM, 3 LIBSVM
+  //      learning), then request lines: texts, labelled texts, LIBSVM rows, commands, bad requests, a
+  //      line over 64 bytes (the predicting stream servers' max_line_bytes), a last line without its newline.
+  {
+    const std::string text = "a good film\npos\tgood fun plot\nneg\tbad awful film\r\n!stats\nneutral\tfilm\n"
+                             "\tno label\n  pos  \t spaced label\n!snapshot\na good film\n";
+    const std::string libsvm = "1:1 3:0.5\n+1 2:1 4:-2\n-1 1:1 7:2\n3 5:1 6:1\n1\n2.5 1:1\n1 3:x\n1 5:1 3:1\n"
+                               "-1 0:1\n1 qid:2 1:1\n1:1 99:1\n!snapshot\n!stats\n";
+    const std::string bad = std::string("\xff\xfe\n\r\n\n \t \n!nope\na") + '\0' + "b\npos\t" + std::string(80, 'x') +
+                            "\nfilm\n1 2:1 no newline";
+    const std::string utf8 = "pos\t\xC3\xA9t\xC3\xA9 caf\xC3\xA9\n\xED\xA0\x80\n\xF4\x90\x80\x80\n\xE0\x80\xAF\n"
+                             "\xF0\x9F\x98\x80 good\n\xC2\n";
+    for (const char mode : {'\0', '\1'}) {
+      put("serve_request", "text_" + std::to_string(mode), mode + text);
+      put("serve_request", "utf8_" + std::to_string(mode), mode + utf8);
+    }
+    for (const char mode : {'\2', '\3'}) put("serve_request", "libsvm_" + std::to_string(mode), mode + libsvm);
+    for (const char mode : {'\0', '\1', '\2', '\3'}) put("serve_request", "bad_" + std::to_string(mode), mode + bad);
+  }
   fs::remove(tmp);
   return 0;
 }

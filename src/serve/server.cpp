@@ -1,6 +1,7 @@
 #include "adakit/serve/server.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <nlohmann/json.hpp>
 
@@ -123,7 +124,8 @@ ModelServer::ModelServer(io::LinearModelFile file, ServerOptions options, std::u
   if (!optimizer_) throw UsageError("--learn needs an optimizer", {"", 0, "learn"});
   optimizer_->bind(file_.model);  // a saved state is bound already; a fresh optimizer starts here
   learner_.emplace(file_.model, *optimizer_, file_.vectorizer ? &*file_.vectorizer : nullptr,
-                   linear::OnlineOptions{.batch_size = 1, .grow = options_.grow});
+                   linear::OnlineOptions{.batch_size = 1, .grow = options_.grow,
+                                         .max_dim = std::max(file_.model.dim(), options_.max_features)});
 }
 
 ServerStats ModelServer::stats() const {
@@ -163,7 +165,7 @@ data::CsrMatrix ModelServer::features(std::string_view body) const {
   }
   data::LibsvmOptions o;
   o.task = data::LibsvmOptions::Task::regression;  // the label is a placeholder
-  o.max_index = std::max<std::int64_t>(file_.model.dim(), 1);
+  // Any index reads (as adakit predict): a feature the model does not have carries no weight.
   data::SparseDataset d = data::parse_libsvm("0 " + std::string(body), "request", o);
   data::fit_columns(d.features, file_.model.dim());
   return std::move(d.features);
@@ -177,7 +179,8 @@ nlohmann::json ModelServer::answer(const data::CsrMatrix& x) const {
   const auto name = [&](std::size_t c) { return c < m.class_names().size() ? m.class_names()[c] : std::to_string(c); };
   std::vector<std::size_t> order(k);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p.data()[a] > p.data()[b]; });
+  const auto key = [&](std::size_t c) { return std::isnan(p.data()[c]) ? -1.0f : p.data()[c]; };  // a strict order
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
   nlohmann::json j = {{"label", name(order[0])}, {"probability", p.data()[order[0]]}};
   if (options_.top_k > 1) {
     nlohmann::json top = nlohmann::json::array();
@@ -222,6 +225,7 @@ std::string ModelServer::learn(const Request& r, std::int64_t request) {
     // Nothing changes when the line is bad (examples() checks the label before it grows anything).
     const data::SparseDataset d = learner_->examples(r.line, "request " + std::to_string(request), 1);
     if (d.size() != 1) throw Error("a labelled request is one example");
+    check_step_is_finite(d);
     const auto idx = d.features.row_indices(0);
     optimizer_->refresh(file_.model, std::vector<std::int64_t>(idx.begin(), idx.end()));
     j = answer(d.features);
@@ -242,6 +246,28 @@ std::string ModelServer::learn(const Request& r, std::int64_t request) {
   std::lock_guard lock(stats_mutex_);
   ++stats_.predictions;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A value so large that the step would overflow float32 (a gradient x · dL/dz whose square, AdaGrad's
+// accumulator, is not finite) would poison the weights it touches: such an example is refused. dL/dz
+// is at most 1 in size for the classifiers, z − y for regression.
+void ModelServer::check_step_is_finite(const data::SparseDataset& d) const {
+  const Tensor z = linear::decision_function(file_.model, d.features);
+  double dz = 1.0;
+  for (std::int64_t c = 0; c < z.numel(); ++c)
+    if (!std::isfinite(z.data()[c]))
+      throw Error("the example's score is not finite (a value too large to learn from); not learnt");
+  if (file_.model.task() == linear::LinearTask::squared) dz = std::abs(static_cast<double>(z.data()[0]) - d.targets[0]);
+  for (const float x : d.features.row_values(0))
+    if (!(std::abs(static_cast<double>(x)) * dz <= 1e18))
+      throw Error("a value of " + std::to_string(x) + " is too large to learn from: the step would overflow float32");
+}
+
+std::string ModelServer::oversized(std::int64_t request) {
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.requests;
+  ++stats_.errors;
+  return error_reply("request longer than " + std::to_string(options_.max_line_bytes) + " bytes (--max-line-bytes)", request);
 }
 
 void ModelServer::write_snapshot_locked() {

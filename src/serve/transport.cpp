@@ -24,11 +24,6 @@
 namespace adakit::serve {
 namespace {
 
-std::string too_long(std::size_t limit, std::int64_t request) {
-  return nlohmann::json{{"error", "request longer than " + std::to_string(limit) + " bytes (--max-line-bytes)"},
-                        {"request", request}}
-      .dump();
-}
 
 // Splits bytes into lines and answers them; `send` gets each reply with its newline.
 template <class Send>
@@ -46,7 +41,7 @@ class LineSplitter {
           skipping_ = true;
           line_.clear();
           line_.shrink_to_fit();
-          if (!send_(too_long(limit, ++requests_) + "\n")) return false;
+          if (!send_(server_.oversized(++requests_) + "\n")) return false;
         } else {
           line_.append(data, take);
         }
@@ -190,8 +185,15 @@ std::unique_ptr<SocketServer> SocketServer::tcp(ModelServer& server, const std::
 
 SocketServer::~SocketServer() {
   stop();
+  shutdown_clients();  // when run() did not
   for (auto& c : clients_->threads) c.thread.join();
+  ::close(fd_);
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+}
+
+void SocketServer::shutdown_clients() {
+  std::lock_guard lock(clients_->mutex);
+  for (const int c : clients_->fds) ::shutdown(c, SHUT_RDWR);  // their threads see the end and close
 }
 
 void SocketServer::run() {
@@ -222,14 +224,15 @@ void SocketServer::run() {
       client.done = true;
     });
   }
+  shutdown_clients();
 }
 
+// Another thread's stop() may run while run() returns and the server is destroyed: it touches no
+// member after setting the flag (the listening socket is closed by the destructor).
 void SocketServer::stop() {
+  const int fd = fd_;
   if (stopping_.exchange(true)) return;
-  std::lock_guard lock(clients_->mutex);
-  for (const int c : clients_->fds) ::shutdown(c, SHUT_RDWR);  // their threads see the end and close
-  ::shutdown(fd_, SHUT_RDWR);
-  ::close(fd_);
+  ::shutdown(fd, SHUT_RDWR);  // wakes run()'s poll
 }
 
 }  // namespace adakit::serve

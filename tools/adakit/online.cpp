@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -64,6 +65,9 @@ io::LinearModelFile read_init_model(const TrainFlags& f, const std::string& form
   if (!f.resume.empty() || !f.checkpoint.empty())
     throw UsageError("--init-model starts a new run from a saved model; --resume and --checkpoint belong to one run: "
                      "give one or the other", {"", 0, "init-model"});
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(f.init_model, ec))
+    throw UsageError(f.init_model + ": cannot open the model file", {f.init_model, 0, "init-model"});
   if (!io::is_linear_model_file(f.init_model))
     throw UsageError(f.init_model + " is not a sparse model file (adakit train --save on LIBSVM or text data)",
                      {f.init_model, 0, "init-model"});

@@ -2,6 +2,10 @@
 // (127.0.0.1 unless --host says otherwise), learning from labelled lines with --learn. The library
 // does the work (serve/server.hpp: the protocol, the locking, the snapshots, the transports); this
 // file wires flags and signals to it.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
@@ -21,7 +25,7 @@ struct ServeFlags {
   std::string model, socket, host = "127.0.0.1", save;
   int port = -1, max_clients = 64;
   bool stdio = false, learn = false, probabilities = false, freeze_vocabulary = false, quiet = false;
-  std::int64_t top_k = 1, snapshot_every = 0, max_line_bytes = std::int64_t{1} << 20;
+  std::int64_t top_k = 1, snapshot_every = 0, max_line_bytes = std::int64_t{1} << 20, max_features = std::int64_t{1} << 20;
   OptimizerFlags opt;
   bool optimizer_given = false;
 };
@@ -43,15 +47,24 @@ std::unique_ptr<linear::LinearOptimizer> fresh_optimizer(const ServeFlags& f, co
 }
 
 // SIGTERM / SIGINT / SIGHUP: a last snapshot (it waits for the update in progress), then the end.
-// The signals are blocked in every thread and taken by one that waits for them.
+// A handler (process-wide, whichever thread the kernel picks: OpenBLAS's and OpenMP's threads exist
+// before this runs and do not block the signals) writes the signal to a pipe; one thread reads it.
+int signal_pipe[2] = {-1, -1};
+void on_signal(int sig) {
+  const auto b = static_cast<unsigned char>(sig);
+  [[maybe_unused]] const ssize_t w = ::write(signal_pipe[1], &b, 1);
+}
 void on_signals(serve::ModelServer& server, serve::SocketServer* sockets, bool quiet) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, &server, sockets, quiet] {
-    int sig = 0;
-    sigwait(&set, &sig);
+  if (::pipe2(signal_pipe, O_CLOEXEC) != 0) throw Error("cannot make the signal pipe");
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(s, &sa, nullptr);
+  std::thread([&server, sockets, quiet] {
+    unsigned char sig = 0;
+    while (::read(signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    }
     if (sockets != nullptr) {  // run() returns; run_serve takes the last snapshot
       sockets->stop();
       return;
@@ -75,7 +88,7 @@ int run_serve(const ServeFlags& f) {
   auto fresh = fresh_optimizer(f, file);
   serve::ServerOptions o{.learn = f.learn, .top_k = f.top_k, .probabilities = f.probabilities,
                          .grow = !f.freeze_vocabulary, .save = f.save, .snapshot_every = f.snapshot_every,
-                         .max_line_bytes = static_cast<std::size_t>(f.max_line_bytes)};
+                         .max_line_bytes = static_cast<std::size_t>(f.max_line_bytes), .max_features = f.max_features};
   serve::ModelServer server(std::move(file), o, std::move(fresh));
   std::signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<serve::SocketServer> sockets;
@@ -117,6 +130,9 @@ void add_serve(CLI::App& root, std::function<int()>& action) {
             CLI::Range(std::int64_t{0}, std::int64_t{1} << 50));
   add_value(*app, "--max-line-bytes", f->max_line_bytes, "longest request; longer ones get an error reply",
             CLI::Range(std::int64_t{16}, std::int64_t{1} << 30));
+  add_value(*app, "--max-features", f->max_features,
+            "--learn on a LIBSVM model: the largest feature index a request may bring (the model grows to it)",
+            CLI::Range(std::int64_t{1}, std::int64_t{1} << 27));
   add_optimizer_flags(*app, f->opt);
   app->add_flag("--quiet,-q", f->quiet, "print nothing on stderr but errors");
   app->parse_complete_callback([app, f] { f->optimizer_given = app->get_option("--optimizer")->count() > 0; });

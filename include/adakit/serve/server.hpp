@@ -15,7 +15,8 @@
 //   learnt: the prediction made before the update, "learned": true, "loss" (the example's loss before
 //   the update: progressive validation, as train --progress-every)
 //   {"error": "...", "request": N}       a bad request (N counts this connection's requests from 1);
-//                                        the server goes on
+//                                        the server goes on. A labelled line whose step would
+//                                        overflow float32 (a huge value) is refused, not learnt.
 //
 // Concurrency: any number of threads may call handle(). Predictions share the model (a shared lock);
 // a learning step, with its vocabulary growth, holds it alone, so a prediction sees the model before
@@ -73,6 +74,9 @@ struct ServerOptions {
   std::filesystem::path save;       // snapshot file (empty: none)
   std::int64_t snapshot_every = 0;  // learnt examples between snapshots (0: on !snapshot and at the end only)
   std::size_t max_line_bytes = std::size_t{1} << 20;
+  // LIBSVM learning: the largest feature index a labelled request may bring (the model grows to it:
+  // one request could otherwise ask for 2^27 rows); at least the model's dim.
+  std::int64_t max_features = std::int64_t{1} << 20;
 };
 
 struct ServerStats {
@@ -91,6 +95,8 @@ class ModelServer {
 
   // The reply to one request line (JSON, no newline). `request` numbers it in error replies. Thread-safe.
   std::string handle(std::string_view line, std::int64_t request = 0);
+  // The error reply to a request over max_line_bytes (a transport skips the line), counted.
+  std::string oversized(std::int64_t request);
   // Writes the snapshot file (when there is a save path); returns whether it wrote. Thread-safe.
   bool snapshot();
   ServerStats stats() const;
@@ -106,6 +112,8 @@ class ModelServer {
   // The prediction JSON of row 0 of x (the caller holds the lock).
   nlohmann::json answer(const data::CsrMatrix& x) const;
   void write_snapshot_locked();
+  // Error when learning from the one example of d would overflow float32 or its score is not finite.
+  void check_step_is_finite(const data::SparseDataset& d) const;
 
   io::LinearModelFile file_;
   ServerOptions options_;
@@ -139,6 +147,7 @@ class SocketServer {
 
  private:
   SocketServer(ModelServer& server, int fd, std::filesystem::path unix_path, int port, int max_clients);
+  void shutdown_clients();
   ModelServer& server_;
   int fd_;
   std::filesystem::path unix_path_;
