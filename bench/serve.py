@@ -20,13 +20,16 @@ Models (each trained here, into --workdir, unless its .bin is there already):
 Each (model, transport) starts one server (`adakit serve --model M --socket P`, or `--port 0`), waits
 until it accepts, then runs `adakit-serve-load` (bench/serve_load.cpp) for each configuration —
 clients x pipeline depth in --configs — --repeats times, configurations interleaved, and stops the
-server with SIGTERM. Figures are medians over the repeats. "server cores": the server's CPU time
-(user + system, /proc/PID/stat) over the run's wall time, warm-up included; "client cores": the same
-for the load generator; "other cores": the machine's busy time (/proc/stat) less those two, i.e. every
-other process (above 0.1, the run competed with other work); "server CPU µs/req": the server's CPU time over the requests it answered in
-the run (warm-up included); "server threads": the server's threads in mid-run. "stdio 1 thread": `adakit serve --stdio` reading the request file (repeated
-to --stdio-lines lines) from a file into /dev/null — handle() and line I/O on one thread with no
-round trips (model loading included), the ceiling of one core.
+server with SIGTERM. Figures are medians over the repeats. Columns:
+  server cores       the server's CPU time (user + system, /proc/PID/stat) over the run's wall time,
+                     warm-up included; "client cores": the same for the load generator
+  server CPU µs/req  the server's CPU time over the requests it answered in the run (warm-up included)
+  other cores        the machine's busy time (/proc/stat) less those two: every other process (above
+                     0.1, the run competed with other work)
+  server threads     the server's threads in mid-run
+  stdio, 1 thread    `adakit serve --stdio` reading the request file (repeated to --stdio-lines lines)
+                     from a file into /dev/null: handle() and line I/O on one thread with no round
+                     trips (model loading included), what one core does with the model alone
 
 The server and the clients share the machine's cores; the header prints how many there are and the
 load average before and after (other work on the machine lowers every figure).

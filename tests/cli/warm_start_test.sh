@@ -87,6 +87,15 @@ train --data A.tsv --test-data T.tsv --tfidf --save a.bin --save-state
 grep -q '"features_added":0' out.json && grep -q '"vocabulary":"frozen"' out.json
 check "tf-idf: frozen vocabulary" $?
 "$bin" predict --model ab.bin --text "w1 w2 new3" > /dev/null; check "the continued tf-idf model predicts" $?
+# The idf and the terms are A's, byte for byte (the tensors of both safetensors files).
+tensor() { /usr/bin/python3 -c '
+import json, struct, sys
+b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]; t = json.loads(b[8:8 + n])[sys.argv[2]]
+sys.stdout.write(b[8 + n + t["data_offsets"][0]:8 + n + t["data_offsets"][1]].hex())' "$@"; }
+[ "$(tensor a.bin vectorizer.idf)" = "$(tensor ab.bin vectorizer.idf)" ] &&
+  [ "$(tensor a.bin vectorizer.terms)" = "$(tensor ab.bin vectorizer.terms)" ] &&
+  [ "$(tensor a.bin weight.values)" != "$(tensor ab.bin weight.values)" ]
+check "tf-idf: idf and terms unchanged by the warm start (the weights did change)" $?
 train --data A.tsv --test-data T.tsv --save a2.bin --save-state
 "$bin" train --init-model a2.bin --data B.tsv --test-data T.tsv --freeze-vocabulary --json -q --epochs 1 > out.json
 grep -q '"features_added":0' out.json; check "--freeze-vocabulary keeps a count vocabulary" $?
