@@ -110,7 +110,7 @@ PreparedData prepare_data(const PrepareOptions& o) {
   out.train = std::move(loaded.train);
   if (!o.test_data.empty()) {
     out.test = load_data({o.test_data, o.data_dir, o.csv}).train;
-    if (out.test.is_classification())
+    if (o.align_test_labels && out.test.is_classification())
       align_labels(out.test.labels, out.test.class_names, out.train.class_names, o.test_data);
   } else if (loaded.test) {
     out.test = std::move(*loaded.test);

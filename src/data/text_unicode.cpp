@@ -65,6 +65,16 @@ void encode_utf8(char32_t cp, std::string& out) {
 
 }  // namespace detail
 
+bool is_valid_utf8(std::string_view text) {
+  char32_t cp = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t len = detail::decode_utf8(text, pos, cp);
+    if (len == 0) return false;
+    pos += len;
+  }
+  return true;
+}
+
 namespace {
 
 struct Range {

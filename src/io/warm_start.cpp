@@ -81,33 +81,19 @@ WarmStart read_warm_start(const std::filesystem::path& path) {
   return w;
 }
 
-data::PreparedData prepare_for_model(const data::PrepareOptions& o, const ModelInfo& info,
+data::PreparedData prepare_for_model(const data::PrepareOptions& options, const ModelInfo& info,
                                      const std::string& model_source) {
   const bool regression = info.objective == "mse";
-  data::CsvOptions csv = o.csv;
-  csv.task = regression ? data::CsvOptions::Task::regression : data::CsvOptions::Task::classification;
-  data::LoadedData loaded = data::load_data({o.data, o.data_dir, csv});
-  if (loaded.train.is_classification() == regression)
+  data::PrepareOptions o = options;
+  o.csv.task = regression ? data::CsvOptions::Task::regression : data::CsvOptions::Task::classification;
+  o.scale = "off";              // the saved scaler, by fit_to_model below
+  o.align_test_labels = false;  // every split is numbered as the model's classes, below
+  data::PreparedData out = data::prepare_data(o);
+  if (out.train.is_classification() == regression)
     throw UsageError("the model was trained for " + info.objective + " (" +
                          (regression ? "regression" : "classification") + "), but " + o.data + " is a " +
                          (regression ? "classification" : "regression") + " dataset",
                      {model_source, 0, kField});
-  data::PreparedData out;
-  out.train = std::move(loaded.train);
-  if (!o.test_data.empty()) {
-    out.test = data::load_data({o.test_data, o.data_dir, csv}).train;
-  } else if (loaded.test) {
-    out.test = std::move(*loaded.test);
-  } else {
-    auto split = data::train_test_split(out.train, o.test_split, o.seed);
-    out.train = std::move(split.train);
-    out.test = std::move(split.test);
-  }
-  if (o.validation_split > 0.0) {
-    auto split = data::train_test_split(out.train, o.validation_split, o.seed + 1);
-    out.train = std::move(split.train);
-    out.validation = std::move(split.test);
-  }
   const auto fit = [&](data::Dataset& d, const std::string& source) {
     if (d.size() == 0) return;
     if (d.is_classification() == regression)

@@ -156,6 +156,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
     return order.rows().subspan(sz(std::min(b, n)), sz(std::clamp(n - b, std::int64_t{0}, bs)));
   };
   callbacks.train_begin(options.epochs, schedule.batches_per_epoch());
+  const bool batch_reports = callbacks.hears_batches();  // else no clock read per batch
   while (true) {
     if (st.epoch == 0 || st.next >= n) {
       if (st.epoch >= options.epochs) break;
@@ -178,7 +179,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       st.partial.squared_error_sum += bst.squared_error_sum;
       st.partial.count += bst.count;
       st.next += static_cast<std::int64_t>(rows.size());
-      if (callbacks.hears_batches())
+      if (batch_reports)
         callbacks.batch_end({st.epoch, options.epochs, run::batches_for(st.next, bs), schedule.batches_per_epoch(),
                              bst.count > 0 ? bst.loss_sum / static_cast<double>(bst.count) : 0.0, elapsed(), bst.count,
                              bst.correct, bst.loss_sum, bst.squared_error_sum});

@@ -13,7 +13,8 @@
 namespace adakit::linear {
 namespace {
 
-std::optional<double> number(const std::string& s) {
+std::optional<double> number(std::string_view text) {
+  const std::string s(text);
   if (s.empty()) return std::nullopt;
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
@@ -41,18 +42,20 @@ bool blank(std::string_view lines) {
 
 }  // namespace
 
+bool same_class(std::string_view a, std::string_view b, bool numeric) {
+  if (a == b) return true;
+  if (!numeric) return false;
+  const auto x = number(a), y = number(b);
+  return x && y && *x == *y;
+}
+
 void number_classes(data::SparseDataset& d, const std::vector<std::string>& names, bool numeric,
                     const std::string& source) {
   std::vector<std::int32_t> id_of(d.class_names.size(), -1);
   for (std::size_t c = 0; c < d.class_names.size(); ++c) {
     const std::string& name = d.class_names[c];
-    for (std::size_t k = 0; k < names.size() && id_of[c] < 0; ++k) {
-      if (names[k] == name) id_of[c] = static_cast<std::int32_t>(k);
-      else if (numeric) {
-        const auto a = number(name), b = number(names[k]);
-        if (a && b && *a == *b) id_of[c] = static_cast<std::int32_t>(k);
-      }
-    }
+    for (std::size_t k = 0; k < names.size() && id_of[c] < 0; ++k)
+      if (same_class(name, names[k], numeric)) id_of[c] = static_cast<std::int32_t>(k);
     if (id_of[c] < 0 && std::find(d.labels.begin(), d.labels.end(), static_cast<std::int32_t>(c)) != d.labels.end()) {
       std::string known;
       for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;

@@ -8,6 +8,7 @@
 #include "adakit/core/error.hpp"
 #include "adakit/data/libsvm.hpp"
 #include "adakit/data/prepare.hpp"
+#include "adakit/data/text.hpp"
 #include "adakit/linear/fit.hpp"
 
 namespace adakit::serve {
@@ -32,44 +33,9 @@ std::string error_reply(const std::string& message, std::int64_t request) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-bool same_label(std::string_view a, std::string_view b, bool numeric) {
-  if (a == b) return true;
-  if (!numeric) return false;
-  const std::string x(a), y(b);
-  char *ex = nullptr, *ey = nullptr;
-  const double u = std::strtod(x.c_str(), &ex), v = std::strtod(y.c_str(), &ey);
-  return !x.empty() && !y.empty() && *ex == '\0' && *ey == '\0' && u == v;
-}
-
 }  // namespace
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  while (i < s.size()) {
-    const unsigned char c = byte(i);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int n;
-    char32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
-    else return false;
-    if (s.size() - i <= static_cast<std::size_t>(n)) return false;
-    for (int k = 1; k <= n; ++k) {
-      const unsigned char t = byte(i + static_cast<std::size_t>(k));
-      if ((t & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (t & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += static_cast<std::size_t>(n) + 1;
-  }
-  return true;
-}
+bool valid_utf8(std::string_view s) { return data::is_valid_utf8(s); }
 
 Request parse_request(std::string_view line, bool text_model) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -129,16 +95,13 @@ ModelServer::ModelServer(io::LinearModelFile file, ServerOptions options, std::u
 }
 
 ServerStats ModelServer::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  return stats_;
+  return {counters_.requests.load(), counters_.predictions.load(), counters_.learned.load(), counters_.errors.load(),
+          counters_.snapshots.load()};
 }
 
 std::string ModelServer::handle(std::string_view line, std::int64_t request) {
   const Request r = parse_request(line, text_model());
-  {
-    std::lock_guard lock(stats_mutex_);
-    ++stats_.requests;
-  }
+  ++counters_.requests;
   try {
     switch (r.kind) {
       case RequestKind::predict: return predict(r, request);
@@ -147,12 +110,10 @@ std::string ModelServer::handle(std::string_view line, std::int64_t request) {
       case RequestKind::error: throw Error(r.error);
     }
   } catch (const Error& e) {
-    std::lock_guard lock(stats_mutex_);
-    ++stats_.errors;
+    ++counters_.errors;
     return error_reply(e.what(), request);
   } catch (const std::bad_alloc&) {
-    std::lock_guard lock(stats_mutex_);
-    ++stats_.errors;
+    ++counters_.errors;
     return error_reply("out of memory for this request", request);
   }
   return error_reply("unknown request", request);
@@ -211,9 +172,8 @@ std::string ModelServer::predict(const Request& r, std::int64_t) {
     j = answer(features(r.body));
   }
   if (r.kind == RequestKind::labelled && j.contains("label"))
-    j["correct"] = same_label(j["label"].get<std::string>(), r.label, !text_model());
-  std::lock_guard lock(stats_mutex_);
-  ++stats_.predictions;
+    j["correct"] = linear::same_class(j["label"].get<std::string>(), r.label, !text_model());
+  ++counters_.predictions;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -232,19 +192,15 @@ std::string ModelServer::learn(const Request& r, std::int64_t request) {
     const linear::FitResult fr = learner_->learn(d);
     j["learned"] = true;
     j["loss"] = fr.history.empty() ? 0.0 : fr.history.back().train.loss;
-    {
-      std::lock_guard slock(stats_mutex_);
-      ++stats_.learned;
-      snap = options_.snapshot_every > 0 && stats_.learned % options_.snapshot_every == 0;
-      if (snap) ++stats_.snapshots;
-    }
+    const std::int64_t learned = ++counters_.learned;  // under the exclusive lock: counted in order
+    snap = options_.snapshot_every > 0 && learned % options_.snapshot_every == 0;
+    if (snap) ++counters_.snapshots;
     if (snap) {  // under the exclusive lock: the snapshot holds exactly the examples learnt so far
       std::lock_guard writing(snapshot_mutex_);
       write_snapshot_locked();
     }
   }
-  std::lock_guard lock(stats_mutex_);
-  ++stats_.predictions;
+  ++counters_.predictions;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -264,9 +220,8 @@ void ModelServer::check_step_is_finite(const data::SparseDataset& d) const {
 }
 
 std::string ModelServer::oversized(std::int64_t request) {
-  std::lock_guard lock(stats_mutex_);
-  ++stats_.requests;
-  ++stats_.errors;
+  ++counters_.requests;
+  ++counters_.errors;
   return error_reply("request longer than " + std::to_string(options_.max_line_bytes) + " bytes (--max-line-bytes)", request);
 }
 
@@ -280,8 +235,7 @@ bool ModelServer::snapshot() {
   std::shared_lock lock(model_mutex_);  // learners wait; predictions go on
   std::lock_guard writing(snapshot_mutex_);  // one writer of the file at a time
   write_snapshot_locked();
-  std::lock_guard slock(stats_mutex_);
-  ++stats_.snapshots;
+  ++counters_.snapshots;
   return true;
 }
 

@@ -72,7 +72,7 @@ io::LinearModelFile read_init_model(const TrainFlags& f, const std::string& form
     throw UsageError(f.init_model + " is not a sparse model file (adakit train --save on LIBSVM or text data)",
                      {f.init_model, 0, "init-model"});
   io::LinearModelFile m = io::read_linear_model(f.init_model, /*sync_weights=*/false);
-  check_meaning(f, format, m);
+  check_meaning(f, format.empty() ? (m.vectorizer ? "text-tsv" : "libsvm") : format, m);
   return m;
 }
 
@@ -169,10 +169,9 @@ void check_stream_flags(const TrainFlags& f) {
   if (train::mpirun_world_size() > 0) throw UsageError("--data - runs in one process, not under mpirun", {"", 0, "data"});
 }
 
-// A stream's format: the saved model's, else --format's (libsvm or text-tsv).
-std::string stream_format(const TrainFlags& f) {
-  if (!f.init_model.empty() && io::is_linear_model_file(f.init_model) && !f.was_given("format"))
-    return io::read_linear_model(f.init_model).vectorizer ? "text-tsv" : "libsvm";
+// A stream's format: the saved model's (`init`), else --format's (libsvm or text-tsv).
+std::string stream_format(const TrainFlags& f, const io::LinearModelFile* init) {
+  if (init != nullptr && !f.was_given("format")) return init->vectorizer ? "text-tsv" : "libsvm";
   if (f.data.format != "libsvm" && f.data.format != "text-tsv")
     throw UsageError("--data - (stdin) needs --format libsvm or --format text-tsv", {"", 0, "format"});
   return f.data.format;
@@ -280,19 +279,20 @@ linear::Metrics evaluate_file(const TrainFlags& f, const linear::LinearModel& mo
 
 int run_train_stream(const TrainFlags& f, const std::string&) {
   check_stream_flags(f);
-  const std::string format = stream_format(f);
+  std::optional<io::LinearModelFile> init;  // read once; its kind is the stream's format unless --format says
+  if (!f.init_model.empty()) init = read_init_model(f, f.was_given("format") ? f.data.format : "");
+  const std::string format = stream_format(f, init ? &*init : nullptr);
   check_sparse_flags(f, format);
-  std::optional<io::LinearModelFile> init;
-  if (!f.init_model.empty()) init = read_init_model(f, format);
   const OptimizerChoice choice = init ? warm_optimizer(f, *init) : one_optimizer(f, OptimizerKind::linear);
   linear::LinearModel model = init ? std::move(init->model) : fresh_stream_model(f, format);
   auto opt = init ? continued_optimizer(choice, *init, model) : linear::make_linear_optimizer(choice.name, choice.options);
+  const bool state_kept = opt->bound();
   opt->bind(model);  // an empty stream still saves a model with its (fresh) state
   std::optional<data::TextVectorizer> vectorizer;
   if (init) vectorizer = std::move(init->vectorizer);
   else if (format == "text-tsv") vectorizer = fresh_stream_vectorizer(f);
   const bool talk = !f.quiet && !f.json;
-  if (talk && init) print_warm_start(f.init_model, {model.dim(), 0, opt->bound(), ""}, opt->steps());
+  if (talk && init) print_warm_start(f.init_model, {model.dim(), 0, state_kept, ""}, opt->steps());
   linear::OnlineLearner learner(model, *opt, vectorizer ? &*vectorizer : nullptr,
                                 {.batch_size = f.fit.batch_size, .grow = !f.freeze_vocabulary});
   const std::int64_t every = f.progress_every > 0 ? f.progress_every : 100000;

@@ -88,7 +88,8 @@ struct WarmStart {
   std::string vocabulary;   // text models: "grown" | "frozen" | "hashed"; LIBSVM: ""
 };
 // --init-model FILE read for training (lazy weights as saved), after checking that no flag given
-// changes the model's meaning (--model, the text flags, the data's format): UsageError naming the flag.
+// changes the model's meaning (--model, the text flags, `format`: the data's, empty for the model's
+// own): UsageError naming the flag.
 io::LinearModelFile read_init_model(const TrainFlags& f, const std::string& format);
 // The optimizer of a warm start: the saved one (its options, overridden by the option flags given),
 // else --optimizer's. UsageError on another --optimizer than the saved state's.

@@ -57,7 +57,8 @@ struct PrepareOptions {
   std::optional<TextVectorizer> continue_vectorizer;
   bool grow_vocabulary = true;
   // false: a test file keeps its own class names instead of the training data's (a warm start numbers
-  // both as the saved model's classes, which the new training data may not all have).
+  // every split as the saved model's classes, which the new training data may not all have). Dense and
+  // sparse data alike.
   bool align_test_labels = true;
 };
 

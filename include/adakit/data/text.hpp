@@ -33,6 +33,9 @@ namespace adakit::data {
 // Bytes that are not valid UTF-8 (stray continuation bytes, overlong forms, surrogates, code points
 // above U+10FFFF, truncated sequences) are copied unchanged.
 std::string to_lower_utf8(std::string_view text);
+// Whether `text` is well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates, code
+// points above U+10FFFF or truncated sequences (the decoder the analyzer uses).
+bool is_valid_utf8(std::string_view text);
 
 // Whether a code point is a word character (\w): ASCII letters, digits and '_'; every non-ASCII code
 // point except a table of punctuation, symbol, space, control, format, combining-mark and private-use

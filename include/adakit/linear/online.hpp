@@ -71,6 +71,8 @@ class OnlineLearner {
   std::int64_t seen_ = 0, added_ = 0;
 };
 
+// Whether label `a` names class `b`: the same text or (`numeric`: LIBSVM) the same number ("1" is "+1").
+bool same_class(std::string_view a, std::string_view b, bool numeric);
 // The model's class id of each label name of `d` (its class_names), renumbering d's labels in place:
 // a name equal to one of `names`, or (`numeric`: LIBSVM) a number equal to one of theirs ("1" is
 // "+1"). Error naming `source` and "label" on a class that is not one of `names`.

@@ -11,6 +11,7 @@
 // of Callback pointers or, as a shorthand, one function over the EpochReport (returning bool "stop",
 // or nothing).
 #pragma once
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -28,6 +29,9 @@ struct Callback {
   virtual void on_train_begin(std::int64_t /*epochs*/, std::int64_t /*batches_per_epoch*/) {}
   // After each batch that stepped (GloVe: a few times a second, from one worker thread). Progress only.
   virtual void on_batch_end(const BatchReport&) {}
+  // Whether on_batch_end does anything now (a loop that measures its batches only for callbacks skips
+  // that work when none listens: a progress printer writing plain lines does not).
+  virtual bool wants_batches() const { return true; }
   // After each epoch; true stops training.
   virtual bool on_epoch_end(const EpochReport&) { return false; }
   virtual void on_train_end() {}
@@ -54,6 +58,7 @@ class WithState final : public StateCallback<State> {
     inner_.on_train_begin(epochs, batches_per_epoch);
   }
   void on_batch_end(const BatchReport& r) override { inner_.on_batch_end(r); }
+  bool wants_batches() const override { return inner_.wants_batches(); }
   bool on_epoch_end(const EpochReport& r) override { return inner_.on_epoch_end(r); }
   void on_train_end() override { inner_.on_train_end(); }
   C& inner() noexcept { return inner_; }
@@ -84,8 +89,10 @@ class Callbacks {
   }
 
   bool empty() const noexcept { return list_.empty() && !on_epoch_; }
-  // Whether batch_end reaches anyone (the shorthand function hears epochs only).
-  bool hears_batches() const noexcept { return !list_.empty(); }
+  // Whether batch_end reaches anyone who wants it (the shorthand function hears epochs only).
+  bool hears_batches() const {
+    return std::any_of(list_.begin(), list_.end(), [](const Callback* c) { return c->wants_batches(); });
+  }
   void train_begin(std::int64_t epochs, std::int64_t batches_per_epoch) const;
   void batch_end(const BatchReport& r) const;
   // Every callback hears the report; true when any asks to stop.

@@ -15,6 +15,7 @@ class ProgressPrinter final : public Callback {
   explicit ProgressPrinter(std::FILE* out = stderr, Mode mode = Mode::automatic);
   void on_train_begin(std::int64_t epochs, std::int64_t batches_per_epoch) override;
   void on_batch_end(const BatchReport& r) override;
+  bool wants_batches() const override { return bar_; }  // plain lines: the epochs only
   bool on_epoch_end(const EpochReport& r) override;
   void on_train_end() override;
 

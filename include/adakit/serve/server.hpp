@@ -61,7 +61,8 @@ struct Request {
 // Parses one request line (its '\n' removed). Never throws: a malformed line (empty, invalid UTF-8, a
 // labelled line with an empty label) is an error request.
 Request parse_request(std::string_view line, bool text_model);
-// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+// Whether `s` is well-formed UTF-8 (data::is_valid_utf8: no overlong forms, surrogates or code points
+// above U+10FFFF).
 bool valid_utf8(std::string_view s);
 
 // ---- the server
@@ -120,9 +121,11 @@ class ModelServer {
   std::unique_ptr<linear::LinearOptimizer> optimizer_;  // learning: the saved one, or a fresh one
   std::optional<linear::OnlineLearner> learner_;
   mutable std::shared_mutex model_mutex_;
-  mutable std::mutex stats_mutex_;
   std::mutex snapshot_mutex_;
-  ServerStats stats_;
+  struct Counters {  // atomics: counting a request takes no lock
+    std::atomic<std::int64_t> requests{0}, predictions{0}, learned{0}, errors{0}, snapshots{0};
+  };
+  Counters counters_;
 };
 
 // ---- transports
