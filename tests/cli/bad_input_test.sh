@@ -256,6 +256,14 @@ bad "warm start: not a model file" 2 "wa.tsv is not a sparse model file" "$bin" 
 bad "stream: no --format" 2 "--data - (stdin) needs --format libsvm or --format text-tsv" "$bin" train --data -
 bad "stream: no --classes" 2 "a stream without --init-model needs its classes: --classes A,B[,...]" "$bin" train --data - --format libsvm
 bad "stream: a malformed line" 1 "stdin:2: field 'column 1': no tab" sh -c "printf 'pos\\tgood\\nno tab\\n' | '$bin' train --data - --format text-tsv --classes neg,pos"
+bad "stream: --classes not numbers (LIBSVM)" 2 "field 'classes': 'yes' is not a number" "$bin" train --data - --format libsvm --classes yes,no
+bad "stream: a class named twice" 2 "--classes names a class twice" "$bin" train --data - --format text-tsv --classes pos,pos
+bad "flag: --progress-every -1" 2 "--progress-every: Value -1 not in range" "$bin" train --data wa.tsv --progress-every -1
+bad "serve: --top-k 0" 2 "--top-k: Value 0 not in range" "$bin" serve --model wa.bin --top-k 0
+bad "serve: --max-line-bytes 3" 2 "--max-line-bytes: Value 3 not in range" "$bin" serve --model wa.bin --max-line-bytes 3
+bad "serve: --port 70000" 2 "expected an IPv4 address and a port in [0, 65535], got 127.0.0.1:70000" "$bin" serve --model wa.bin --port 70000
+bad "serve: --host not an address" 2 "expected an IPv4 address and a port in [0, 65535], got localhost:0" "$bin" serve --model wa.bin --port 0 --host localhost
+bad "serve: --max-features 0" 2 "--max-features: Value 0 not in range" "$bin" serve --model wa.bin --max-features 0
 bad "serve: --socket and --port" 2 "give one of --stdio, --socket PATH and --port N" "$bin" serve --model wa.bin --socket s --port 0
 bad "serve: --snapshot-every without --save" 2 "--snapshot-every needs --save FILE" "$bin" serve --model wa.bin --snapshot-every 10
 bad "serve: a missing model" 1 "nope.bin: field 'model': cannot open the model file" "$bin" serve --model nope.bin
