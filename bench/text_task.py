@@ -67,6 +67,12 @@ def build_dataset(packages, min_class, seed):
             continue
         seen.add(desc)
         rows.append((section, desc))
+    return stratified_split(rows, min_class, seed)
+
+
+def stratified_split(rows, min_class, seed):
+    """(label, text) rows -> (train, test): the labels with at least min_class rows, a seeded 80/20 split
+    of each label's rows, both splits shuffled. (bench/compare_text.py splits its tasks with it too.)"""
     counts = {}
     for s, _ in rows:
         counts[s] = counts.get(s, 0) + 1

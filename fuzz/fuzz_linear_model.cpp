@@ -1,6 +1,7 @@
 // libFuzzer target: sparse linear model files as `adakit predict` and `read_linear_model` read them
 // (io::parse_linear_model: the binary "adakit.linear.model.v1" file with checksums not verified, so
-// that mutations reach its own checks; the JSON file; a linear checkpoint). A file that reads is then
+// that mutations reach its own checks; the JSON file; a linear checkpoint; adakit export's compact file,
+// "adakit.linear.compact.v1", whose deflated tables and varints are decoded here too). A file that reads is then
 // used: a text model's vectorizer transforms two texts and the model predicts them; a LIBSVM model
 // predicts a tiny sparse matrix. fuzz/make_seeds.cpp writes seeds of every kind, with and without a
 // kept optimizer state.

@@ -14,6 +14,7 @@
 #include "adakit/data/text.hpp"
 #include "adakit/data/prepare.hpp"
 #include "adakit/io/checkpoint.hpp"
+#include "adakit/io/compact_model.hpp"
 #include "adakit/io/linear_model.hpp"
 #include "adakit/io/model.hpp"
 #include "adakit/io/safetensors.hpp"
@@ -192,6 +193,23 @@ int main(int argc, char** argv) {
       linear::fit(model, *opt, sparse, fuzz::tiny_linear_fit_options());
       save(std::string("libsvm_") + name, model, nullptr, nullptr);
       save(std::string("libsvm_") + name + "_state", model, nullptr, opt.get());
+      // Calibrated (adakit train --calibrate): the calibrator in the binary file's metadata and in JSON.
+      if (name == std::string("adagrad"))
+        for (const auto method : {linear::CalibrationMethod::platt, linear::CalibrationMethod::isotonic}) {
+          linear::LinearModel calibrated = model;
+          calibrated.set_calibrator(linear::Calibrator::fit(linear::decision_function(model, sparse.features),
+                                                            sparse.labels, model.classes(), {.method = method}));
+          const std::string tag = "libsvm_calibrated_" + std::string(linear::to_string(method));
+          save(tag, calibrated, nullptr, nullptr);
+          save(tag + "_json", calibrated, nullptr, nullptr);
+        }
+      // adakit export's compact files (io/compact_model.hpp): float32 and int8 with per-feature scales.
+      io::LinearModelFile file;
+      file.model = model;
+      put("linear_model", std::string("compact_libsvm_") + name + "_none",
+          io::compact_model_bytes(io::compact_model(file, {.quantize = io::Quantize::none})));
+      put("linear_model", std::string("compact_libsvm_") + name + "_int8_feature",
+          io::compact_model_bytes(io::compact_model(file, {.scale_by = io::QuantizeScale::feature})));
     }
     for (const std::int32_t hash_bits : {0, 4}) {
       data::TextVectorizerOptions o;
@@ -211,6 +229,13 @@ int main(int argc, char** argv) {
       const std::string kind = hash_bits > 0 ? "text_hashed" : "text";
       save(kind, model, &v, nullptr);
       save(kind + "_state", model, &v, opt.get());
+      io::LinearModelFile file;
+      file.model = model;
+      file.vectorizer = v;
+      put("linear_model", "compact_" + kind, io::compact_model_bytes(io::compact_model(file, {})));
+      if (hash_bits == 0)
+        put("linear_model", "compact_text_kept_vocabulary",
+            io::compact_model_bytes(io::compact_model(file, {.prune = 0.01, .keep_vocabulary = true})));
       if (hash_bits == 0) {
         save("text_json", model, &v, nullptr);
         io::save_linear_checkpoint(tmp, model, opt->name(), opt->option_map(), opt->state(model), {}, 1, 1,

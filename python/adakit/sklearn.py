@@ -152,11 +152,57 @@ class _LinearBase(BaseEstimator):
                                  "(adagrad-l1, adagrad-rda, ftrl and sgd have)")
         return options
 
+    def _more_tags(self):
+        # As scikit-learn's SGDClassifier: a row of weight 0 still takes its place in the shuffled order
+        # and in its minibatch (a batch's gradient is divided by its row count), so it is not the same
+        # run as one without the row. Weight 1 is the same run as no weights (tests/python).
+        return {"_xfail_checks": {"check_sample_weights_invariance":
+                                  "zero sample_weight is not equivalent to removing samples: stochastic "
+                                  "training keeps the row's place in the shuffle and in its minibatch"}}
+
     def _continues(self):
         """fit: whether it continues the fitted learner (warm_start) rather than starting afresh."""
         return bool(self.warm_start) and hasattr(self, "learner_")
 
-    def _train(self, X, labels=None, targets=None, classes=None, task=None, fresh=True, partial=False):
+    def _row_weights(self, n, labels=None, classes=None, sample_weight=None):
+        """Each row's training weight (float32), or None when every row weighs 1: sample_weight times,
+        for classifiers, class_weight[label] ("balanced": scikit-learn's compute_class_weight over these
+        labels — the data of this fit, or of this partial_fit call)."""
+        w = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.ndim == 0:
+                w = np.full(n, float(w))
+            if w.shape != (n,):
+                raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n},)")
+            if not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError("sample_weight must be finite and >= 0")
+        cw = getattr(self, "class_weight", None)
+        if cw is not None and labels is not None:
+            if isinstance(cw, str):
+                if cw != "balanced":
+                    raise ValueError(f"class_weight={cw!r}: expected 'balanced', a dict or None")
+                from sklearn.utils.class_weight import compute_class_weight
+                present = np.unique(labels)
+                per_class = np.ones(len(classes))
+                per_class[present] = compute_class_weight("balanced", classes=present, y=labels)
+            elif isinstance(cw, dict):
+                per_class = np.ones(len(classes))
+                for key, value in cw.items():
+                    hits = np.flatnonzero(classes == key)
+                    if len(hits) == 0:
+                        raise ValueError(f"class_weight has class {key!r}, not among the classes {classes!r}")
+                    if not np.isfinite(value) or value < 0:
+                        raise ValueError(f"class_weight[{key!r}] = {value!r} must be finite and >= 0")
+                    per_class[hits[0]] = float(value)
+            else:
+                raise ValueError(f"class_weight={cw!r}: expected 'balanced', a dict or None")
+            cw_rows = per_class[labels]
+            w = cw_rows if w is None else w * cw_rows
+        return None if w is None else np.ascontiguousarray(w, dtype=np.float32)
+
+    def _train(self, X, labels=None, targets=None, classes=None, task=None, fresh=True, partial=False,
+               sample_weight=None):
         """Trains a new learner (fresh) or the fitted one: `epochs` epochs of linear::fit, or (partial)
         one epoch over X's rows in order. Then sets classes_ (classifiers: `classes`), model_, coef_ and
         intercept_: only once training has succeeded."""
@@ -178,8 +224,10 @@ class _LinearBase(BaseEstimator):
             epochs, seed, shuffle = 1, 0, False
         else:
             epochs, seed, shuffle = int(self.epochs), _seed(self.random_state), bool(self.shuffle)
+        weights = self._row_weights(X.shape[0], labels, classes if classes is not None else getattr(self, "classes_", None),
+                                    sample_weight)
         new = learner.fit(_csr_args(X), labels=labels, targets=targets, epochs=epochs, batch_size=int(self.batch_size),
-                          seed=seed, shuffle=shuffle)
+                          seed=seed, shuffle=shuffle, weights=weights)
         for report in new:
             n_iter += 1
             report["epoch"] = n_iter
@@ -200,21 +248,30 @@ class _LinearBase(BaseEstimator):
 
 
 class _LinearClassifier(ClassifierMixin, _LinearBase):
-    def fit(self, X, y):
+    def __init__(self, optimizer="adagrad", lr=0.1, l1=0.0, l2=0.0, epochs=10, batch_size=1, fit_intercept=True,
+                 shuffle=True, random_state=None, optimizer_options=None, warm_start=False, class_weight=None):
+        super().__init__(optimizer=optimizer, lr=lr, l1=l1, l2=l2, epochs=epochs, batch_size=batch_size,
+                         fit_intercept=fit_intercept, shuffle=shuffle, random_state=random_state,
+                         optimizer_options=optimizer_options, warm_start=warm_start)
+        self.class_weight = class_weight
+
+    def fit(self, X, y, sample_weight=None):
         """Trains on X (dense or sparse, [n_samples, n_features]) and class labels y for `epochs` epochs,
-        afresh or (warm_start) continuing; returns self."""
+        afresh or (warm_start) continuing; returns self. sample_weight: one importance weight per row
+        (its loss counts that many times), times class_weight's weight of its class."""
         fresh = not self._continues()
         X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), reset=fresh)
         check_classification_targets(y)
         if not fresh:
-            return self._train(X, labels=_class_ids(y, self.classes_), fresh=False)
+            return self._train(X, labels=_class_ids(y, self.classes_), fresh=False, sample_weight=sample_weight)
         classes, labels = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; the data contain only "
                              f"one class: {classes[0]!r}")
-        return self._train(X, labels=labels.astype(np.int32), classes=classes, task=self._task_for(classes))
+        return self._train(X, labels=labels.astype(np.int32), classes=classes, task=self._task_for(classes),
+                           sample_weight=sample_weight)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One pass over the rows of X in their order (no shuffling), continuing the model and optimizer
         state of the previous partial_fit or fit. `classes`: every label, required on the first call.
         Returns self."""
@@ -223,7 +280,7 @@ class _LinearClassifier(ClassifierMixin, _LinearBase):
         X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), reset=first)
         check_classification_targets(y)
         return self._train(X, labels=_class_ids(y, classes), classes=classes, task=self._task_for(classes),
-                           fresh=first, partial=True)
+                           fresh=first, partial=True, sample_weight=sample_weight)
 
     def _task_for(self, classes):
         return self._task or ("logistic" if len(classes) == 2 else "softmax")
@@ -261,6 +318,9 @@ class LogisticRegression(_LinearClassifier):
     lr: step size (FTRL's alpha). l1, l2: regularisation (not for "adagrad").
     epochs, batch_size, shuffle, random_state: the training loop (mean gradient over each batch).
     optimizer_options: any further option of the optimizer, e.g. {"initial_accumulator_value": 1}.
+    class_weight: None, "balanced" (n / (classes x rows of the class), scikit-learn's) or {label: weight};
+    fit(X, y, sample_weight) and partial_fit(..., sample_weight) take one importance weight per row; a
+    row's loss counts sample_weight x class_weight times (linear::FitOptions' weighted rows).
     warm_start: fit continues the previous training (weights and optimizer state) instead of starting
     afresh. partial_fit(X, y, classes): one pass over X in row order; see the module's docstring.
     """
@@ -276,21 +336,23 @@ class LinearRegression(RegressorMixin, _LinearBase):
     """Linear regression (squared loss ½(z − y)²) trained per example by one of adakit's lazy sparse
     optimizers; parameters as LogisticRegression's."""
 
-    def fit(self, X, y):
-        """Trains on X and targets y for `epochs` epochs, afresh or (warm_start) continuing; returns self."""
+    def fit(self, X, y, sample_weight=None):
+        """Trains on X and targets y for `epochs` epochs, afresh or (warm_start) continuing; returns self.
+        sample_weight: one importance weight per row."""
         fresh = not self._continues()
         X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), y_numeric=True,
                                    reset=fresh)
-        return self._train(X, targets=np.ascontiguousarray(y, dtype=np.float32), task="squared", fresh=fresh)
+        return self._train(X, targets=np.ascontiguousarray(y, dtype=np.float32), task="squared", fresh=fresh,
+                           sample_weight=sample_weight)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One pass over the rows of X in their order (no shuffling), continuing the model and optimizer
         state of the previous partial_fit or fit; returns self."""
         first = not hasattr(self, "learner_")
         X, y = self._validate_data(X, y, accept_sparse="csr", dtype=(np.float32, np.float64), y_numeric=True,
                                    reset=first)
         return self._train(X, targets=np.ascontiguousarray(y, dtype=np.float32), task="squared", fresh=first,
-                           partial=True)
+                           partial=True, sample_weight=sample_weight)
 
     def predict(self, X):
         return self._scores(X)[:, 0]

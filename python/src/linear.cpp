@@ -138,11 +138,19 @@ class PyLinearLearner {
   // them, so that the next call goes on exactly as one longer run would. (A sync in between would
   // catch up adagrad-l1's and sgd's L1/L2 shrinkage in two closed-form pieces instead of one, which
   // rounds differently.) partial_fit is one epoch in row order. Returns the per-epoch metrics.
+  // `weights`: None, or one importance weight per row (float32; finite, >= 0: FitOptions' weighted rows).
   py::list fit(const py::tuple& x, const py::object& labels, const py::object& targets, std::int64_t epochs,
-               std::int64_t batch_size, std::uint64_t seed, bool shuffle, int threads) {
+               std::int64_t batch_size, std::uint64_t seed, bool shuffle, int threads, const py::object& weights) {
     const Csr c = csr_from(x);
-    py::array y;
-    const data::SparseDataView d = labelled_view(c, labels, targets, y);
+    py::array y, w;
+    data::SparseDataView d = labelled_view(c, labels, targets, y);
+    if (!weights.is_none()) {
+      w = as_array(weights, "sample_weight");
+      d.weights = span_1d<float>(w, "sample_weight");
+      if (static_cast<std::int64_t>(d.weights.size()) != d.size())
+        throw py::value_error("sample_weight has " + std::to_string(d.weights.size()) + " entries for " +
+                              std::to_string(d.size()) + " rows");
+    }
     linear::FitResult result;
     {
       py::gil_scoped_release nogil;
@@ -269,7 +277,7 @@ void bind_linear(py::module_& m) {
            "new options for the same optimizer; its state carries over")
       .def("fit", &PyLinearLearner::fit, py::arg("X"), py::arg("labels") = py::none(), py::arg("targets") = py::none(),
            py::arg("epochs") = 5, py::arg("batch_size") = 1, py::arg("seed") = 0, py::arg("shuffle") = true,
-           py::arg("threads") = 0,
+           py::arg("threads") = 0, py::arg("weights") = py::none(),
            "linear::fit from where the learner stands, without its closing sync; returns the per-epoch metrics")
       .def("sync", &PyLinearLearner::sync, "brings every weight of the live model up to date (optimizer.sync)")
       .def("snapshot", &PyLinearLearner::snapshot, "a synced copy of the model without optimizer state")

@@ -73,6 +73,8 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
   CsrMatrix& x = d.features;
   std::vector<double> label_values;
   std::vector<std::string_view> label_texts;
+  std::vector<float> weights;  // empty until a line gives one
+  bool weighted = false;       // a line so far gave a weight: every row has one in `weights`
   std::int64_t largest = 0;
   std::vector<Token> tokens;
   std::int64_t line_no = 0;
@@ -96,13 +98,24 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
     const auto fail = [&](const Token& t, const std::string& what) {
       throw Error(what + ": " + quoted(t.text), {source, line_no, "column " + std::to_string(t.column)});
     };
-    double label = 0.0;
-    if (!parse_number(tokens[0].text, label))
-      fail(tokens[0], tokens[0].text.find(':') != std::string_view::npos
-                          ? "missing label: the line starts with a feature"
-                          : "label is not a finite number");
+    // `label` or `label:weight` (an importance weight, finite and >= 0). The first token is always the
+    // label, so a line that starts with a feature reads as label:weight when both parts are numbers.
+    double label = 0.0, weight = 1.0;
+    std::string_view label_text = tokens[0].text;
+    if (const std::size_t colon = label_text.find(':'); colon != std::string_view::npos) {
+      const std::string_view w = label_text.substr(colon + 1);
+      label_text = label_text.substr(0, colon);
+      if (!parse_number(label_text, label)) fail(tokens[0], "missing label: the line starts with a feature");
+      if (!parse_number(w, weight) || weight < 0.0 || !std::isfinite(static_cast<float>(weight)))
+        fail(tokens[0], "the weight after the label (label:weight) is not a finite number >= 0");
+      if (!weighted) weights.assign(label_values.size(), 1.0f);  // the rows before weigh 1
+      weighted = true;
+    } else if (!parse_number(label_text, label)) {
+      fail(tokens[0], "label is not a finite number");
+    }
     label_values.push_back(label);
-    label_texts.push_back(tokens[0].text);
+    label_texts.push_back(label_text);
+    if (weighted) weights.push_back(static_cast<float>(weight));
 
     std::int64_t previous = 0;
     bool seen_qid = false;
@@ -142,6 +155,7 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
     ++x.rows;
   }
   if (x.rows == 0) throw Error("no sample: every line is blank or a comment", {source, 0, ""});
+  d.weights = std::move(weights);
   x.cols = options.n_features > 0 ? options.n_features : largest;
 
   bool integral = true;
@@ -198,6 +212,8 @@ std::string to_libsvm(const SparseDataset& d) {
     throw UsageError("to_libsvm: " + std::to_string(n) + " rows but " +
                      std::to_string(classify ? d.labels.size() : d.targets.size()) +
                      (classify ? " labels" : " targets"));
+  if (!d.weights.empty() && static_cast<std::int64_t>(d.weights.size()) != n)
+    throw UsageError("to_libsvm: " + std::to_string(n) + " rows but " + std::to_string(d.weights.size()) + " weights");
   bool numeric_names = !d.class_names.empty();
   for (const auto& name : d.class_names) {
     double v = 0.0;
@@ -218,6 +234,10 @@ std::string to_libsvm(const SparseDataset& d) {
         out += std::to_string(label);
     } else {
       append_shortest(out, d.targets[i]);
+    }
+    if (!d.weights.empty()) {
+      out += ':';
+      append_shortest(out, d.weights[i]);
     }
     const auto idx = x->row_indices(r);
     const auto val = x->row_values(r);

@@ -1,11 +1,14 @@
 #include "adakit/data/prepare.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <map>
 #include <tuple>
 #include <utility>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/file.hpp"
 #include "adakit/data/builtin.hpp"
 
 namespace adakit::data {
@@ -40,10 +43,43 @@ std::string resolve_format(const std::string& format, std::string_view name_or_p
   return std::string(guess_format(name_or_path));
 }
 
-TextDataset load_text(const std::string& name, const std::filesystem::path& data_dir) {
+TextDataset load_text(const std::string& name, const std::filesystem::path& data_dir, bool weight_column) {
   const auto names = text_builtin_names();
-  if (std::find(names.begin(), names.end(), name) != names.end()) return load_text_builtin(name, data_dir);
-  return read_text_tsv(name);
+  if (std::find(names.begin(), names.end(), name) != names.end()) {
+    if (weight_column)
+      throw UsageError("the bundled text dataset '" + name + "' has no weight column", {"", 0, "weight-column"});
+    return load_text_builtin(name, data_dir);
+  }
+  return read_text_tsv(name, weight_column);
+}
+
+std::vector<float> read_weights(const std::filesystem::path& path, std::int64_t rows) {
+  const std::string text = read_file_bytes(path);
+  std::vector<float> out;
+  std::string_view rest = text;
+  std::int64_t line_no = 0;
+  while (!rest.empty()) {
+    ++line_no;
+    const std::size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty()) continue;
+    double v = 0.0;
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
+    if (ec != std::errc() || end != line.data() + line.size() || !std::isfinite(v) || v < 0.0 ||
+        !std::isfinite(static_cast<float>(v)))
+      throw Error("weight '" + std::string(line) + "' is not a finite number >= 0", {path.string(), line_no, "weight"});
+    if (static_cast<std::int64_t>(out.size()) == rows)
+      throw Error("more weights than the " + std::to_string(rows) + " rows of the training data",
+                  {path.string(), line_no, "weight"});
+    out.push_back(static_cast<float>(v));
+  }
+  if (static_cast<std::int64_t>(out.size()) != rows)
+    throw Error(std::to_string(out.size()) + " weights for the " + std::to_string(rows) + " rows of the training data",
+                {path.string(), 0, "weight"});
+  return out;
 }
 
 SparseDataset vectorize(const TextDataset& t, const TextVectorizer& vectorizer) {
@@ -52,6 +88,7 @@ SparseDataset vectorize(const TextDataset& t, const TextVectorizer& vectorizer) 
   d.features = vectorizer.transform(t.texts);
   d.labels = t.labels;
   d.class_names = t.class_names;
+  d.weights = t.weights;
   return d;
 }
 
@@ -88,6 +125,12 @@ namespace {
 template <class D, class Load, class Check>
 std::pair<D, D> train_and_test(const PrepareOptions& o, Load load, Check check) {
   D all = load(o.data);
+  if (!o.weights_file.empty()) {
+    if (!all.weights.empty())
+      throw UsageError("the training data carry their own weights: give --weights or weights in the file, not both",
+                       {o.weights_file.string(), 0, "weights"});
+    all.weights = read_weights(o.weights_file, all.size());
+  }
   if (!o.test_data.empty()) {
     D test = load(o.test_data);
     check(all, test);
@@ -139,7 +182,8 @@ PreparedSparseData prepare_sparse_data(const PrepareOptions& o) {
   PreparedSparseData out;
   if (o.text || o.continue_vectorizer) {
     auto [train, test] = train_and_test<TextDataset>(
-        o, [&](const std::string& s) { return load_text(s, o.data_dir); }, [](const auto&, const auto&) {});
+        o, [&](const std::string& s) { return load_text(s, o.data_dir, o.weight_column); },
+        [](const auto&, const auto&) {});
     if (o.continue_vectorizer) {
       out.vectorizer = o.continue_vectorizer;
       if (o.grow_vocabulary && out.vectorizer->can_grow()) out.new_of_old = out.vectorizer->grow(train.texts);
@@ -149,6 +193,8 @@ PreparedSparseData prepare_sparse_data(const PrepareOptions& o) {
     }
     out.train = vectorize(train, *out.vectorizer);
     out.test = vectorize(test, *out.vectorizer);
+    if (o.keep_train_texts) out.train_texts = std::move(train.texts);
+    if (o.keep_test_texts) out.test_texts = std::move(test.texts);
     return out;
   }
   const auto same_columns = [&](SparseDataset& train, SparseDataset& test) {
@@ -160,6 +206,9 @@ PreparedSparseData prepare_sparse_data(const PrepareOptions& o) {
     train.features.cols = dim;
     test.features.cols = dim;
   };
+  if (o.weight_column)
+    throw UsageError("--weight-column is for text (label<TAB>weight<TAB>text); LIBSVM lines carry label:weight",
+                     {"", 0, "weight-column"});
   std::tie(out.train, out.test) = train_and_test<SparseDataset>(
       o, [&](const std::string& s) { return read_libsvm(s, o.libsvm); }, same_columns);
   return out;

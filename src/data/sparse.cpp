@@ -2,10 +2,12 @@
 #include "adakit/data/sparse.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <string>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/format.hpp"
 
 namespace adakit::data {
 namespace {
@@ -182,7 +184,25 @@ SparseDataset SparseDataset::subset(std::span<const std::int64_t> which) const {
     out.targets.reserve(which.size());
     for (auto r : which) out.targets.push_back(targets[z(r)]);
   }
+  if (!weights.empty()) {
+    if (static_cast<std::int64_t>(weights.size()) != n)
+      throw UsageError("subset: dataset '" + name + "' has " + std::to_string(n) + " rows but " +
+                       std::to_string(weights.size()) + " weights");
+    out.weights.reserve(which.size());
+    for (auto r : which) out.weights.push_back(weights[z(r)]);
+  }
   return out;
+}
+
+void check_weights(std::span<const float> weights, std::int64_t rows, const std::string& source) {
+  if (weights.empty()) return;
+  if (static_cast<std::int64_t>(weights.size()) != rows)
+    throw UsageError(std::to_string(weights.size()) + " weights for " + std::to_string(rows) + " rows",
+                     {source, 0, "weight"});
+  for (std::size_t r = 0; r < weights.size(); ++r)
+    if (!std::isfinite(weights[r]) || weights[r] < 0.0f)
+      throw UsageError("weight " + format_printf("%g", static_cast<double>(weights[r])) + " is not a finite number >= 0",
+                       {source, static_cast<std::int64_t>(r) + 1, "weight"});
 }
 
 }  // namespace adakit::data

@@ -1,6 +1,8 @@
 // Labelled texts: the `label<TAB>text` reader and the bundled text datasets.
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <map>
 #include <string>
 #include <system_error>
@@ -50,7 +52,7 @@ static_assert(kTextRegistry.names_are_unique(), "two text datasets share a name"
 
 }  // namespace
 
-TextDataset parse_text_tsv(std::string_view text, const std::string& source) {
+TextDataset parse_text_tsv(std::string_view text, const std::string& source, bool weight_column) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte-order mark
   std::vector<std::string> raw_labels;
   TextDataset d;
@@ -64,7 +66,21 @@ TextDataset parse_text_tsv(std::string_view text, const std::string& source) {
     const std::string_view label = trim(line.substr(0, tab));
     if (label.empty()) throw Error("empty label before the tab", {source, line_no, "column 1"});
     raw_labels.emplace_back(label);
-    d.texts.emplace_back(line.substr(tab + 1));
+    std::string_view rest = line.substr(tab + 1);
+    if (weight_column) {
+      const std::size_t tab2 = rest.find('\t');
+      if (tab2 == std::string_view::npos)
+        throw Error("no second tab: expected 'label<TAB>weight<TAB>text'", {source, line_no, "weight"});
+      const std::string_view w = trim(rest.substr(0, tab2));
+      double value = 0.0;
+      const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), value);
+      if (w.empty() || ec != std::errc() || end != w.data() + w.size() || !std::isfinite(value) || value < 0.0 ||
+          !std::isfinite(static_cast<float>(value)))
+        throw Error("weight '" + std::string(w) + "' is not a finite number >= 0", {source, line_no, "weight"});
+      d.weights.push_back(static_cast<float>(value));
+      rest = rest.substr(tab2 + 1);
+    }
+    d.texts.emplace_back(rest);
   }
   if (d.texts.empty()) throw Error("no 'label<TAB>text' line", {source, 0, ""});
   std::map<std::string, std::int32_t> classes;
@@ -78,14 +94,15 @@ TextDataset parse_text_tsv(std::string_view text, const std::string& source) {
   return d;
 }
 
-TextDataset read_text_tsv(const fs::path& path) {
+TextDataset read_text_tsv(const fs::path& path, bool weight_column) {
   std::vector<unsigned char> bytes;
   {
     detail::InputFile in(path);
     bytes = in.read_rest();
   }
   TextDataset d =
-      parse_text_tsv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string());
+      parse_text_tsv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string(),
+                     weight_column);
   d.name = stem(path);
   return d;
 }
@@ -123,6 +140,7 @@ TextDataset TextDataset::subset(std::span<const std::int64_t> rows) const {
       throw UsageError("TextDataset::subset: row " + std::to_string(r) + " is outside [0, " + std::to_string(size()) + ")");
     out.texts.push_back(texts[static_cast<std::size_t>(r)]);
     if (!labels.empty()) out.labels.push_back(labels[static_cast<std::size_t>(r)]);
+    if (!weights.empty()) out.weights.push_back(weights[static_cast<std::size_t>(r)]);
   }
   return out;
 }

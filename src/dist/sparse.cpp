@@ -657,6 +657,15 @@ std::optional<linear::FitResult> fit_linear(Comm& comm, linear::LinearModel& mod
                                             const std::function<bool(const linear::EpochReport&)>& on_epoch,
                                             const linear::FitCheckpoints& checkpoints, SparseMode mode) {
   options.validate();
+  // The ranks' gradient (SparseLinearTrainer::step) is the unweighted batch mean: refuse weights rather
+  // than drop them.
+  if (!options.class_weights.empty() || !train.weights.empty())
+    throw UsageError("dist sparse: importance and class weights are not supported under mpirun yet; train weighted "
+                     "data in one process",
+                     {"", 0, options.class_weights.empty() ? "weights" : "class-weight"});
+  if (options.workers > 1)
+    throw UsageError("dist sparse: workers > 1 mixes threads of one process; under mpirun the ranks share each batch",
+                     {"", 0, "workers"});
   if (checkpoints.every < 0)
     throw UsageError("fit: the checkpoint interval must be >= 0 batches, got " + std::to_string(checkpoints.every),
                      {"", 0, "checkpoint_every"});

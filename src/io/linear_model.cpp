@@ -16,6 +16,7 @@
 #include "adakit/core/file.hpp"
 #include "adakit/data/libsvm.hpp"
 #include "adakit/data/prepare.hpp"
+#include "adakit/io/compact_model.hpp"
 #include "adakit/linear/registry.hpp"
 
 namespace adakit::io {
@@ -72,6 +73,17 @@ LinearModelFile synced(LinearModelFile file, bool sync) {
   return file;
 }
 
+// The optional calibrator ("calibration" in a JSON file, metadata "adakit.calibration" in a binary or
+// compact one): Error naming `field` + its own field on a malformed one.
+void read_calibrator(LinearModelFile& out, const json& j, const std::string& source, const std::string& field) {
+  linear::Calibrator c = naming(source, field, [&] { return linear::Calibrator::from_json(j); });
+  try {
+    out.model.set_calibrator(std::move(c));  // its classes against the model's
+  } catch (const Error& e) {
+    fail(source, field, e.message());
+  }
+}
+
 // ---- JSON
 
 // `input`: a string_view or an istream (a file is parsed as it is read, never held whole).
@@ -90,21 +102,29 @@ LinearModelFile parse_json_model(Input&& input, const std::string& source) {
     out.vectorizer = naming(source, "vectorizer", [&] { return data::TextVectorizer::from_json(doc["vectorizer"]); });
     check_vectorizer_width(out, source, "vectorizer");
   }
+  if (doc.contains("bucket_terms")) {
+    if (!out.vectorizer || out.vectorizer->options().hash_bits == 0)
+      fail(source, "bucket_terms", "bucket terms belong to a hashed text model; this one has no hashing vectorizer");
+    out.bucket_terms = naming(source, "bucket_terms", [&] { return data::BucketTerms::from_json(doc["bucket_terms"], *out.vectorizer); });
+  }
+  if (doc.contains("calibration")) read_calibrator(out, doc["calibration"], source, "calibration");
   return out;
 }
 
 void save_json_model(const std::filesystem::path& path, const linear::LinearModel& model,
-                     const data::TextVectorizer* vectorizer) {
+                     const data::TextVectorizer* vectorizer, const data::BucketTerms* bucket_terms) {
   json doc = model.to_json();
   doc["input"] = vectorizer != nullptr ? "text" : "libsvm";
   if (vectorizer != nullptr) doc["vectorizer"] = vectorizer->to_json();
+  if (bucket_terms != nullptr) doc["bucket_terms"] = bucket_terms->to_json();
+  if (model.calibrator() != nullptr) doc["calibration"] = model.calibrator()->to_json();
   write_file_atomic(path, doc.dump());
 }
 
 // ---- binary
 
 TensorFile binary_model(const linear::LinearModel& model, const data::TextVectorizer* vectorizer,
-                        const linear::LinearOptimizer* optimizer) {
+                        const linear::LinearOptimizer* optimizer, const data::BucketTerms* bucket_terms) {
   TensorFile f;
   f.metadata["format"] = kLinearModelFormat;
   f.metadata["adakit.architecture"] = model.config().dump();
@@ -113,12 +133,22 @@ TensorFile binary_model(const linear::LinearModel& model, const data::TextVector
   f.raw["weight.rows"] = RawTensor::of<std::int64_t>(rows.rows);
   f.tensors["weight.values"] = Tensor({static_cast<std::int64_t>(rows.rows.size()), model.outputs()}, rows.values);
   f.tensors["bias"] = Tensor({model.outputs()}, model.bias());
+  if (model.calibrator() != nullptr) f.metadata["adakit.calibration"] = model.calibrator()->to_json().dump();
   if (vectorizer != nullptr) {
     f.metadata["adakit.vectorizer"] = vectorizer->to_json(/*with_tables=*/false).dump();
     f.raw["vectorizer.terms"] = RawTensor{Dtype::U8, {static_cast<std::int64_t>(vectorizer->terms().size())}, vectorizer->terms()};
     f.raw["vectorizer.term_offsets"] = RawTensor::of<std::int64_t>(vectorizer->term_offsets());
     f.raw["vectorizer.idf"] = RawTensor::of<double>(vectorizer->idf());
     f.raw["vectorizer.idf_columns"] = RawTensor::of<std::int32_t>(vectorizer->idf_columns());
+  }
+  if (bucket_terms != nullptr) {
+    const data::BucketTerms::Tables& t = bucket_terms->tables();
+    f.metadata["adakit.bucket_terms"] = json{{"per_bucket", t.per_bucket}}.dump();
+    f.raw["bucket_terms.columns"] = RawTensor::of<std::int32_t>(t.columns);
+    f.raw["bucket_terms.starts"] = RawTensor::of<std::int64_t>(t.starts);
+    f.raw["bucket_terms.terms"] = RawTensor{Dtype::U8, {static_cast<std::int64_t>(t.terms.size())}, t.terms};
+    f.raw["bucket_terms.term_offsets"] = RawTensor::of<std::int64_t>(t.term_offsets);
+    f.raw["bucket_terms.counts"] = RawTensor::of<std::int64_t>(t.counts);
   }
   if (optimizer != nullptr)
     put_linear_optimizer(f, optimizer->name(), optimizer->option_map(), optimizer->state(model));
@@ -216,6 +246,30 @@ data::TextVectorizer binary_vectorizer(Entries& e) {
   }
 }
 
+// The optional bucket terms of a hashed text model ("adakit.bucket_terms" and its tensors).
+data::BucketTerms binary_bucket_terms(Entries& e, const data::TextVectorizer& vectorizer) {
+  const std::string& source = e.source();
+  const json header = e.meta_json("adakit.bucket_terms");
+  data::BucketTerms::Tables t;
+  if (!header.contains("per_bucket") || !header["per_bucket"].is_number_integer())
+    fail(source, "adakit.bucket_terms.per_bucket", "expected an integer");
+  t.per_bucket = static_cast<std::int32_t>(
+      std::clamp<std::int64_t>(header["per_bucket"].get<std::int64_t>(), -1, data::kMaxBucketTermsPerBucket + 1));
+  t.columns = e.values<std::int32_t>("bucket_terms.columns");
+  t.starts = e.values<std::int64_t>("bucket_terms.starts");
+  t.terms = std::string(e.take("bucket_terms.terms", Dtype::U8, 1).bytes);
+  t.term_offsets = e.values<std::int64_t>("bucket_terms.term_offsets");
+  t.counts = e.values<std::int64_t>("bucket_terms.counts");
+  try {
+    return data::BucketTerms::from_tables(std::move(t), vectorizer);
+  } catch (const Error& err) {
+    const std::string& field = err.context().field;
+    throw Error(err.message(), {source, 0, field == "per_bucket" ? "adakit.bucket_terms.per_bucket"
+                                           : field.empty()         ? "adakit.bucket_terms"
+                                                                   : "bucket_terms." + field});
+  }
+}
+
 LinearModelFile parse_binary_model(Entries& e) {
   const std::string& source = e.source();
   LinearModelFile out;
@@ -248,6 +302,13 @@ LinearModelFile parse_binary_model(Entries& e) {
   for (const float b : bias)
     if (!std::isfinite(b)) fail(source, "bias", "holds a value that is not finite");
   std::copy(bias.begin(), bias.end(), out.model.bias().begin());
+  if (e.metadata().contains("adakit.calibration"))
+    read_calibrator(out, e.meta_json("adakit.calibration"), source, "adakit.calibration");
+  if (e.metadata().contains("adakit.bucket_terms")) {
+    if (!out.vectorizer || out.vectorizer->options().hash_bits == 0)
+      fail(source, "adakit.bucket_terms", "bucket terms belong to a hashed text model; this one has no hashing vectorizer");
+    out.bucket_terms = binary_bucket_terms(e, *out.vectorizer);
+  }
   if (e.metadata().contains("optim.name")) {
     TensorFile state = e.take_f32_prefixed("optim.");
     out.optimizer = load_optimizer(take_linear_optimizer(state, source), out.model, source);
@@ -258,7 +319,8 @@ LinearModelFile parse_binary_model(Entries& e) {
   // read as an unknown entry, and its check be skipped).
   for (const auto& [k, v] : e.metadata()) {
     const bool known = k == "format" || k == "adakit.architecture" || k == "adakit.input" ||
-                       (k == "adakit.vectorizer" && out.vectorizer) ||
+                       (k == "adakit.vectorizer" && out.vectorizer) || (k == "adakit.bucket_terms" && out.bucket_terms) ||
+                       (k == "adakit.calibration" && out.model.calibrator() != nullptr) ||
                        (out.optimizer && (k == "optim.name" || k.starts_with("optim.meta.") ||
                                           k == "optim.counter.optimizer.steps" || k == "optim.counter.optimizer.touched"));
     if (!known) fail(source, k, "unexpected metadata entry (a damaged file?)");
@@ -297,15 +359,21 @@ bool is_json_model_path(const std::filesystem::path& path) {
 }
 
 void save_linear_model(const std::filesystem::path& path, const linear::LinearModel& model,
-                       const data::TextVectorizer* vectorizer, const linear::LinearOptimizer* optimizer) {
+                       const data::TextVectorizer* vectorizer, const linear::LinearOptimizer* optimizer,
+                       const data::BucketTerms* bucket_terms) {
+  if (bucket_terms != nullptr && (vectorizer == nullptr || vectorizer->options().hash_bits == 0))
+    throw UsageError("bucket terms name the columns of a hashed text model (--hash-bits); this model has none",
+                     {path.string(), 0, "keep-bucket-names"});
+  if (bucket_terms != nullptr)  // never a file this reader refuses: the checks read_linear_model makes
+    naming(path.string(), "bucket_terms", [&] { return data::BucketTerms::from_tables(bucket_terms->tables(), *vectorizer); });
   if (is_json_model_path(path)) {
     if (optimizer != nullptr)
       throw UsageError("a JSON model file keeps no optimizer state: save to a binary file (not .json)",
                        {path.string(), 0, "save"});
-    save_json_model(path, model, vectorizer);
+    save_json_model(path, model, vectorizer, bucket_terms);
     return;
   }
-  write_safetensors(path, binary_model(model, vectorizer, optimizer));
+  write_safetensors(path, binary_model(model, vectorizer, optimizer, bucket_terms));
 }
 
 LinearModelFile parse_linear_model(std::string_view bytes, const std::string& source, bool verify_checksums,
@@ -321,6 +389,11 @@ LinearModelFile parse_linear_model(std::string_view bytes, const std::string& so
   if (format != view.metadata.end() && format->second == kLinearCheckpointFormat) {
     check_payload(view, source);
     return synced(checkpoint_model(to_tensor_file(std::move(view)), source), sync_weights);
+  }
+  if (format != view.metadata.end() && format->second == kCompactModelFormat) {  // adakit export's
+    check_payload(view, source);
+    const CompactModel compact = parse_compact_model(view, source);
+    return naming(source, "", [&] { return compact.to_model_file(); });
   }
   if (format == view.metadata.end() || format->second != kLinearModelFormat)
     fail(source, "format",
@@ -389,7 +462,7 @@ bool is_linear_checkpoint_file(const std::filesystem::path& path) {
 
 bool is_linear_model_file(const std::filesystem::path& path) {
   if (const auto format = safetensors_format(path))
-    return *format == kLinearCheckpointFormat || *format == kLinearModelFormat;
+    return *format == kLinearCheckpointFormat || *format == kLinearModelFormat || *format == kCompactModelFormat;
   std::ifstream in(path, std::ios::binary);
   char c = 0;
   while (in.get(c))

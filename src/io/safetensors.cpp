@@ -62,7 +62,7 @@ constexpr const char* kPayloadChecksum = "adakit.payload_fnv1a64";
 constexpr const char* kHeaderChecksum = "adakit.header_fnv1a64";
 }  // namespace
 
-void write_safetensors(const fs::path& path, const TensorFile& file) {
+std::string safetensors_bytes(const TensorFile& file) {
   nlohmann::json header = nlohmann::json::object();
   std::string payload;
   std::size_t total = 0;
@@ -102,8 +102,10 @@ void write_safetensors(const fs::path& path, const TensorFile& file) {
   std::memcpy(bytes.data(), &n, 8);
   bytes += text;
   bytes += payload;
-  write_file_atomic(path, bytes);
+  return bytes;
 }
+
+void write_safetensors(const fs::path& path, const TensorFile& file) { write_file_atomic(path, safetensors_bytes(file)); }
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include "adakit/core/logistic.hpp"
 #include "adakit/core/rng.hpp"
 #include "adakit/run/schedule.hpp"
+#include "fit_internal.hpp"
 
 namespace adakit::linear {
 namespace {
@@ -39,16 +40,7 @@ void check_data(const LinearModel& model, const data::SparseDataView& d) {
                        {"", static_cast<std::int64_t>(r) + 1, "labels"});
 }
 
-Metrics to_metrics(const LinearModel& model, const BatchStats& st) {
-  Metrics m;
-  m.samples = st.count;
-  if (st.count == 0) return m;
-  const auto n = static_cast<double>(st.count);
-  m.loss = st.loss_sum / n;
-  if (model.task() == LinearTask::squared) m.mse = st.squared_error_sum / n;
-  else m.accuracy = static_cast<double>(st.correct) / n;
-  return m;
-}
+using detail::to_metrics;
 
 // Prefetch hints for the batches ahead (they change no value). A step touches rows scattered over the
 // data and the model, each a cache miss when the model is larger than the cache; asking for them
@@ -84,6 +76,49 @@ void FitOptions::validate() const {
   if (epochs < 0) throw UsageError("fit: epochs must be >= 0, got " + std::to_string(epochs), {"", 0, "epochs"});
   if (batch_size < 1)
     throw UsageError("fit: batch_size must be >= 1, got " + std::to_string(batch_size), {"", 0, "batch_size"});
+  for (std::size_t c = 0; c < class_weights.size(); ++c)
+    if (!std::isfinite(class_weights[c]) || class_weights[c] < 0.0f)
+      throw UsageError("fit: class " + std::to_string(c) + "'s weight " + std::to_string(class_weights[c]) +
+                           " is not a finite number >= 0",
+                       {"", 0, "class_weight"});
+  if (workers < 1 || workers > 16)
+    throw UsageError("fit: workers must be in [1, 16], got " + std::to_string(workers), {"", 0, "workers"});
+}
+
+std::vector<float> balanced_class_weights(std::span<const std::int32_t> labels, std::int64_t classes) {
+  if (classes < 1) throw UsageError("balanced class weights need at least one class", {"", 0, "class_weight"});
+  std::vector<std::int64_t> count(sz(classes), 0);
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    if (labels[r] < 0 || labels[r] >= classes)
+      throw UsageError("label " + std::to_string(labels[r]) + " is outside [0, " + std::to_string(classes) + ")",
+                       {"", static_cast<std::int64_t>(r) + 1, "class_weight"});
+    ++count[sz(labels[r])];
+  }
+  const auto n = static_cast<double>(labels.size());
+  std::vector<float> out(sz(classes), 1.0f);
+  for (std::size_t c = 0; c < out.size(); ++c)
+    if (count[c] > 0) out[c] = static_cast<float>(n / (static_cast<double>(classes) * static_cast<double>(count[c])));
+  return out;
+}
+
+std::vector<float> row_weights(const data::SparseDataView& d, std::span<const float> class_weights) {
+  const std::int64_t n = d.size();
+  data::check_weights(d.weights, n, std::string(d.name));
+  std::vector<float> out(d.weights.begin(), d.weights.end());
+  if (out.empty()) out.assign(sz(n), 1.0f);
+  if (class_weights.empty()) return out;
+  if (d.labels.size() != sz(n))
+    throw UsageError("class weights need class labels: dataset '" + std::string(d.name) + "' has none",
+                     {"", 0, "class_weight"});
+  for (std::size_t r = 0; r < out.size(); ++r) {
+    const std::int32_t y = d.labels[r];
+    if (y < 0 || sz(y) >= class_weights.size())
+      throw UsageError("row " + std::to_string(r) + "'s label " + std::to_string(y) + " has no class weight (" +
+                           std::to_string(class_weights.size()) + " given)",
+                       {"", static_cast<std::int64_t>(r) + 1, "class_weight"});
+    out[r] *= class_weights[sz(y)];
+  }
+  return out;
 }
 
 EpochOrder::EpochOrder(std::int64_t rows, std::uint64_t seed, bool shuffle)
@@ -125,10 +160,80 @@ void check_resume(const FitState& st, std::int64_t n, std::int64_t batch_size, s
 
 }  // namespace
 
-FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
+Metrics detail::to_metrics(const LinearModel& model, const BatchStats& st) {
+  Metrics m;
+  m.samples = st.count;
+  if (st.count == 0) return m;
+  const auto n = static_cast<double>(st.count);
+  m.loss = st.loss_sum / n;
+  if (model.task() == LinearTask::squared) m.mse = st.squared_error_sum / n;
+  else m.accuracy = static_cast<double>(st.correct) / n;
+  return m;
+}
+
+namespace {
+
+// Batch [b, b + batch_size) of `rows` (clipped to its end): build, prepare, gradient, step, with the
+// prefetch hints for the batches ahead. Returns what the batch's forward pass saw.
+BatchStats train_batch(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
+                       std::span<const std::int64_t> rows, std::int64_t b, std::int64_t batch_size,
+                       BatchFeatures& batch, SparseGradient& grad) {
+  const auto n = static_cast<std::int64_t>(rows.size());
+  auto batch_rows = [&](std::int64_t at) {
+    return rows.subspan(sz(std::min(at, n)), sz(std::clamp(n - at, std::int64_t{0}, batch_size)));
+  };
+  const auto r = batch_rows(b);
+  batch.build(train.features, r, model.dim());
+  optimizer.prepare(model, batch.features);
+  prefetch_indptr(train.features, batch_rows(b + 3 * batch_size));
+  prefetch_entries(train.features, batch_rows(b + 2 * batch_size));
+  const BatchStats bst = model.gradient(train, r, batch, grad, batch_rows(b + batch_size));
+  optimizer.step(model, grad);
+  return bst;
+}
+
+void add(BatchStats& into, const BatchStats& s) {
+  into.loss_sum += s.loss_sum;
+  into.correct += s.correct;
+  into.squared_error_sum += s.squared_error_sum;
+  into.count += s.count;
+}
+
+}  // namespace
+
+BatchStats detail::train_rows(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
+                              std::span<const std::int64_t> rows, std::int64_t batch_size, BatchFeatures& batch,
+                              SparseGradient& grad) {
+  BatchStats sum;
+  for (std::int64_t b = 0; b < static_cast<std::int64_t>(rows.size()); b += batch_size)
+    add(sum, train_batch(model, optimizer, train, rows, b, batch_size, batch, grad));
+  return sum;
+}
+
+FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& data,
               const FitOptions& options, const run::Callbacks& callbacks, const FitCheckpoints& checkpoints) {
   options.validate();
-  check_data(model, train);
+  check_data(model, data);
+  data::check_weights(data.weights, data.size(), std::string(data.name));
+  // Class weights: folded into one weight per row, which the gradient reads.
+  std::vector<float> weights;
+  data::SparseDataView train = data;
+  if (!options.class_weights.empty()) {
+    if (model.task() == LinearTask::squared)
+      throw UsageError("class weights apply to classification, the model is a regression", {"", 0, "class_weight"});
+    if (static_cast<std::int64_t>(options.class_weights.size()) != model.classes())
+      throw UsageError(std::to_string(options.class_weights.size()) + " class weights for a model of " +
+                           std::to_string(model.classes()) + " classes",
+                       {"", 0, "class_weight"});
+    weights = row_weights(data, options.class_weights);
+    train.weights = weights;
+  }
+  if (options.workers > 1) {
+    if (checkpoints.save || checkpoints.resume != nullptr)
+      throw UsageError("fit: checkpoints need workers = 1 (parameter mixing keeps no mid-run state yet)",
+                       {"", 0, "workers"});
+    return detail::fit_workers(model, optimizer, train, options, callbacks);
+  }
   if (checkpoints.every < 0)
     throw UsageError("fit: the checkpoint interval must be >= 0 batches, got " + std::to_string(checkpoints.every),
                      {"", 0, "checkpoint_every"});
@@ -167,18 +272,9 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
     }
     if (n > 0) {
       const std::int64_t b = st.next;
-      const auto rows = batch_rows(b);
-      batch.build(train.features, rows, model.dim());
-      optimizer.prepare(model, batch.features);
-      prefetch_indptr(train.features, batch_rows(b + 3 * bs));
-      prefetch_entries(train.features, batch_rows(b + 2 * bs));
-      const BatchStats bst = model.gradient(train, rows, batch, grad, batch_rows(b + bs));
-      optimizer.step(model, grad);
-      st.partial.loss_sum += bst.loss_sum;
-      st.partial.correct += bst.correct;
-      st.partial.squared_error_sum += bst.squared_error_sum;
-      st.partial.count += bst.count;
-      st.next += static_cast<std::int64_t>(rows.size());
+      const BatchStats bst = train_batch(model, optimizer, train, order.rows(), b, bs, batch, grad);
+      add(st.partial, bst);
+      st.next += static_cast<std::int64_t>(batch_rows(b).size());
       if (batch_reports)
         callbacks.batch_end({st.epoch, options.epochs, run::batches_for(st.next, bs), schedule.batches_per_epoch(),
                              bst.count > 0 ? bst.loss_sum / static_cast<double>(bst.count) : 0.0, elapsed(), bst.count,
@@ -245,6 +341,14 @@ Tensor decision_function(const LinearModel& model, const data::CsrView& x) {
 std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView& x) {
   if (model.task() == LinearTask::squared)
     throw UsageError("predict: a regression model has no classes; use decision_function", {"", 0, "task"});
+  if (model.calibrator() != nullptr) {  // the most probable class after calibration (first on ties)
+    const Tensor p = predict_proba(model, x);
+    const std::int64_t c = model.classes();
+    std::vector<std::int32_t> out(sz(x.rows));
+    for (std::int64_t r = 0; r < x.rows; ++r)
+      out[sz(r)] = static_cast<std::int32_t>(std::max_element(p.data() + r * c, p.data() + (r + 1) * c) - (p.data() + r * c));
+    return out;
+  }
   const Tensor z = decision_function(model, x);
   const std::int64_t k = model.outputs();
   std::vector<std::int32_t> out(sz(x.rows));
@@ -257,6 +361,11 @@ std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView&
 }
 
 Tensor predict_proba(const LinearModel& model, const data::CsrView& x) {
+  if (model.calibrator() == nullptr) return uncalibrated_proba(model, x);
+  return model.calibrator()->probabilities(decision_function(model, x));
+}
+
+Tensor uncalibrated_proba(const LinearModel& model, const data::CsrView& x) {
   if (model.task() == LinearTask::squared)
     throw UsageError("predict_proba: a regression model has no classes; use decision_function", {"", 0, "task"});
   const Tensor z = decision_function(model, x);

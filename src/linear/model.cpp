@@ -260,6 +260,20 @@ void LinearModel::set_class_names(std::vector<std::string> names) {
   class_names_ = std::move(names);
 }
 
+void LinearModel::set_calibrator(std::optional<Calibrator> calibrator) {
+  if (!calibrator) {
+    calibrator_.reset();
+    return;
+  }
+  if (task_ == LinearTask::squared)
+    throw UsageError("a regression model has no class probabilities to calibrate", {"", 0, "calibration"});
+  if (calibrator->classes() != classes_)
+    throw UsageError("the calibrator is for " + std::to_string(calibrator->classes()) + " classes, the model has " +
+                         std::to_string(classes_),
+                     {"", 0, "calibration"});
+  calibrator_ = std::make_shared<const Calibrator>(std::move(*calibrator));
+}
+
 std::span<float> LinearModel::weight_row(std::int64_t feature) {
   if (feature < 0 || feature >= dim_) throw UsageError("feature " + std::to_string(feature) + " is outside dim");
   return {table_.data() + feature * row_stride_, sz(outputs_)};
@@ -318,6 +332,10 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
                          (regression ? std::to_string(d.targets.size()) + " targets" : std::to_string(d.labels.size()) + " labels") +
                          " for " + std::to_string(d.size()) + " rows",
                      {"", 0, regression ? "targets" : "labels"});
+  if (!d.weights.empty() && d.weights.size() != sz(d.size()))
+    throw UsageError("linear gradient: the dataset has " + std::to_string(d.weights.size()) + " weights for " +
+                         std::to_string(d.size()) + " rows",
+                     {"", 0, "weights"});
   out.outputs = k;
   out.dz.assign(sz(b * k), 0.0f);
   out.z.resize(sz(k));
@@ -353,6 +371,10 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
       st.correct += std::max_element(out.z.begin(), out.z.end()) - out.z.begin() == label ? 1 : 0;
     } else {
       st.squared_error_sum += static_cast<double>(dz[0]) * dz[0];
+    }
+    if (!d.weights.empty()) {  // a weighted row (after the stats, which stay unweighted): its loss, hence its dL/dz, counts w times
+      const float w = d.weights[sz(r)];
+      for (float& g : dz) g *= w;
     }
   }
   const float inv_b = b > 0 ? 1.0f / static_cast<float>(b) : 0.0f;

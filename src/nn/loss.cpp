@@ -59,49 +59,101 @@ double mse_loss(const Tensor& pred, const Tensor& target, Tensor& dpred) {
   return sum / static_cast<double>(n);
 }
 
-double bce_with_logits_loss(const Tensor& logits, const Tensor& targets, Tensor& dlogits) {
+namespace {
+
+// Both losses, one code path: `w` null = every row weighs 1 (then Σ v = n exactly, and each v · x below
+// is x: the unweighted mean, bit for bit).
+double bce_impl(const Tensor& logits, const Tensor& targets, Tensor& dlogits, const float* w) {
   if (logits.numel() != targets.numel())
     throw UsageError("bce_with_logits_loss: logits " + shape_to_string(logits.shape()) + " and targets " +
                      shape_to_string(targets.shape()) + " differ in size");
   ensure_shape(dlogits, logits.shape());
   const std::int64_t n = logits.numel();
-  if (n == 0) return 0.0;
-  const double inv_n = 1.0 / static_cast<double>(n);
+  double total = static_cast<double>(n);
+  if (w != nullptr) {
+    total = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (targets[i] != 0.0f && targets[i] != 1.0f)
+        throw UsageError("bce_with_logits_loss: class weights need 0/1 targets, element " + std::to_string(i) + " is " +
+                         std::to_string(targets[i]));
+      total += w[targets[i] == 1.0f ? 1 : 0];
+    }
+  }
+  if (n == 0 || total == 0.0) {
+    std::fill_n(dlogits.data(), n, 0.0f);
+    return 0.0;
+  }
+  const double inv = 1.0 / total;
   double sum = 0.0;
   for (std::int64_t i = 0; i < n; ++i) {
+    const double v = w != nullptr ? w[targets[i] == 1.0f ? 1 : 0] : 1.0;
     const auto l = logistic_loss<double>(logits[i], targets[i]);
-    sum += l.loss;
-    dlogits[i] = static_cast<float>(l.grad * inv_n);
+    sum += v * l.loss;
+    dlogits[i] = static_cast<float>(v * l.grad * inv);
   }
-  return sum * inv_n;
+  return sum * inv;
 }
 
-double softmax_cross_entropy_loss(const Tensor& logits, std::span<const std::int32_t> labels, Tensor& dlogits) {
-  if (logits.rank() != 2)
-    throw UsageError("softmax_cross_entropy_loss: expects logits [B, C], got " + shape_to_string(logits.shape()));
+double ce_impl(const Tensor& logits, std::span<const std::int32_t> labels, Tensor& dlogits, const float* w) {
   const std::int64_t B = logits.dim(0), C = logits.dim(1);
   check_labels(B, labels.size(), "softmax_cross_entropy_loss");
+  double total = w != nullptr ? 0.0 : static_cast<double>(B);
   for (std::int64_t b = 0; b < B; ++b) {
     const std::int32_t label = labels[static_cast<std::size_t>(b)];
     if (label < 0 || label >= C)
       throw UsageError("softmax_cross_entropy_loss: label " + std::to_string(label) + " (row " + std::to_string(b) +
                        ") is outside [0, " + std::to_string(C) + ")");
+    if (w != nullptr) total += w[label];
   }
   ensure_shape(dlogits, logits.shape());
-  if (B == 0) return 0.0;
-  // dlogits first holds log_softmax(z), then becomes (softmax(z) - onehot) / B.
+  if (B == 0 || total == 0.0) {
+    std::fill_n(dlogits.data(), B * C, 0.0f);
+    return 0.0;
+  }
   log_softmax_rows(logits.data(), B, C, dlogits.data());
-  const double inv_b = 1.0 / static_cast<double>(B);
-  const float scale = static_cast<float>(inv_b);
+  const double inv = 1.0 / total;
   double sum = 0.0;
   for (std::int64_t b = 0; b < B; ++b) {
     float* d = dlogits.data() + b * C;
     const std::int32_t label = labels[static_cast<std::size_t>(b)];
-    sum -= d[label];
+    const double v = w != nullptr ? w[label] : 1.0;
+    const auto scale = static_cast<float>(v * inv);
+    sum -= v * d[label];
     for (std::int64_t c = 0; c < C; ++c) d[c] = std::exp(d[c]) * scale;
     d[label] -= scale;
   }
-  return sum * inv_b;
+  return sum * inv;
+}
+
+}  // namespace
+
+double bce_with_logits_loss(const Tensor& logits, const Tensor& targets, Tensor& dlogits) {
+  return bce_impl(logits, targets, dlogits, nullptr);
+}
+
+double bce_with_logits_loss(const Tensor& logits, const Tensor& targets, Tensor& dlogits,
+                            std::span<const float> class_weights) {
+  if (class_weights.size() != 2)
+    throw UsageError("bce_with_logits_loss: " + std::to_string(class_weights.size()) + " class weights, expected 2",
+                     {"", 0, "class_weight"});
+  return bce_impl(logits, targets, dlogits, class_weights.data());
+}
+
+double softmax_cross_entropy_loss(const Tensor& logits, std::span<const std::int32_t> labels, Tensor& dlogits) {
+  if (logits.rank() != 2)
+    throw UsageError("softmax_cross_entropy_loss: expects logits [B, C], got " + shape_to_string(logits.shape()));
+  return ce_impl(logits, labels, dlogits, nullptr);
+}
+
+double softmax_cross_entropy_loss(const Tensor& logits, std::span<const std::int32_t> labels, Tensor& dlogits,
+                                  std::span<const float> class_weights) {
+  if (logits.rank() != 2)
+    throw UsageError("softmax_cross_entropy_loss: expects logits [B, C], got " + shape_to_string(logits.shape()));
+  if (static_cast<std::int64_t>(class_weights.size()) != logits.dim(1))
+    throw UsageError("softmax_cross_entropy_loss: " + std::to_string(class_weights.size()) + " class weights for " +
+                         std::to_string(logits.dim(1)) + " classes",
+                     {"", 0, "class_weight"});
+  return ce_impl(logits, labels, dlogits, class_weights.data());
 }
 
 void predict_classes(const Tensor& logits, std::span<std::int32_t> out) {

@@ -83,7 +83,16 @@ ModelServer::ModelServer(io::LinearModelFile file, ServerOptions options, std::u
   if (options_.snapshot_every > 0 && options_.save.empty())
     throw UsageError("--snapshot-every needs --save FILE (where the snapshots go)", {"", 0, "snapshot-every"});
   if (options_.max_line_bytes < 16) throw UsageError("max-line-bytes must be >= 16", {"", 0, "max-line-bytes"});
+  if (file_.predict_only && (options_.learn || !options_.save.empty()))
+    throw UsageError(std::string("a compact model of adakit export predicts only: ") +
+                         (options_.learn ? "--learn needs the model it was exported from"
+                                         : "--save would snapshot its pruned, quantized weights as a full model"),
+                     {"", 0, options_.learn ? "learn" : "save"});
   if (!options_.learn) return;
+  if (file_.model.calibrator() != nullptr)
+    throw UsageError("a calibrated model (adakit train --calibrate) cannot learn: its calibrator was fitted on the "
+                     "saved weights, which learning changes",
+                     {"", 0, "learn"});
   if (text_model() && file_.model.task() == linear::LinearTask::squared)
     throw UsageError("a text regression model cannot learn", {"", 0, "learn"});
   optimizer_ = file_.optimizer ? std::move(file_.optimizer) : std::move(fresh);
@@ -227,7 +236,7 @@ std::string ModelServer::oversized(std::int64_t request) {
 
 void ModelServer::write_snapshot_locked() {
   io::save_linear_model(options_.save, file_.model, file_.vectorizer ? &*file_.vectorizer : nullptr,
-                        learner_ ? optimizer_.get() : nullptr);
+                        learner_ ? optimizer_.get() : nullptr, file_.bucket_terms ? &*file_.bucket_terms : nullptr);
 }
 
 bool ModelServer::snapshot() {

@@ -57,15 +57,19 @@ void gather(const data::Dataset& d, std::span<const std::int64_t> rows, Objectiv
 }
 
 // Loss of the batch and its gradient; `correct` gets the number of right predictions (classification).
-double batch_loss(const Tensor& out, Objective obj, Batch& b, std::int64_t& correct) {
+// `class_weights` (training only; empty: the plain mean): the class-weighted mean of nn/loss.hpp.
+double batch_loss(const Tensor& out, Objective obj, Batch& b, std::int64_t& correct,
+                  std::span<const float> class_weights = {}) {
   switch (obj) {
     case Objective::softmax_ce: {
-      const double l = nn::softmax_cross_entropy_loss(out, b.labels, b.grad);
+      const double l = class_weights.empty() ? nn::softmax_cross_entropy_loss(out, b.labels, b.grad)
+                                             : nn::softmax_cross_entropy_loss(out, b.labels, b.grad, class_weights);
       correct = nn::count_correct(out, b.labels);
       return l;
     }
     case Objective::binary_logistic: {
-      const double l = nn::bce_with_logits_loss(out, b.targets, b.grad);
+      const double l = class_weights.empty() ? nn::bce_with_logits_loss(out, b.targets, b.grad)
+                                             : nn::bce_with_logits_loss(out, b.targets, b.grad, class_weights);
       correct = nn::count_correct(out, b.labels);
       return l;
     }
@@ -198,6 +202,19 @@ FitResult fit(nn::Sequential& model, optim::Optimizer& opt, const data::Dataset&
   if (o.batch_size < 1) throw UsageError("batch size must be >= 1", {"", 0, "batch_size"});
   if (o.patience < 0) throw UsageError("patience must be >= 0", {"", 0, "patience"});
   if (train.size() == 0) throw UsageError("the training set is empty");
+  if (!o.class_weights.empty()) {
+    if (obj == Objective::mse)
+      throw UsageError("class weights apply to classification, the objective is mse", {"", 0, "class_weight"});
+    const std::int64_t classes = obj == Objective::binary_logistic ? 2 : train.num_classes();
+    if (static_cast<std::int64_t>(o.class_weights.size()) != classes)
+      throw UsageError(std::to_string(o.class_weights.size()) + " class weights for " + std::to_string(classes) + " classes",
+                       {"", 0, "class_weight"});
+    for (const float w : o.class_weights)
+      if (!std::isfinite(w) || w < 0.0f)
+        throw UsageError("class weight " + std::to_string(w) + " is not a finite number >= 0", {"", 0, "class_weight"});
+    if (o.replicas != nullptr)
+      throw UsageError("class weights are not supported with data-parallel replicas yet", {"", 0, "class_weight"});
+  }
   const Shape out_sample = output_sample_shape(model, train);
   const auto params = model.parameters();
   const std::int64_t n = train.size();
@@ -237,7 +254,7 @@ FitResult fit(nn::Sequential& model, optim::Optimizer& opt, const data::Dataset&
         gather(train, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)),
                obj, out_sample, b);
         const Tensor& out = model.forward(b.x, true);
-        loss = batch_loss(out, obj, b, correct);
+        loss = batch_loss(out, obj, b, correct, o.class_weights);
         opt.zero_grad();
         model.backward(b.grad);
         // Checked before opt.step(): clipping and the optimizer's state never see a non-finite value.

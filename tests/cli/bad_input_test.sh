@@ -259,6 +259,12 @@ bad "stream: a malformed line" 1 "stdin:2: field 'column 1': no tab" sh -c "prin
 bad "stream: --classes not numbers (LIBSVM)" 2 "field 'classes': 'yes' is not a number" "$bin" train --data - --format libsvm --classes yes,no
 bad "stream: a class named twice" 2 "--classes names a class twice" "$bin" train --data - --format text-tsv --classes pos,pos
 bad "flag: --progress-every -1" 2 "--progress-every: Value -1 not in range" "$bin" train --data wa.tsv --progress-every -1
+bad "flag: --write-features ''" 2 "--write-features needs a directory name" "$bin" train --data wa.tsv --epochs 0 --write-features ''
+bad "flag: --write-features on dense data" 2 "--write-features applies to sparse data" "$bin" train --data iris --epochs 0 --write-features wf
+bad "flag: --write-features on stdin" 2 "--write-features writes the splits of a --data file" sh -c "printf 'pos\\tgood\\n' | '$bin' train --data - --format text-tsv --classes neg,pos --write-features wf"
+w wf_file 'in the way\n'
+bad "flag: --write-features DIR is a file" 1 "wf_file: field 'write-features': cannot create the directory" "$bin" train --data wa.tsv --epochs 0 --write-features wf_file
+[ ! -e "$work/wf" ] && [ "$(cat "$work/wf_file")" = "in the way" ]; check "--write-features refused: no directory made, the file in the way untouched" $?
 bad "serve: --top-k 0" 2 "--top-k: Value 0 not in range" "$bin" serve --model wa.bin --top-k 0
 bad "serve: --max-line-bytes 3" 2 "--max-line-bytes: Value 3 not in range" "$bin" serve --model wa.bin --max-line-bytes 3
 bad "serve: --port 70000" 2 "expected an IPv4 address and a port in [0, 65535], got 127.0.0.1:70000" "$bin" serve --model wa.bin --port 70000
@@ -269,5 +275,81 @@ bad "serve: --snapshot-every without --save" 2 "--snapshot-every needs --save FI
 bad "serve: a missing model" 1 "nope.bin: field 'model': cannot open the model file" "$bin" serve --model nope.bin
 
 bad "flag: embed --window 0" 2 "--window: Value 0 not in range 1 to 100000" "$bin" embed cooccur --corpus corpus.txt --vocab vocab.txt --out c.bin --window 0
+
+# ---------------------------------------------------------------- explain (wa.bin: a text model from above)
+w ex.svm '+1 1:0.5 3:1\n-1 2:1\n'
+(cd "$work" && "$bin" train --data ex.svm --test-data ex.svm --save ex.bin -q)
+bad "explain: --top 0" 2 "--top: Value 0 not in range" "$bin" explain --model wa.bin --text "good" --top 0
+bad "explain: --top abc" 2 "--top" "$bin" explain --model wa.bin --text "good" --top abc
+bad "explain: --top-features 0" 2 "--top-features: Value 0 not in range" "$bin" explain --model wa.bin --top-features 0
+bad "explain: --rows 0" 2 "--rows: Value 0 not in range" "$bin" explain --model ex.bin --data ex.svm --rows 0
+bad "explain: --rows without --data" 2 "--rows counts the rows of --data FILE" "$bin" explain --model wa.bin --text "good" --rows 1
+bad "explain: no input" 2 "give --text \"...\", --data FILE or --top-features K" "$bin" explain --model wa.bin
+bad "explain: --text on a LIBSVM model" 2 "--text needs a model trained on text (ex.bin was trained on LIBSVM features" "$bin" explain --model ex.bin --text "good"
+bad "explain: an unknown --class" 2 "field 'class': no class 'maybe' (the classes: neg, pos)" "$bin" explain --model wa.bin --text "good" --class maybe
+bad "explain: a missing model" 1 "nope.bin: field 'model': cannot open the model file" "$bin" explain --model nope.bin --text "good"
+bad "train: --keep-bucket-names without --hash-bits" 2 "--keep-bucket-names names the columns of a hashed text model" "$bin" train --data wa.tsv --keep-bucket-names --save k.bin
+bad "train: --keep-bucket-names without --save" 2 "--keep-bucket-names keeps the terms in the model file: give --save FILE" "$bin" train --data wa.tsv --hash-bits 8 --keep-bucket-names
+
+# ---------------------------------------------------------------- importance and class weights
+w wt.svm '1:2 1:1\n0 2:1\n1 1:1\n'
+w wneg.svm '1 1:1\n0:-1 2:1\n'
+w wtsv.tsv 'pos\t1\tgood film\nneg\theavy\tbad film\n'
+w wshort.txt '1\n'
+w wbad.txt '1\n1\nnan\n'
+bad "weights: LIBSVM label:-1" 1 "wneg.svm:2: field 'column 1': the weight after the label (label:weight) is not a finite number >= 0: '0:-1'" "$bin" train --data wneg.svm
+bad "weights: TSV weight not a number" 1 "wtsv.tsv:2: field 'weight': weight 'heavy' is not a finite number >= 0" "$bin" train --data wtsv.tsv --weight-column
+bad "weights: --weights too short" 1 "wshort.txt: field 'weight': 1 weights for the 2 rows of the training data" "$bin" train --data data.svm --test-data data.svm --weights wshort.txt
+bad "weights: --weights nan" 1 "wbad.txt:3: field 'weight': weight 'nan' is not a finite number >= 0" "$bin" train --data data.svm --weights wbad.txt
+bad "weights: label:weight and --weights" 2 "field 'weights'" "$bin" train --data wt.svm --weights wbad.txt
+bad "weights: --weight-column on LIBSVM" 2 "field 'weight-column': --weight-column is for text-tsv data" "$bin" train --data data.svm --weight-column
+bad "weights: --class-weight unknown class" 2 "field 'class-weight': no class '7' (the classes: 0, 1)" "$bin" train --data data.svm --class-weight 7:1
+bad "weights: --class-weight 1:-1" 2 "field 'class-weight': class '1': weight -1 is not a finite number >= 0" "$bin" train --data data.svm --class-weight 1:-1
+bad "weights: --class-weight 1" 2 "field 'class-weight': '1' is not NAME:WEIGHT (or give 'balanced')" "$bin" train --data data.svm --class-weight 1
+bad "weights: --class-weight on a regression" 2 "field 'class-weight': --class-weight applies to classification" "$bin" train --data data.svm --model linreg --class-weight 1:2
+
+# ---------------------------------------------------------------- calibration (train --calibrate; docs/sparse.md)
+bad "calibrate: --calibrate foo" 2 "field 'calibrate': 'foo' is not a calibration method: platt or isotonic" "$bin" train --data data.svm --calibrate foo
+bad "calibrate: --calibration-split 0" 2 "field 'calibration-split': --calibration-split must be in (0, 1), got 0" "$bin" train --data data.svm --calibrate platt --calibration-split 0
+bad "calibrate: --calibration-split 1.5" 2 "field 'calibration-split': --calibration-split must be in (0, 1), got 1.5" "$bin" train --data data.svm --calibrate isotonic --calibration-split 1.5
+bad "calibrate: --calibration-split alone" 2 "field 'calibration-split': --calibration-split goes with --calibrate platt|isotonic" "$bin" train --data data.svm --calibration-split 0.2
+bad "calibrate: split and file" 2 "field 'calibration-data': give --calibration-split or --calibration-data, not both" "$bin" train --data data.svm --calibrate platt --calibration-split 0.2 --calibration-data data.svm
+bad "calibrate: on a regression" 2 "field 'calibrate': --calibrate calibrates class probabilities" "$bin" train --data data.svm --model linreg --calibrate platt
+bad "calibrate: a stream from stdin" 2 "field 'calibrate': --calibrate holds rows of a --data file out of training" "$bin" train --data - --format libsvm --classes 0,1 --calibrate platt
+bad "calibrate: with --save-state" 2 "field 'calibrate': --save-state keeps a model to train further" "$bin" train --data data.svm --calibrate platt --save-state --save cal.bin
+bad "calibrate: dense data" 2 "field 'calibrate': --calibrate applies to sparse data" "$bin" train --data iris --calibrate platt
+printf '{"format": "adakit.linear", "task": "logistic", "dim": 2, "classes": 2, "fit_bias": true, "bias": [0], "rows": [], "values": [], "calibration": %s}' \
+  '{"method": "platt", "classes": 2, "columns": [{"a": -1, "b": "x"}]}' > "$work/calb.json"
+bad "calibrate: a model file's malformed calibrator" 1 "calb.json: field 'calibration.columns[0].b': expected a number" "$bin" predict --model calb.json --data data.svm
+
+# ---------------------------------------------------------------- autotune (train --autotune-validation; docs/sparse.md)
+bad "autotune: --autotune-duration 0" 2 "field 'autotune-duration': --autotune-duration must be a number of seconds > 0" "$bin" train --data data.svm --autotune-validation data.svm --autotune-duration 0
+bad "autotune: --autotune-duration abc" 2 "Could not convert: --autotune-duration = abc" "$bin" train --data data.svm --autotune-validation data.svm --autotune-duration abc
+bad "autotune: --autotune-model-size abc" 2 "field 'autotune-model-size': 'abc' is not a size in bytes" "$bin" train --data data.svm --autotune-validation data.svm --autotune-model-size abc
+bad "autotune: --autotune-duration alone" 2 "field 'autotune-duration': --autotune-duration needs --autotune-validation FILE" "$bin" train --data data.svm --autotune-duration 5
+bad "autotune: dense data" 2 "field 'autotune-validation': --autotune-validation tunes sparse linear models" "$bin" train --data iris --autotune-validation data.svm
+bad "autotune: with --resume" 2 "field 'resume': --resume does not go with --autotune-validation" "$bin" train --data data.svm --autotune-validation data.svm --resume ck
+
+bad "workers: --workers 0" 2 "--workers: Value 0 not in range 1 to 16" "$bin" train --data data.svm --workers 0
+bad "workers: --workers with ftrl" 2 "field 'workers': fit: workers > 1 mixes the workers' models by their sums of squared gradients; optimizer 'ftrl' keeps none" "$bin" train --data data.svm --workers 2 --optimizer ftrl
+bad "workers: --workers with --checkpoint" 2 "field 'workers': --workers > 1 keeps no mid-run state for --checkpoint / --resume yet" "$bin" train --data data.svm --workers 2 --checkpoint ck
+
+# ---------------------------------------------------------------- export (wa.bin: a text model from above)
+bad "export: --prune -1" 2 "field 'prune': --prune must be a finite number >= 0" "$bin" export --model wa.bin --out wa.small --prune -1
+bad "export: --prune nan" 2 "field 'prune': --prune must be a finite number >= 0" "$bin" export --model wa.bin --out wa.small --prune nan
+bad "export: --prune abc" 2 "Could not convert: --prune = abc" "$bin" export --model wa.bin --out wa.small --prune abc
+bad "export: --prune above every weight" 2 "field 'prune': --prune 1e+06 leaves no feature" "$bin" export --model wa.bin --out wa.small --prune 1e6
+bad "export: --prune-weights -1" 2 "field 'prune-weights': --prune-weights must be a finite number >= 0" "$bin" export --model wa.bin --out wa.small --prune-weights -1
+bad "export: --quantize foo" 2 "--quantize: foo not in {none,int8}" "$bin" export --model wa.bin --out wa.small --quantize foo
+bad "export: --scale-by row" 2 "--scale-by: row not in {output,feature}" "$bin" export --model wa.bin --out wa.small --scale-by row
+bad "export: --out in a missing directory" 2 "field 'out': --out nodir/wa.small: the directory nodir does not exist" "$bin" export --model wa.bin --out nodir/wa.small
+bad "export: --out the model" 2 "field 'out': --out is the --model file" "$bin" export --model wa.bin --out ./wa.bin
+bad "export: --out *.json" 2 "field 'out': --out wa.json: the exported model is a binary file" "$bin" export --model wa.bin --out wa.json
+bad "export: a missing model" 1 "nope.bin: field 'model': cannot open the model file" "$bin" export --model nope.bin --out wa.small
+bad "export: a data file as the model" 2 "wa.tsv is not a sparse model file" "$bin" export --model wa.tsv --out wa.small
+[ ! -e "$work/wa.small" ] && [ ! -e "$work/wa.json" ]; check "export: the refused runs wrote nothing" $?
+(cd "$work" && "$bin" export --model wa.bin --out wa.small -q)
+bad "export: train --init-model on a compact model" 2 "field 'init-model': wa.small is a compact model of adakit export" "$bin" train --init-model wa.small --data wa.tsv
+bad "export: serve --learn on a compact model" 2 "field 'learn': a compact model of adakit export predicts only" "$bin" serve --model wa.small --learn
 
 finish

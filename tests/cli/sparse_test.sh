@@ -93,6 +93,31 @@ expect_code "libsvm save" 0 "$bin" train --data "$work/blocks.svm" --optimizer a
 expect_code "libsvm predict" 0 "$bin" predict --model "$work/blocks.json" --data "$work/blocks-test.svm" --json
 ge "$(json_num accuracy)" 0.97; st=$?; check "libsvm predict accuracy >= 0.97 (got $(json_num accuracy))" $st
 
+# --write-features DIR: the prepared splits as LIBSVM files. By hand, scikit-learn's tf-idf (smooth idf =
+# ln((1 + n) / (1 + df)) + 1, rows scaled to unit l2 norm) over 4 documents, columns in sorted term order
+# (xx yy zz): xx has df 3 (idf ln(5/4) + 1), yy and zz df 2 (idf ln(5/3) + 1); labels a, b -> class ids 0, 1.
+printf 'a\txx yy\nb\txx\na\tyy zz\nb\txx zz\n' > "$work/wf.tsv"
+expect_code "--write-features" 0 "$bin" train --data "$work/wf.tsv" --test-data "$work/wf.tsv" --tfidf --epochs 0 \
+  --write-features "$work/wf" --quiet
+awk 'BEGIN { i1 = log(5 / 4) + 1; i2 = log(5 / 3) + 1; n = sqrt(i1 * i1 + i2 * i2)
+  printf "0 1:%.6f 2:%.6f\n1 1:1.000000\n0 2:%.6f 3:%.6f\n1 1:%.6f 3:%.6f\n", i1 / n, i2 / n, sqrt(0.5), sqrt(0.5), i1 / n, i2 / n }' \
+  > "$work/wf_expected"
+for split in train test; do
+  awk '{ printf "%s", $1; for (k = 2; k <= NF; k++) { split($k, p, ":"); printf " %s:%.6f", p[1], p[2] } print "" }' \
+    "$work/wf/$split.svm" > "$work/wf_got" 2> /dev/null
+  cmp -s "$work/wf_got" "$work/wf_expected"; st=$?
+  check "--write-features: $split.svm holds the hand-computed tf-idf rows ($(paste -sd '|' "$work/wf_got"))" $st
+done
+# Training on the written files is the text run: same rows, same batches, the same test loss to the bit.
+expect_code "text run writing its features" 0 "$bin" train --data "$work/topics.tsv" --test-data "$work/topics-test.tsv" \
+  --ngram 1,2 --tfidf --model softmax --optimizer adagrad --lr 0.5 --epochs 5 --batch-size 4 --seed 3 --json \
+  --write-features "$work/tf"
+loss_text=$(json_num test_loss)
+expect_code "the same run on the written LIBSVM files" 0 "$bin" train --data "$work/tf/train.svm" \
+  --test-data "$work/tf/test.svm" --model softmax --optimizer adagrad --lr 0.5 --epochs 5 --batch-size 4 --seed 3 --json
+[ "$loss_text" = "$(json_num test_loss)" ]; st=$?
+check "LIBSVM run's test loss equals the text run's ($loss_text vs $(json_num test_loss))" $st
+
 # Regression: y = 2 x1 - x3 on LIBSVM rows, linear regression with AdaGrad.
 awk 'BEGIN { srand(5); for (i = 0; i < 300; i++) { a = rand(); b = rand(); c = rand();
   printf "%.5f 1:%.5f 2:%.5f 3:%.5f\n", 2 * a - c, a, b, c } }' > "$work/reg.svm"

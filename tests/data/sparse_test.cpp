@@ -661,7 +661,9 @@ TEST(LibsvmRead, EveryErrorNamesFileLineAndToken) {
       {"1 1:1e40", "'1:1e40'", "column 3"},              // out of float range
       {"1  17", "'17'", "column 4"},                     // no colon
       {"abc 1:1", "'abc'", "column 1"},                  // label not a number
-      {"1:1 2:1", "'1:1'", "column 1"},                  // missing label
+      {"1:x 2:1", "'1:x'", "column 1"},                  // label:weight, weight not a number
+      {"1:-2 2:1", "'1:-2'", "column 1"},                // negative weight
+      {"1:inf 2:1", "'1:inf'", "column 1"},              // non-finite weight
       {"1 1:1 qid:3", "'qid:3'", "column 7"},            // qid after features
       {"1 qid:1 qid:2", "'qid:2'", "column 9"},          // second qid
       {"1 qid:x 1:1", "'qid:x'", "column 3"},            // qid not an integer

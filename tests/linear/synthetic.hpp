@@ -9,8 +9,17 @@
 
 #include "adakit/core/rng.hpp"
 #include "adakit/data/sparse.hpp"
+#include "adakit/linear/model.hpp"
 
 namespace adakit::linear_test {
+
+// A model's weights (dim x outputs, by feature) then its bias, for bit-for-bit comparisons.
+inline std::vector<float> weights_and_bias(const linear::LinearModel& m) {
+  const auto w = m.weights();
+  std::vector<float> out(w.begin(), w.end());
+  out.insert(out.end(), m.bias().begin(), m.bias().end());
+  return out;
+}
 
 struct Spec {
   std::int64_t dim = 100000;

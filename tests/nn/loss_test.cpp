@@ -1,6 +1,7 @@
 // nn losses: numerical gradient checks, hand values, stability, predictions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -120,3 +121,46 @@ TEST(LossAccuracy, ArgmaxAndThreshold) {
 }
 
 }  // namespace
+
+// Class-weighted means (torch.nn.CrossEntropyLoss(weight=w)'s 'mean': Σ v_b ℓ_b / Σ v_b). Reference
+// values: a float64 NumPy transcription of the formula in nn/loss.hpp (log-sum-exp with the row max
+// subtracted; softplus for the logistic loss), printed with repr().
+TEST(LossClassWeights, SoftmaxCrossEntropyMatchesAFloat64Reference) {
+  const Tensor z = Tensor::from({4, 3}, {0.5f, -1.0f, 2.0f, 1.5f, 0.25f, -0.5f, -0.3f, 0.8f, 0.1f, 2.0f, 1.0f, 0.0f});
+  const std::vector<std::int32_t> labels = {2, 0, 1, 1};
+  const std::vector<float> w = {0.5f, 2.0f, 1.5f};
+  Tensor d;
+  EXPECT_NEAR(softmax_cross_entropy_loss(z, labels, d, w), 0.7601987565315756, 1e-6);
+  const std::vector<double> g = {0.04382259803500917,  0.009778143317671862, -0.05360074135268106,
+                                 -0.02472383533151883, 0.016791902319087584, 0.007931933012431254,
+                                 0.06065027221098341,  -0.15112984621399442, 0.09047957400301106,
+                                 0.221746985258274,    -0.25175717631506744, 0.030010191056793492};
+  for (std::size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(d[static_cast<std::int64_t>(i)], g[i], 1e-6) << i;
+  check_loss(random_tensor({5, 4}, 7, -3, 3),
+             [&](const Tensor& x, Tensor& gx) {
+               return softmax_cross_entropy_loss(x, std::vector<std::int32_t>{0, 3, 2, 1, 3}, gx,
+                                                 std::vector<float>{0.5f, 1.0f, 2.0f, 0.25f});
+             },
+             "weighted softmax ce");
+  // Weights of 1 are the plain mean, bit for bit; all-zero weights give 0 and no gradient.
+  Tensor plain, ones;
+  EXPECT_EQ(softmax_cross_entropy_loss(z, labels, plain), softmax_cross_entropy_loss(z, labels, ones, std::vector<float>(3, 1.0f)));
+  EXPECT_TRUE(std::equal(plain.span().begin(), plain.span().end(), ones.span().begin()));
+  EXPECT_EQ(softmax_cross_entropy_loss(z, labels, d, std::vector<float>(3, 0.0f)), 0.0);
+  for (const float x : d.span()) EXPECT_EQ(x, 0.0f);
+  EXPECT_THROW(softmax_cross_entropy_loss(z, labels, d, std::vector<float>{1.0f, 1.0f}), UsageError);
+}
+
+TEST(LossClassWeights, BceMatchesAFloat64Reference) {
+  const Tensor z = Tensor::from({4}, {0.7f, -1.2f, 0.3f, 2.5f}), t = Tensor::from({4}, {1, 0, 0, 1});
+  const std::vector<float> w = {0.25f, 3.0f};
+  Tensor d;
+  EXPECT_NEAR(bce_with_logits_loss(z, t, d, w), 0.26548258115164036, 1e-6);
+  const std::vector<double> g = {-0.15314410515315413, 0.008902892942345477, 0.02209394295429458, -0.03501146770211236};
+  for (std::size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(d[static_cast<std::int64_t>(i)], g[i], 1e-6) << i;
+  Tensor plain, ones;
+  EXPECT_EQ(bce_with_logits_loss(z, t, plain), bce_with_logits_loss(z, t, ones, std::vector<float>{1.0f, 1.0f}));
+  EXPECT_TRUE(std::equal(plain.span().begin(), plain.span().end(), ones.span().begin()));
+  EXPECT_THROW(bce_with_logits_loss(z, Tensor::from({4}, {1, 0, 0.5f, 1}), d, w), UsageError);  // not 0/1
+  EXPECT_THROW(bce_with_logits_loss(z, t, d, std::vector<float>{1.0f}), UsageError);
+}

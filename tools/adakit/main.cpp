@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   adakit::cli::add_compare(app, action);
   adakit::cli::add_embed(app, action);
   adakit::cli::add_serve(app, action);
+  adakit::cli::add_explain(app, action);
+  adakit::cli::add_export(app, action);
   for (auto* sub : app.get_subcommands({})) adakit::cli::add_threads_flag(*sub, threads);
   try {
     app.parse(argc, argv);

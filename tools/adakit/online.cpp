@@ -72,6 +72,10 @@ io::LinearModelFile read_init_model(const TrainFlags& f, const std::string& form
     throw UsageError(f.init_model + " is not a sparse model file (adakit train --save on LIBSVM or text data)",
                      {f.init_model, 0, "init-model"});
   io::LinearModelFile m = io::read_linear_model(f.init_model, /*sync_weights=*/false);
+  if (m.predict_only)
+    throw UsageError(f.init_model + " is a compact model of adakit export (pruned, quantized weights): it predicts "
+                     "but cannot be trained on; give --init-model the model it was exported from",
+                     {f.init_model, 0, "init-model"});
   check_meaning(f, format.empty() ? (m.vectorizer ? "text-tsv" : "libsvm") : format, m);
   return m;
 }
@@ -309,9 +313,10 @@ int run_train_stream(const TrainFlags& f, const std::string&) {
   if (callbacks.size() > 1) std::fprintf(stderr, "\r\033[K");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto* v = vectorizer ? &*vectorizer : nullptr;
-  if (!f.save.empty() && f.save_state) io::save_linear_model(f.save, model, v, opt.get());
+  const auto* names = init && init->bucket_terms ? &*init->bucket_terms : nullptr;  // a hashed model's, carried on
+  if (!f.save.empty() && f.save_state) io::save_linear_model(f.save, model, v, opt.get(), names);
   opt->sync(model);
-  if (!f.save.empty() && !f.save_state) io::save_linear_model(f.save, model, v);
+  if (!f.save.empty() && !f.save_state) io::save_linear_model(f.save, model, v, nullptr, names);
   std::optional<linear::Metrics> test;
   if (!f.test_data.empty()) test = evaluate_file(f, model, v);
   const nlohmann::json j = stream_json(f, format, *opt, model, learner, pv, seconds, test);

@@ -32,6 +32,7 @@ struct ServeFlags {
 
 // The optimizer that learns when the model file keeps none (saved without --save-state).
 std::unique_ptr<linear::LinearOptimizer> fresh_optimizer(const ServeFlags& f, const io::LinearModelFile& file) {
+  if (file.predict_only) return nullptr;  // adakit export's: ModelServer refuses --learn on it
   if (!f.learn || file.optimizer) {
     if (file.optimizer && f.optimizer_given && f.opt.optimizer != file.optimizer->name())
       throw UsageError(f.model + " keeps the state of " + std::string(file.optimizer->name()) + "; leave --optimizer out",

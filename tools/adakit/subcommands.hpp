@@ -12,6 +12,8 @@ void add_demo(CLI::App& root, std::function<int()>& action);
 void add_compare(CLI::App& root, std::function<int()>& action);
 void add_embed(CLI::App& root, std::function<int()>& action);
 void add_serve(CLI::App& root, std::function<int()>& action);
+void add_explain(CLI::App& root, std::function<int()>& action);
+void add_export(CLI::App& root, std::function<int()>& action);
 
 inline void action_for(CLI::App* app, std::function<int()>& action, std::function<int()> run) {
   app->callback([&action, run = std::move(run)] { action = run; });

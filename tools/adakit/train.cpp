@@ -3,14 +3,17 @@
 // train::fit, io (model files, checkpoints, the run's identity); this file wires flags to it.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <nlohmann/json.hpp>
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parallel.hpp"
 #include "adakit/data/builtin.hpp"
+#include "adakit/data/libsvm.hpp"
 #include "adakit/io/linear_model.hpp"
 #include "adakit/io/model.hpp"
 #include "adakit/io/run.hpp"
@@ -40,6 +43,7 @@ nlohmann::json dense_settings(const TrainFlags& f) {
           {"patience", f.fit.patience},   {"on-nonfinite", f.on_nonfinite}};
   if (f.no_shuffle) s["shuffle"] = false;  // only when given: checkpoints written before the flag still resume
   if (!f.init_model.empty()) s["init-model"] = f.init_model;
+  if (!f.class_weight.empty()) s["class-weight"] = f.class_weight;
   return s;
 }
 
@@ -57,6 +61,8 @@ struct DenseRun {
   const io::RunCheckpoints& checkpoints;
   const train::DataParallelSession* parallel;
   bool continued;  // --init-model: the saved optimizer state went on
+  const std::vector<float>& class_weights;        // --class-weight, per class (empty: none)
+  const std::vector<std::string>& class_names;
 };
 
 // --model, or the model of --init-model when --model is not given.
@@ -85,6 +91,12 @@ nlohmann::json dense_json(const DenseRun& r) {
     j["init_model"] = {{"file", r.f.init_model}, {"optimizer_state", r.continued ? "continued" : "fresh"}};
   if (!r.f.save.empty()) j["saved"] = r.f.save;
   if (!r.f.save.empty() && r.f.save_state) j["saved_state"] = true;
+  if (!r.class_weights.empty()) {
+    nlohmann::json cw = nlohmann::json::object();
+    for (std::size_t c = 0; c < r.class_weights.size(); ++c)
+      cw[c < r.class_names.size() ? r.class_names[c] : std::to_string(c)] = r.class_weights[c];
+    j["class_weights"] = cw;
+  }
   return j;
 }
 
@@ -119,7 +131,9 @@ void print_header(const TrainFlags& f, const data::PreparedData& d, nn::Sequenti
 
 // UsageError on a flag of sparse models (train_linear.cpp) given with dense data.
 void check_dense_flags(const TrainFlags& f) {
-  for (const char* flag : {"classes", "progress-every", "freeze-vocabulary"})
+  for (const char* flag : {"classes", "progress-every", "freeze-vocabulary", "weights", "weight-column",
+                           "write-features", "keep-bucket-names", "workers", "calibrate", "calibration-split",
+                           "calibration-data"})
     if (f.was_given(flag))
       throw UsageError("--" + std::string(flag) +
                            " applies to sparse data (--format libsvm or text-tsv), not to dense models",
@@ -255,6 +269,12 @@ void print_warm_start(const TrainFlags& f, const DenseSetup& s) {
 // `parallel`: this process is one rank of a data-parallel run (mpirun); nullptr: it is alone.
 int run_train_on(TrainFlags f, train::DataParallelSession* parallel) {
   const std::string format = resolve_format(f.data);
+  if (f.was_given("write-features") && f.write_features.empty())
+    throw UsageError("--write-features needs a directory name", {"", 0, "write-features"});
+  if (f.was_given("write-features") && f.data.data == "-")
+    throw UsageError("--write-features writes the splits of a --data file; a stream from stdin has none", {"", 0, "write-features"});
+  check_autotune_flags(f, format);
+  if (f.was_given("autotune-validation")) return run_train_autotune(f, format);  // autotune.cpp
   if (format != "dense" || f.data.data == "-") return run_train_linear(f, format);  // sparse data, stdin: train_linear.cpp
   check_no_text_flags(f.text);
   check_dense_flags(f);
@@ -271,6 +291,11 @@ int run_train_on(TrainFlags f, train::DataParallelSession* parallel) {
   train::FitOptions fo = f.fit;
   fo.shuffle = !f.no_shuffle;
   if (f.on_nonfinite == "skip") fo.on_nonfinite = train::NonFinite::skip;
+  fo.class_weights = parse_class_weights(f.class_weight, d.train.labels, info.class_names,
+                                         objective == train::Objective::mse ? 0 : static_cast<std::int64_t>(info.class_names.size()),
+                                         objective == train::Objective::mse);
+  if (!fo.class_weights.empty() && parallel != nullptr)
+    throw UsageError("--class-weight is not supported under mpirun for dense models yet", {"", 0, "class-weight"});
   const nlohmann::json run = io::run_identity(dense_settings(f), *opt, d.train);
   std::optional<train::FitState> resumed;
   if (!f.resume.empty()) resumed = io::resume_run(f.resume, run, model, *opt);
@@ -302,7 +327,8 @@ int run_train_on(TrainFlags f, train::DataParallelSession* parallel) {
   const auto te = d.test.size() > 0 ? train::evaluate(model, d.test, objective) : train::Metrics{};
   if (!f.save.empty()) io::save_model(f.save, model, info, f.save_state ? opt.get() : nullptr);
   report_dense({f, optimizer, *opt, d, objective, result, {tm.loss, tm.accuracy, tm.mse},
-                {te.loss, te.accuracy, te.mse}, state_bytes, resumed, checkpoints, parallel, continued});
+                {te.loss, te.accuracy, te.mse}, state_bytes, resumed, checkpoints, parallel, continued,
+                fo.class_weights, info.class_names});
   return 0;
 }
 
@@ -394,7 +420,18 @@ data::PrepareOptions prepare_options(const TrainFlags& f) {
   if (f.test_split <= 0.0 || f.test_split >= 1.0) throw UsageError("--test-split must be in (0, 1)", {"", 0, "test-split"});
   return {.data = f.data.data, .test_data = f.test_data, .data_dir = f.data.data_dir, .test_split = f.test_split,
           .seed = f.fit.seed, .csv = csv_options(f.data), .validation_split = f.validation_split, .scale = f.data.scale, .text = {}, .libsvm = {},
-          .continue_vectorizer = {}, .grow_vocabulary = true};
+          .continue_vectorizer = {}, .grow_vocabulary = true, .keep_train_texts = false};
+}
+
+void write_features(const std::string& dir, const data::PreparedSparseData& d) {
+  if (dir.empty()) throw UsageError("--write-features needs a directory name", {"", 0, "write-features"});
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw Error("cannot create the directory: " + (ec ? ec.message() : "a file of that name is in the way"),
+                {dir, 0, "write-features"});
+  data::write_libsvm(std::filesystem::path(dir) / "train.svm", d.train);
+  if (d.test.size() > 0) data::write_libsvm(std::filesystem::path(dir) / "test.svm", d.test);
 }
 
 std::string checkpoint_dir(const TrainFlags& f) {
@@ -462,14 +499,58 @@ void add_train(CLI::App& root, std::function<int()>& action) {
                   "warm start: continue this saved model (a --save file; with its optimizer state when saved with "
                   "--save-state) on --data; flags that would change the model's meaning are refused");
   app->add_flag("--no-shuffle", f->no_shuffle, "train on the rows in file order (no per-epoch shuffling)");
+  app->add_option("--workers", f->workers,
+                  "sparse models, adagrad: parameter mixing over N shards of each epoch, trained in parallel (up to "
+                  "--threads at a time) and mixed after each epoch; the result depends on N (reproducible for a "
+                  "--seed and N), never on --threads (docs/sparse.md, \"Two cores\")")
+      ->check(CLI::Range(1, 16));
   app->add_flag("--freeze-vocabulary", f->freeze_vocabulary,
                 "warm start of a text model: keep its vocabulary (terms it has not seen are ignored)");
+  app->add_flag("--keep-bucket-names", f->keep_bucket_names,
+                "hashed text (--hash-bits): keep in the --save file, for each column, the 4 most frequent training "
+                "n-grams that hash there, so that 'adakit explain' names them (as VW's --invert_hash, without "
+                "retraining)");
   app->add_option("--classes", f->classes,
                   "sparse data from stdin without --init-model: the class names, comma separated (e.g. -1,+1)");
+  app->add_option("--class-weight", f->class_weight,
+                  "weigh each class's rows: 'balanced' (n / (classes x rows of the class), as "
+                  "scikit-learn) or NAME:W,NAME:W,... (classes not named weigh 1); LIBLINEAR's -wi");
+  app->add_option("--calibrate", f->calibrate,
+                  "sparse classifiers: calibrate the probabilities on rows held out from training, by 'platt' "
+                  "(sigmoid of the score) or 'isotonic' (monotone steps); kept in the --save file, used by "
+                  "predict --probabilities and serve (scikit-learn's CalibratedClassifierCV)");
+  with_default(*app, "--calibration-split", f->calibration_split,
+               "--calibrate: the fraction of the training rows held out to fit the calibrator (seeded, stratified)");
+  app->add_option("--calibration-data", f->calibration_data,
+                  "--calibrate: fit the calibrator on this file instead (same format as --data); all training "
+                  "rows are trained on");
+  app->add_option("--weights", f->weights,
+                  "sparse models: a file of importance weights, one number >= 0 per row of --data (LIBLINEAR's -W); "
+                  "LIBSVM lines may carry label:weight instead");
+  app->add_option("--write-features", f->write_features,
+                  "sparse data: write the prepared training and test splits (a text run's tf-idf or count "
+                  "features) to DIR/train.svm and DIR/test.svm in LIBSVM format before training (labels: the "
+                  "class names when all are numbers, else class ids 0, 1, ... in sorted name order); with "
+                  "--epochs 0 nothing is trained");
+  app->add_flag("--weight-column", f->weight_column,
+                "text: lines are label<TAB>weight<TAB>text, the weight an importance weight >= 0");
   with_default(*app, "--progress-every", f->progress_every,
                "sparse models: report the progressive validation loss (each example scored before it is "
                "learnt) every N examples (0 = per epoch; stdin: every 100000)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 50));
+  app->add_option("--autotune-validation", f->autotune.validation,
+                  "sparse models: search lr, l1/l2, the initial accumulator, epochs and (text) the n-gram length "
+                  "and hash bits, scoring each trial on this file (accuracy; regression: mse); the first trial is "
+                  "the run the other flags describe; flags given are fixed, not searched; --save keeps the best "
+                  "trial's model as trained");
+  with_default(*app, "--autotune-duration", f->autotune.duration,
+               "autotune: the time budget in seconds (a trial still running at the end is stopped and "
+               "discarded, except the first)");
+  app->add_option("--autotune-model-size", f->autotune.model_size,
+                  "autotune: a limit on the saved model's size, e.g. 2M (K, M, G: powers of 1000); hashed trials "
+                  "get fewer bits and vocabularies their most frequent terms until the largest possible file fits");
+  with_default(*app, "--autotune-trials", f->autotune.trials,
+               "autotune: stop after this many trials (0 = as many as the duration allows)");
   app->add_flag("--json", f->json, "print one JSON object of final metrics");
   app->add_flag("--quiet,-q", f->quiet, "print nothing but errors");
   // Which flags were given: a warm start takes the saved model's settings for the others.

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,19 @@ struct TextFlags {
   std::int64_t max_features = 0;
 };
 
+// --autotune-*: search the optimizer's options, the epochs and the text features on a validation file
+// (linear/autotune.hpp; autotune.cpp).
+struct AutotuneFlags {
+  std::string validation;  // --autotune-validation FILE
+  std::string model_size;  // --autotune-model-size 2M (empty: no limit)
+  double duration = 300;   // --autotune-duration SECONDS
+  std::int64_t trials = 0;  // --autotune-trials N (0: as many as the time allows)
+};
+
 struct TrainFlags {
   DataFlags data;
   TextFlags text;
+  AutotuneFlags autotune;
   OptimizerFlags opt;
   train::FitOptions fit;          // --epochs, --batch-size, --seed, --patience (written by CLI11)
   train::DataParallelChoice dist;  // --dist, --dist-bucket-kb: data parallel under mpirun
@@ -42,11 +53,20 @@ struct TrainFlags {
   std::string checkpoint, resume;  // directories
   std::string init_model;          // --init-model FILE: continue a saved model on new data (warm start)
   std::string classes;             // --classes A,B,...: the class names of a stream without a model
+  std::string class_weight;        // --class-weight balanced | NAME:W,...
+  std::string weights;             // --weights FILE: one importance weight per training row
+  std::string write_features;      // --write-features DIR: the prepared sparse splits as LIBSVM files
+  std::string calibrate;           // --calibrate platt | isotonic (empty: none)
+  std::string calibration_data;    // --calibration-data FILE: rows to fit the calibrator on
+  double calibration_split = 0.1;  // --calibration-split F: else this fraction of the training rows
+  bool weight_column = false;      // --weight-column: text lines are label<TAB>weight<TAB>text
   double test_split = 0.2, validation_split = 0.0, dropout = 0.0;
   std::int64_t checkpoint_every = 0;
   std::int64_t progress_every = 0;  // --progress-every N: progressive validation loss every N examples
+  std::int64_t workers = 1;         // --workers N: parameter mixing over N shards (linear::FitOptions::workers)
   bool json = false, quiet = false, save_state = false;
   bool no_shuffle = false, freeze_vocabulary = false;
+  bool keep_bucket_names = false;  // --keep-bucket-names: a hashed text model's file keeps the terms of each column
   std::set<std::string> given;      // the long names of the flags given on the command line ("lr", "model", ...)
   bool was_given(const std::string& name) const { return given.count(name) > 0; }
 };
@@ -59,6 +79,10 @@ struct PredictFlags {
 };
 
 // Shared by the dense route (train.cpp) and the sparse one (train_linear.cpp).
+// --class-weight: empty, 'balanced' (linear::balanced_class_weights over `labels`) or NAME:W,... over
+// the class `names` (classes not named weigh 1). UsageError naming the flag.
+std::vector<float> parse_class_weights(const std::string& spec, std::span<const std::int32_t> labels,
+                                       const std::vector<std::string>& names, std::int64_t classes, bool regression);
 // UsageError when a text flag (--hash-bits, --ngram, ...) is given.
 void check_no_text_flags(const TextFlags& t);
 // The one optimizer --optimizer names; UsageError for several.
@@ -68,6 +92,9 @@ data::PrepareOptions prepare_options(const TrainFlags& f);
 // --checkpoint DIR, else --resume DIR (empty: no checkpoints); UsageError on --checkpoint-every without one.
 std::string checkpoint_dir(const TrainFlags& f);
 data::CsvOptions csv_options(const DataFlags& f);
+// --write-features DIR: DIR/train.svm and DIR/test.svm (data::write_libsvm: atomic) of the prepared
+// sparse splits, the features a text run trains on. Creates DIR; UsageError on an empty name.
+void write_features(const std::string& dir, const data::PreparedSparseData& d);
 
 // The data format of --format and --data (data::resolve_format).
 inline std::string resolve_format(const DataFlags& f) { return data::resolve_format(f.format, f.data); }
@@ -105,6 +132,10 @@ void print_warm_start(const std::string& path, const WarmStart& w, std::int64_t 
 // Progressive validation's reports: printed on stderr when `talk`, and their JSON.
 std::function<void(const run::ProgressReport&)> progress_sink(bool talk);
 nlohmann::json progressive_json(const run::ProgressiveValidation& p);
+// adakit train --autotune-validation FILE (autotune.cpp): UsageError on an autotune flag without it, or
+// with a flag it cannot go with (checked first by check_autotune_flags).
+void check_autotune_flags(const TrainFlags& f, const std::string& format);
+int run_train_autotune(const TrainFlags& f, const std::string& format);
 // adakit train --data -: one pass over stdin.
 int run_train_stream(const TrainFlags& f, const std::string& format);
 

@@ -14,6 +14,8 @@
 #include "adakit/core/parallel.hpp"
 #include "adakit/io/linear_model.hpp"
 #include "adakit/io/run.hpp"
+#include "adakit/data/libsvm.hpp"
+#include "adakit/linear/calibrate.hpp"
 #include "adakit/linear/fit.hpp"
 #include "adakit/linear/registry.hpp"
 #include "adakit/run/progressive.hpp"
@@ -59,8 +61,92 @@ void check_sparse_flags(const TrainFlags& f, const std::string& format) {
   if (f.save_state && (f.save.empty() || io::is_json_model_path(f.save)))
     throw UsageError("--save-state keeps the optimizer's state in a binary model file: give --save FILE (not .json)",
                      {"", 0, "save-state"});
+  if (f.workers > 1) {
+    if (f.data.data == "-")
+      throw UsageError("--workers mixes the shards of an epoch over a --data file; a stream from stdin is one pass",
+                       {"", 0, "workers"});
+    if (!f.checkpoint.empty() || !f.resume.empty())
+      throw UsageError("--workers > 1 keeps no mid-run state for --checkpoint / --resume yet: use one worker",
+                       {"", 0, "workers"});
+    if (f.progress_every > 0)
+      throw UsageError("--progress-every reports the rows in the order one learner sees them: use one worker",
+                       {"", 0, "workers"});
+  }
+  if (f.calibrate.empty()) {
+    for (const char* flag : {"calibration-split", "calibration-data"})
+      if (f.was_given(flag))
+        throw UsageError("--" + std::string(flag) + " goes with --calibrate platt|isotonic", {"", 0, flag});
+  } else {
+    if (f.calibrate != "platt" && f.calibrate != "isotonic")
+      throw UsageError("'" + f.calibrate + "' is not a calibration method: platt or isotonic", {"", 0, "calibrate"});
+    if (f.data.data == "-")
+      throw UsageError("--calibrate holds rows of a --data file out of training; a stream from stdin is read once",
+                       {"", 0, "calibrate"});
+    if (!(f.calibration_split > 0.0 && f.calibration_split < 1.0))
+      throw UsageError("--calibration-split must be in (0, 1), got " + optim::format_double(f.calibration_split),
+                       {"", 0, "calibration-split"});
+    if (f.was_given("calibration-split") && !f.calibration_data.empty())
+      throw UsageError("give --calibration-split or --calibration-data, not both", {"", 0, "calibration-data"});
+    if (f.save_state)
+      throw UsageError("--save-state keeps a model to train further, which would leave a calibrator stale: "
+                       "calibrate the final model (without --save-state)",
+                       {"", 0, "calibrate"});
+  }
+  if (f.data.data == "-")
+    for (const char* flag : {"class-weight", "weights", "weight-column"})
+      if (f.was_given(flag))
+        throw UsageError("--" + std::string(flag) + " weighs the rows of a --data file; a stream from stdin has no weights",
+                         {"", 0, flag});
+  if (f.weight_column && format != "text-tsv")
+    throw UsageError("--weight-column is for text-tsv data (label<TAB>weight<TAB>text); LIBSVM lines carry label:weight",
+                     {"", 0, "weight-column"});
   if (f.was_given("classes") && f.data.data != "-")
     throw UsageError("--classes names a stream's classes (--data -); a file's come from its labels", {"", 0, "classes"});
+  if (f.keep_bucket_names) {
+    if (format != "text-tsv" || (f.text.hash_bits == 0 && f.init_model.empty()))
+      throw UsageError("--keep-bucket-names names the columns of a hashed text model: text-tsv data with --hash-bits N",
+                       {"", 0, "keep-bucket-names"});
+    if (f.data.data == "-")
+      throw UsageError("--keep-bucket-names collects the terms of a --data file; a stream from stdin is read once",
+                       {"", 0, "keep-bucket-names"});
+    if (f.save.empty())
+      throw UsageError("--keep-bucket-names keeps the terms in the model file: give --save FILE", {"", 0, "keep-bucket-names"});
+  }
+}
+
+std::vector<float> parse_class_weights(const std::string& spec, std::span<const std::int32_t> labels,
+                                       const std::vector<std::string>& names, std::int64_t classes, bool regression) {
+  if (spec.empty()) return {};
+  if (regression)
+    throw UsageError("--class-weight applies to classification; this model is a regression", {"", 0, "class-weight"});
+  if (spec == "balanced") return linear::balanced_class_weights(labels, classes);
+  std::vector<float> out(static_cast<std::size_t>(classes), 1.0f);
+  std::vector<bool> seen(out.size(), false);
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    const std::size_t comma = std::min(spec.find(',', start), spec.size());
+    const std::string item = spec.substr(start, comma - start);
+    const std::size_t colon = item.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      throw UsageError("'" + item + "' is not NAME:WEIGHT (or give 'balanced')", {"", 0, "class-weight"});
+    const std::string name = item.substr(0, colon);
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw UsageError("no class '" + name + "' (the classes: " + known + ")", {"", 0, "class-weight"});
+    }
+    const double w = optim::parse_double("class-weight", item.substr(colon + 1));
+    if (!std::isfinite(w) || w < 0.0 || !std::isfinite(static_cast<float>(w)))
+      throw UsageError("class '" + name + "': weight " + item.substr(colon + 1) + " is not a finite number >= 0",
+                       {"", 0, "class-weight"});
+    const auto c = static_cast<std::size_t>(it - names.begin());
+    if (seen[c]) throw UsageError("class '" + name + "' is weighed twice", {"", 0, "class-weight"});
+    seen[c] = true;
+    out[c] = static_cast<float>(w);
+    start = comma + 1;
+  }
+  return out;
 }
 
 namespace {
@@ -84,6 +170,9 @@ data::PreparedSparseData prepare_sparse(const TrainFlags& f, const std::string& 
   else if (f.model == "linreg") o.libsvm.task = data::LibsvmOptions::Task::regression;
   else if (!f.model.empty() && f.model != "auto") o.libsvm.task = data::LibsvmOptions::Task::classification;
   if (format == "text-tsv" && !o.continue_vectorizer) o.text = vectorizer_options(f.text);
+  o.weight_column = f.weight_column;
+  o.weights_file = f.weights;
+  o.keep_train_texts = f.keep_bucket_names;
   return data::prepare_sparse_data(o);
 }
 
@@ -91,6 +180,13 @@ nlohmann::json sparse_settings(const TrainFlags& f, const std::string& format) {
   nlohmann::json run = {{"data", f.data.data},   {"format", format},        {"test-data", f.test_data},
                         {"test-split", optim::format_double(f.test_split)}, {"model", f.model},
                         {"batch-size", f.fit.batch_size}, {"seed", f.fit.seed}};
+  if (!f.class_weight.empty()) run["class-weight"] = f.class_weight;
+  if (f.workers > 1) run["workers"] = f.workers;
+  if (!f.weights.empty()) run["weights"] = f.weights;
+  if (!f.calibrate.empty())
+    run["calibrate"] = {{"method", f.calibrate}, {"split", optim::format_double(f.calibration_split)},
+                        {"data", f.calibration_data}};
+  if (f.weight_column) run["weight-column"] = true;
   if (format == "text-tsv")
     run["text features"] = {{"ngram", f.text.ngram}, {"hash-bits", f.text.hash_bits}, {"tfidf", f.text.tfidf},
                             {"binary", f.text.binary}, {"min-df", optim::format_double(f.text.min_df)},
@@ -113,6 +209,8 @@ struct SparseRun {
   std::int64_t checkpoints_written;
   const WarmStart* warm;
   const run::ProgressiveValidation* progressive;
+  std::span<const float> class_weights;
+  const nlohmann::json* calibration = nullptr;  // --calibrate: what calibrate_model measured
 };
 
 nlohmann::json sparse_json(const SparseRun& r) {
@@ -137,6 +235,19 @@ nlohmann::json sparse_json(const SparseRun& r) {
   }
   if (r.warm != nullptr) j["init_model"] = warm_json(*r.warm, r.f.init_model);
   if (r.progressive != nullptr) j["progressive"] = progressive_json(*r.progressive);
+  j["workers"] = r.f.workers;
+  if (!r.class_weights.empty()) {
+    nlohmann::json cw = nlohmann::json::object();
+    for (std::size_t c = 0; c < r.class_weights.size(); ++c)
+      cw[c < r.model.class_names().size() ? r.model.class_names()[c] : std::to_string(c)] = r.class_weights[c];
+    j["class_weights"] = cw;
+  }
+  if (r.calibration != nullptr) j["calibration"] = *r.calibration;
+  if (!r.d.train.weights.empty()) {
+    double total = 0.0;
+    for (const float w : r.d.train.weights) total += w;
+    j["train_weight_sum"] = total;
+  }
   return j;
 }
 
@@ -151,10 +262,91 @@ void report_sparse(const SparseRun& r) {
               r.result.seconds, static_cast<long long>(nonzero), static_cast<long long>(weights),
               100.0 * static_cast<double>(nonzero) / static_cast<double>(weights));
   print_scores(r.model.task() == linear::LinearTask::squared, r.train, r.test);
+  if (r.calibration != nullptr) {
+    const nlohmann::json& c = *r.calibration;
+    const char* on = c.contains("before") ? "test" : "calibration";
+    const nlohmann::json& before = c.contains("before") ? c["before"] : c["calibration_split"]["before"];
+    const nlohmann::json& after = c.contains("after") ? c["after"] : c["calibration_split"]["after"];
+    std::printf("calibrated (%s, %lld rows); on the %s rows: ECE %.4f -> %.4f, Brier %.4f -> %.4f, log loss %.4f -> %.4f\n",
+                c["method"].get<std::string>().c_str(), static_cast<long long>(c["rows"].get<std::int64_t>()), on,
+                before["ece"].get<double>(), after["ece"].get<double>(), before["brier"].get<double>(),
+                after["brier"].get<double>(), before["log_loss"].get<double>(), after["log_loss"].get<double>());
+  }
   if (!r.f.save.empty()) std::printf("saved %s\n", r.f.save.c_str());
   if (!r.checkpoint_dir.empty())
     std::printf("checkpoint %s (%lld written)\n", io::checkpoint_file(r.checkpoint_dir).string().c_str(),
                 static_cast<long long>(r.checkpoints_written));
+}
+
+// --calibrate: the rows the calibrator is fitted on. --calibration-split F holds out that fraction of
+// the training split (seeded by --seed + 2, stratified: the test split is --seed's, a dense model's
+// validation split --seed + 1); the text vectorizer was fitted before, on all of them.
+std::optional<data::SparseDataset> hold_out_calibration(const TrainFlags& f, data::PreparedSparseData& d) {
+  if (f.calibrate.empty()) return std::nullopt;
+  if (!d.train.is_classification())
+    throw UsageError("--calibrate calibrates class probabilities; this data has numeric targets (a regression)",
+                     {"", 0, "calibrate"});
+  if (!f.calibration_data.empty()) return data::SparseDataset{};  // read once the model is made (calibration_rows)
+  data::SplitRows s;
+  try {
+    s = data::split_rows(d.train.size(), d.train.labels, f.calibration_split, f.fit.seed + 2);
+  } catch (const UsageError& e) {
+    throw UsageError(e.message(), {"", 0, "calibration-split"});
+  }
+  data::SparseDataset held = d.train.subset(s.test_rows);
+  d.train = d.train.subset(s.train_rows);
+  return held;
+}
+
+// --calibration-data FILE as the model reads it (its vectorizer, its columns, its classes).
+data::SparseDataset calibration_file(const TrainFlags& f, const std::string& format, const data::PreparedSparseData& d,
+                                     const linear::LinearModel& model) {
+  data::SparseDataset c;
+  if (d.vectorizer) {
+    data::TextDataset t = data::load_text(f.calibration_data, f.data.data_dir);
+    data::align_labels(t.labels, t.class_names, model.class_names(), f.calibration_data);
+    c = data::vectorize(t, *d.vectorizer);
+  } else {
+    if (format == "text-tsv") throw UsageError("a text run without a vectorizer", {"", 0, "calibration-data"});
+    data::LibsvmOptions lo;
+    lo.task = data::LibsvmOptions::Task::classification;
+    c = data::read_libsvm(f.calibration_data, lo);
+    data::fit_columns(c.features, model.dim());
+    data::align_labels(c.labels, c.class_names, model.class_names(), f.calibration_data);
+  }
+  return c;
+}
+
+// Fits the calibrator on `held` with the trained (synced) weights, puts it in the model, and measures
+// the probabilities before and after (linear/calibrate.hpp): on the test split ("before" / "after")
+// when there is one, and on the calibration rows themselves ("calibration_split": in-sample after).
+nlohmann::json calibrate_model(const TrainFlags& f, linear::LinearModel& model, const data::SparseDataset& held,
+                               const data::SparseDataset& test) {
+  if (model.task() == linear::LinearTask::squared)
+    throw UsageError("--calibrate calibrates class probabilities; this model is a regression", {"", 0, "calibrate"});
+  if (held.size() == 0) throw UsageError("no rows to calibrate on", {"", 0, "calibration-data"});
+  linear::CalibrationOptions o;
+  o.method = linear::calibration_method_from_string(f.calibrate);
+  const auto measure = [&](const data::SparseDataset& d, bool calibrated) {
+    const Tensor p = calibrated ? linear::predict_proba(model, d.features) : linear::uncalibrated_proba(model, d.features);
+    return linear::to_json(linear::calibration_metrics(p, d.labels));
+  };
+  nlohmann::json j = {{"method", f.calibrate}, {"rows", held.size()},
+                      {"source", f.calibration_data.empty() ? "calibration-split" : f.calibration_data}};
+  if (f.calibration_data.empty()) j["split"] = f.calibration_split;
+  nlohmann::json before_test, before_held = measure(held, false);
+  if (test.size() > 0) before_test = measure(test, false);
+  model.set_calibrator(linear::Calibrator::fit(linear::decision_function(model, held.features), held.labels,
+                                               model.classes(), o));
+  j["calibration_split"] = {{"before", before_held}, {"after", measure(held, true)}};
+  if (test.size() > 0) {
+    j["measured_on"] = "test";
+    j["before"] = before_test;
+    j["after"] = measure(test, true);
+  } else {
+    j["measured_on"] = "calibration";
+  }
+  return j;
 }
 
 // Under mpirun every rank reads the same data (same split) and trains its share of each global batch;
@@ -165,6 +357,8 @@ std::optional<linear::FitResult> fit_sparse(linear::LinearModel& model, linear::
                                             const linear::FitCheckpoints& checkpoints) {
 #if ADAKIT_HAS_MPI
   if (dist::Environment::launched_by_mpirun()) {
+    if (fo.workers > 1)
+      throw UsageError("--workers mixes threads of one process; under mpirun the ranks share each batch", {"", 0, "workers"});
     dist::Environment mpi(nullptr, nullptr);  // a no-op when main already initialised MPI
     dist::Comm comm = dist::Comm::world();
     const auto on_epoch = [&](const linear::EpochReport& e) {
@@ -186,14 +380,36 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   if (!f.init_model.empty()) init = read_init_model(f, format);
   const OptimizerChoice choice = init ? warm_optimizer(f, *init) : one_optimizer(f, OptimizerKind::linear);
   data::PreparedSparseData d = prepare_sparse(f, format, init ? &*init : nullptr);
+  // The terms of each hashed column: a warm start's, carried on (and counted on with this data's when asked).
+  std::optional<data::BucketTerms> bucket_terms;
+  if (init) bucket_terms = std::move(init->bucket_terms);
+  if (f.keep_bucket_names) {
+    if (!d.vectorizer || d.vectorizer->options().hash_bits == 0)
+      throw UsageError(f.init_model + " has a vocabulary, which names its columns: --keep-bucket-names is for hashed text models",
+                       {"", 0, "keep-bucket-names"});
+    data::BucketTerms collected = data::BucketTerms::collect(*d.vectorizer, d.train_texts);
+    bucket_terms = bucket_terms ? bucket_terms->merged(collected) : std::move(collected);
+    d.train_texts = {};
+  }
+  std::optional<data::SparseDataset> held = hold_out_calibration(f, d);
   linear::LinearModel model = init ? std::move(init->model)
                                    : linear::LinearModel::for_dataset(d.train, std::max<std::int64_t>(1, d.train.features.cols), f.model);
   auto opt = init ? continued_optimizer(choice, *init, model) : linear::make_linear_optimizer(choice.name, choice.options);
   std::optional<WarmStart> warm;
   if (init) warm = continue_on(f, model, *opt, d);
+  // A saved calibrator was fitted on the saved weights: this run's training leaves it stale.
+  if (model.calibrator() != nullptr && !f.quiet && !f.json && f.calibrate.empty())
+    std::fprintf(stderr, "note: %s was calibrated; its calibrator is dropped (give --calibrate to fit a new one)\n",
+                 f.init_model.c_str());
+  model.set_calibrator(std::nullopt);
+  if (held && !f.calibration_data.empty()) held = calibration_file(f, format, d, model);
   // No syncs inside fit: a run continued later (--init-model) then ends as one uninterrupted run.
   const linear::FitOptions fo{.epochs = f.fit.epochs, .batch_size = f.fit.batch_size, .seed = f.fit.seed,
-                              .shuffle = !f.no_shuffle, .sync = false};
+                              .shuffle = !f.no_shuffle, .sync = false,
+                              .class_weights = parse_class_weights(f.class_weight, d.train.labels, model.class_names(),
+                                                                   model.classes(),
+                                                                   model.task() == linear::LinearTask::squared),
+                              .workers = f.workers};
   const bool talk = !f.quiet && !f.json;
   // Checkpoints, as for dense models: DIR/checkpoint.safetensors (a linear checkpoint: io/checkpoint.hpp),
   // every --checkpoint-every batches of the run (0: every epoch) and at the end; --resume DIR continues
@@ -225,20 +441,24 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   std::vector<run::Callback*> callbacks;
   if (talk) callbacks.push_back(&progress);
   if (progressive) callbacks.push_back(&*progressive);
+  if (f.was_given("write-features")) write_features(f.write_features, d);  // as trained on (classes: the model's)
   const auto result = fit_sparse(model, *opt, d.train, fo, callbacks, checkpoints);
   if (!result) return 0;  // under mpirun rank 0 evaluates, saves and reports
   if (progressive) progressive->finish();
   // A file that keeps the optimizer's state keeps the weights as the optimizer left them (it brings
   // them up to date when loading for predictions); the others are saved synced.
   const auto* vectorizer = d.vectorizer ? &*d.vectorizer : nullptr;
-  if (!f.save.empty() && f.save_state) io::save_linear_model(f.save, model, vectorizer, opt.get());
+  const auto* names = bucket_terms ? &*bucket_terms : nullptr;
+  if (!f.save.empty() && f.save_state) io::save_linear_model(f.save, model, vectorizer, opt.get(), names);
   opt->sync(model);
-  if (!f.save.empty() && !f.save_state) io::save_linear_model(f.save, model, vectorizer);
+  std::optional<nlohmann::json> calibration;
+  if (held) calibration = calibrate_model(f, model, *held, d.test);
+  if (!f.save.empty() && !f.save_state) io::save_linear_model(f.save, model, vectorizer, nullptr, names);
   const auto tm = linear::evaluate(model, d.train);
   const auto te = d.test.size() > 0 ? linear::evaluate(model, d.test) : linear::Metrics{};
   report_sparse({f, format, choice.name, *opt, model, d, *result, {tm.loss, tm.accuracy, tm.mse},
                  {te.loss, te.accuracy, te.mse}, resumed, dir, written, warm ? &*warm : nullptr,
-                 progressive ? &*progressive : nullptr});
+                 progressive ? &*progressive : nullptr, fo.class_weights, calibration ? &*calibration : nullptr});
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // LIBSVM / SVMlight sparse text files: a strict reader into a SparseDataset, and a writer.
 //
-// Format, one sample per line:  <label> [qid:<int>] <index>:<value> <index>:<value> ... [# comment]
+// Format, one sample per line:  <label>[:<weight>] [qid:<int>] <index>:<value> <index>:<value> ... [# comment]
+// An optional importance weight follows the label after a colon (finite, >= 0; lines without one weigh 1).
 // Indices are 1-based and strictly increasing within a line; tokens are separated by spaces or tabs.
 #pragma once
 #include <cstdint>
@@ -40,7 +41,7 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
 
 // The dataset in LIBSVM format: one line per row, "label idx:val ...", 1-based increasing indices (a
 // copy is canonicalized if needed), values and regression targets in the shortest text that reads back
-// to the same float. Classification labels are written as their class names when every name is a
+// to the same float; `label:weight` when the dataset has weights. Classification labels are written as their class names when every name is a
 // finite number (so they read back as the same classes), else as the class ids.
 // UsageError when labels / targets do not match the rows or a label is outside the class names.
 std::string to_libsvm(const SparseDataset& d);

@@ -30,8 +30,14 @@ std::string_view guess_format(std::string_view name_or_path);
 // `format` when it is "dense", "libsvm" or "text-tsv"; guess_format(name_or_path) when it is "auto".
 // UsageError (field "format") otherwise: "--format must be auto, dense, libsvm or text-tsv".
 std::string resolve_format(const std::string& format, std::string_view name_or_path);
-// A bundled text dataset by name (text_builtin_names), else a `label<TAB>text` file.
-TextDataset load_text(const std::string& name_or_path, const std::filesystem::path& data_dir = {});
+// A bundled text dataset by name (text_builtin_names), else a `label<TAB>text` file
+// (`label<TAB>weight<TAB>text` with weight_column).
+TextDataset load_text(const std::string& name_or_path, const std::filesystem::path& data_dir = {},
+                      bool weight_column = false);
+// Importance weights from a file, one number per line (LIBLINEAR's -W file), for a dataset of `rows`
+// rows. Error naming the file and the line: a value that is not a finite number >= 0, fewer or more
+// values than rows (blank lines are skipped).
+std::vector<float> read_weights(const std::filesystem::path& path, std::int64_t rows);
 // The texts of `t` through a fitted vectorizer, with t's labels and class names.
 SparseDataset vectorize(const TextDataset& t, const TextVectorizer& vectorizer);
 // Gives `x` exactly `dim` columns: entries in columns >= dim are dropped (a feature the model never saw
@@ -51,15 +57,25 @@ struct PrepareOptions {
   // Sparse data (prepare_sparse_data): text-tsv when `text` is set (the vectorizer's options), else LIBSVM.
   std::optional<TextVectorizerOptions> text;
   LibsvmOptions libsvm;
+  // Importance weights (sparse data): text lines carry a weight column (`label<TAB>weight<TAB>text`,
+  // the test file's too), and/or a file of one weight per row of `data` (applied before the split;
+  // LIBSVM files may carry `label:weight` instead — a file and in-line weights together are an error).
+  bool weight_column = false;
+  std::filesystem::path weights_file{};
   // Text, warm start (adakit train --init-model): continue this fitted vectorizer, a saved model's,
   // instead of fitting a new one. It grows with the training split's new terms when grow_vocabulary
   // is set and it can grow (TextVectorizer::grow), else it stays as saved. `text` is then ignored.
   std::optional<TextVectorizer> continue_vectorizer;
   bool grow_vocabulary = true;
+  // Text: keep the training split's texts in PreparedSparseData::train_texts (for BucketTerms::collect).
+  bool keep_train_texts = false;
   // false: a test file keeps its own class names instead of the training data's (a warm start numbers
   // every split as the saved model's classes, which the new training data may not all have). Dense and
   // sparse data alike.
   bool align_test_labels = true;
+  // Text: keep the test split's texts in PreparedSparseData::test_texts (adakit train's autotune
+  // vectorises them again with the best trial's vectoriser).
+  bool keep_test_texts = false;
 };
 
 struct PreparedData {
@@ -74,6 +90,8 @@ struct PreparedSparseData {
   std::optional<TextVectorizer> vectorizer;  // text: fitted on the training split
   // A continued vectorizer that grew: the new column of each old one (TextVectorizer::grow); else empty.
   std::vector<std::int64_t> new_of_old;
+  std::vector<std::string> train_texts;  // text with keep_train_texts: the training split's texts, in its order
+  std::vector<std::string> test_texts;   // text with keep_test_texts: the test split's texts, in its order
 };
 // LIBSVM: a test file gets as many columns as the training file (the larger of both), and a test file
 // with class labels where the training file has numeric targets (or the reverse) is a UsageError

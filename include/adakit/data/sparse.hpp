@@ -86,13 +86,20 @@ struct SparseDataset {
   std::vector<std::int32_t> labels;  // classification: class ids; empty for regression
   std::vector<float> targets;        // regression: one target per row; empty for classification
   std::vector<std::string> class_names;
+  // Importance weights, one per row (LIBSVM `label:weight`, a weight column in TSV, adakit train
+  // --weights): each row's loss counts this many times. Empty: every row weighs 1.
+  std::vector<float> weights;
   std::int64_t size() const { return features.rows; }
   bool is_classification() const { return targets.empty(); }
   std::int64_t num_classes() const { return static_cast<std::int64_t>(class_names.size()); }
-  // Copies the given rows (any order, repeats allowed), keeps names. UsageError on a row out of range or
-  // when labels / targets do not have one entry per row.
+  // Copies the given rows (any order, repeats allowed), keeps names and weights. UsageError on a row out
+  // of range or when labels / targets / weights do not have one entry per row.
   SparseDataset subset(std::span<const std::int64_t> rows) const;
 };
+
+// Checks importance weights for `rows` rows: empty, or one per row, each finite and >= 0. UsageError
+// naming `source`, the row (1-based) and the field "weight".
+void check_weights(std::span<const float> weights, std::int64_t rows, const std::string& source);
 
 // A labelled sparse dataset over arrays owned elsewhere (the view the sparse linear models train on).
 struct SparseDataView {
@@ -100,10 +107,11 @@ struct SparseDataView {
   CsrView features;
   std::span<const std::int32_t> labels;  // classification: class ids; empty for regression
   std::span<const float> targets;        // regression: one target per row; empty for classification
+  std::span<const float> weights;        // one importance weight per row (finite, >= 0); empty: all 1
 
   SparseDataView() = default;
   SparseDataView(const SparseDataset& d)  // NOLINT(google-explicit-constructor)
-      : name(d.name), features(d.features), labels(d.labels), targets(d.targets) {}
+      : name(d.name), features(d.features), labels(d.labels), targets(d.targets), weights(d.weights) {}
   std::int64_t size() const { return features.rows; }
   bool is_classification() const { return targets.empty(); }
 };

@@ -201,8 +201,9 @@ struct TextDataset {
   std::vector<std::string> texts;
   std::vector<std::int32_t> labels;      // class ids in [0, class_names.size())
   std::vector<std::string> class_names;  // sorted (byte order)
+  std::vector<float> weights;            // importance weights, one per text; empty: all 1
   std::int64_t size() const { return static_cast<std::int64_t>(texts.size()); }
-  // These rows, in this order (class names kept). UsageError on a row out of range.
+  // These rows, in this order (class names and weights kept). UsageError on a row out of range.
   TextDataset subset(std::span<const std::int64_t> rows) const;
 };
 
@@ -211,9 +212,11 @@ struct TextDataset {
 // dropped). Blank lines are skipped; a UTF-8 byte-order mark is ignored. Class names are the distinct
 // labels sorted; name = the file stem. Errors name the file and the line: a line without a tab, an empty
 // label, a file without any line.
-TextDataset read_text_tsv(const std::filesystem::path& path);
+// weight_column: lines are `label<TAB>weight<TAB>text`, the weight an importance weight (finite, >= 0;
+// an error naming the line and the field "weight" otherwise), kept in `weights`.
+TextDataset read_text_tsv(const std::filesystem::path& path, bool weight_column = false);
 // The same over text in memory; `source` names it in errors.
-TextDataset parse_text_tsv(std::string_view text, const std::string& source);
+TextDataset parse_text_tsv(std::string_view text, const std::string& source, bool weight_column = false);
 
 // Names of the bundled text datasets: "sentiment-tiny" (six movie sentences, positive / negative).
 std::span<const std::string_view> text_builtin_names();

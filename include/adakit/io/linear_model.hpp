@@ -9,14 +9,21 @@
 //             end to end), "vectorizer.term_offsets" I64 [terms + 1] (term c is bytes [o[c], o[c+1])),
 //             "vectorizer.idf" F64, "vectorizer.idf_columns" I32 (TextVectorizer::Tables)
 //             kept optimizer: "optim.<name>.<field>" F32, as in linear checkpoints (io/checkpoint.hpp)
+//             hashed text models with bucket terms (optional; data/bucket_terms.hpp, its Tables):
+//             "bucket_terms.columns" I32, "bucket_terms.starts" I64, "bucket_terms.terms" U8,
+//             "bucket_terms.term_offsets" I64, "bucket_terms.counts" I64
 //   metadata  "format"               "adakit.linear.model.v1"
 //             "adakit.architecture"  the model's config (LinearModel::config, JSON)
 //             "adakit.input"         "text" | "libsvm"
 //             "adakit.vectorizer"    text models: TextVectorizer::to_json(false) (options, counts)
 //             kept optimizer: "optim.name", "optim.meta.<option>", "optim.counter.optimizer.steps" / ".touched"
+//             bucket terms: "adakit.bucket_terms" {"per_bucket": N}; present exactly when its five tensors are
+//             (files without them, all written before, read as before)
+//             calibrated models (optional): "adakit.calibration" linear::Calibrator::to_json (JSON)
 //
 // JSON (*.json, for people who want to read the model; what adakit wrote before the binary file):
-//   {"format": "adakit.linear", ...LinearModel::to_json..., "input": "libsvm" | "text", "vectorizer": {...}}
+//   {"format": "adakit.linear", ...LinearModel::to_json..., "input": "libsvm" | "text", "vectorizer": {...},
+//    "bucket_terms": {...} (optional: BucketTerms::to_json), "calibration": {...} (optional: Calibrator::to_json)}
 //
 // A linear checkpoint (io/checkpoint.hpp) predicts too: it carries "adakit.input" and "adakit.vectorizer"
 // (JSON text) as metadata.
@@ -28,6 +35,7 @@
 #include <string>
 #include <string_view>
 
+#include "adakit/data/bucket_terms.hpp"
 #include "adakit/data/sparse.hpp"
 #include "adakit/data/text.hpp"
 #include "adakit/io/checkpoint.hpp"
@@ -44,10 +52,12 @@ bool is_json_model_path(const std::filesystem::path& path);
 // Writes the model file atomically: JSON for a *.json path, else binary. `vectorizer`: a text model's
 // (nullptr for LIBSVM input). `optimizer` (binary files only; UsageError with a .json path): keep its
 // state beside the weights, to continue training later; it must hold `model`'s state, and the weights
-// are saved as they are (sync the optimizer first).
+// are saved as they are (sync the optimizer first). `bucket_terms`: a hashed text model's (adakit train
+// --keep-bucket-names); UsageError naming "keep-bucket-names" without a hashing `vectorizer`.
 void save_linear_model(const std::filesystem::path& path, const linear::LinearModel& model,
                        const data::TextVectorizer* vectorizer = nullptr,
-                       const linear::LinearOptimizer* optimizer = nullptr);
+                       const linear::LinearOptimizer* optimizer = nullptr,
+                       const data::BucketTerms* bucket_terms = nullptr);
 
 struct LinearModelFile {
   linear::LinearModel model{linear::LinearTask::logistic, 1};
@@ -55,8 +65,14 @@ struct LinearModelFile {
   // A binary file's kept optimizer, or a checkpoint's: made from its name and options, its state
   // loaded into `model` and synced (unless read with sync_weights = false). Null when the file keeps none.
   std::unique_ptr<linear::LinearOptimizer> optimizer;
+  // A hashed text model's terms per column, when kept at training time (checked against the vectorizer).
+  std::optional<data::BucketTerms> bucket_terms{};
+  // A compact file of adakit export (io/compact_model.hpp): pruned, dequantized weights that predict
+  // but do not train (train --init-model and serve --learn / --save refuse it).
+  bool predict_only = false;
 };
-// A model file of either encoding, or a linear checkpoint. Error naming the file and the field on a
+// A model file of either encoding, a compact file of adakit export (kCompactModelFormat: predict_only),
+// or a linear checkpoint. Error naming the file and the field on a
 // file that cannot be read or parsed, a truncated or corrupted one, a malformed model, vectorizer or
 // optimizer state, or a text model without its vectorizer or whose vectorizer has another number of
 // features than the model. Allocates what the file's header declares: the model's dim x outputs
@@ -69,8 +85,8 @@ LinearModelFile read_linear_model(const std::filesystem::path& path, bool sync_w
 LinearModelFile parse_linear_model(std::string_view bytes, const std::string& source, bool verify_checksums = true,
                                    bool sync_weights = true);
 
-// True for a file read_linear_model takes: a safetensors file whose header names kLinearModelFormat
-// or kLinearCheckpointFormat, or a JSON document (its first non-blank byte is '{'). Reads the start
+// True for a file read_linear_model takes: a safetensors file whose header names kLinearModelFormat,
+// kCompactModelFormat or kLinearCheckpointFormat, or a JSON document (its first non-blank byte is '{'). Reads the start
 // of the file only.
 bool is_linear_model_file(const std::filesystem::path& path);
 // True for a safetensors file whose header names kLinearCheckpointFormat. Reads the header only.

@@ -64,6 +64,8 @@ std::string hex64(std::uint64_t v);
 // the tensor bytes, "adakit.header_fnv1a64" of the JSON header as dumped without that entry (files
 // from other writers carry neither, and are read without the check).
 void write_safetensors(const std::filesystem::path& path, const TensorFile& file);
+// The bytes write_safetensors writes (for files that are checked or measured before they are written).
+std::string safetensors_bytes(const TensorFile& file);
 // Error naming the file (and the tensor or field, or the byte offset) on a missing, truncated or
 // corrupted file: a header length beyond the file, a header that is not a JSON object, a dtype other
 // than F32, F64, I64, I32 or U8, a shape or data_offsets that are not lists of non-negative integers, offsets outside the

@@ -32,6 +32,8 @@ class LazyAdagrad final : public LinearOptimizer {
   // s of W, dim x outputs (a copy, from the model's rows). UsageError unless `model` holds this state.
   std::vector<float> sum(const LinearModel& model) const { return gather_state(model, outputs_, outputs_); }
   std::int64_t state_width(std::int64_t outputs) const override { return outputs; }
+  std::int64_t mixing_sum_offset(std::int64_t outputs) const override { return outputs; }
+  std::span<float> mixing_bias_sum() override { return bias_sum_; }
 
  protected:
   std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"sum", outputs, outputs}}; }

@@ -5,6 +5,11 @@
 //   auto result = linear::fit(model, *opt, train, {.epochs = 5, .batch_size = 1, .seed = 1});
 //   auto m = linear::evaluate(model, test);                         // loss, accuracy or mse
 //
+// Weighted rows (importance weights in the data, FitOptions::class_weights): the minibatch gradient
+// becomes (1/B) Σ_r w_r ∇L_r — the batch's sum counts a row of weight w as w copies of it; LIBLINEAR's
+// C·w_i and scikit-learn's sample_weight scale each example's loss the same way. The progressive
+// metrics stay unweighted: they describe the rows, the weights change only the objective.
+//
 // fit() walks the rows in seeded-shuffled order (adakit::Rng, Fisher–Yates, one shuffle per epoch
 // continuing one stream), batch by batch (the last batch may be smaller): prepare, gradient (mean
 // over the batch), step. Per-epoch metrics are PROGRESSIVE: each batch's loss and accuracy measured
@@ -40,8 +45,36 @@ struct FitOptions {
   // differently from applying them later in one piece: without syncs, fit(A) then fit(B) (warm start,
   // stream chunks) ends bit-identical to one fit over A then B for every optimizer.
   bool sync = true;
-  void validate() const;  // UsageError naming the field: epochs >= 0, batch_size >= 1
+  // Class weights (classification), one per class: row r's loss counts class_weights[label_r] times
+  // (times its importance weight, SparseDataView::weights, when it has one) — LIBLINEAR's -wi,
+  // scikit-learn's class_weight. Empty: every class weighs 1. See balanced_class_weights.
+  std::vector<float> class_weights{};
+  // Parameter mixing over `workers` shards (1: the plain loop above). Each epoch's shuffled order is cut
+  // into `workers` contiguous shards; worker k trains its own copy of the model and optimizer on shard
+  // k, from the state the previous epoch ended with, in parallel (at most adakit::num_threads() at a
+  // time); then the copies are mixed feature by feature: a feature only one worker saw keeps that
+  // worker's row (weights and AdaGrad sums) exactly; a feature several saw gets the mean of the copies'
+  // rows (src/linear/fit_workers.cpp, with the rules measured against it). Iterative parameter mixing: McDonald, Hall & Mann 2010, "Distributed
+  // Training Strategies for the Structured Perceptron". The result depends on `workers` (reproducible
+  // for a seed and a worker count), never on the thread count; it is not one learner's result
+  // (docs/sparse.md, "Two cores").
+  // For optimizers that keep a sum of squared gradients per coordinate
+  // (LinearOptimizer::mixing_sum_offset: adagrad); no checkpoints; batch callbacks are not called
+  // (epoch callbacks are).
+  std::int64_t workers = 1;
+  // UsageError naming the field: epochs >= 0, batch_size >= 1, class weights finite and >= 0, workers in [1, 16].
+  void validate() const;
 };
+
+// scikit-learn's class_weight="balanced" (sklearn.utils.class_weight.compute_class_weight):
+// n / (classes · count_c) for each class c of `labels` (ids in [0, classes)), so that every class carries
+// the same total weight; a class without rows gets 1. Rows are counted, not their importance weights
+// (as scikit-learn does).
+std::vector<float> balanced_class_weights(std::span<const std::int32_t> labels, std::int64_t classes);
+// Each row's weight for training: class_weights[label] (1 when class_weights is empty) times the row's
+// importance weight (1 when d has none). UsageError naming "class_weight" when class_weights is not
+// empty and the data are not labelled or a label is outside it.
+std::vector<float> row_weights(const data::SparseDataView& d, std::span<const float> class_weights);
 
 // The run layer's reports (run/report.hpp), under their old names. fit() fills Metrics' loss, accuracy
 // (classification) or mse (regression: mean (z − y)² = 2 × the squared loss) and samples; EpochReport's
@@ -110,10 +143,14 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
 Metrics evaluate(const LinearModel& model, const data::SparseDataView& d);
 // Scores z = Wᵀx + b: [rows, outputs] (regression: the predictions).
 Tensor decision_function(const LinearModel& model, const data::CsrView& x);
-// Classes (logistic: z > 0; softmax: first argmax). UsageError for a regression model.
+// Classes (logistic: z > 0; softmax: first argmax; a calibrated model: the first argmax of
+// predict_proba, as scikit-learn's CalibratedClassifierCV). UsageError for a regression model.
 std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView& x);
-// Class probabilities [rows, classes] (logistic: (1 − σ(z), σ(z))). UsageError for regression.
+// Class probabilities [rows, classes]: the model's calibrator's when it has one (linear/calibrate.hpp),
+// else uncalibrated_proba. UsageError for regression.
 Tensor predict_proba(const LinearModel& model, const data::CsrView& x);
+// The model's own probabilities, its calibrator ignored (logistic: (1 − σ(z), σ(z)); softmax(z)).
+Tensor uncalibrated_proba(const LinearModel& model, const data::CsrView& x);
 // What `adakit predict` reports for `d` (run/predictions.hpp): classification, the classes, their
 // probabilities when `probabilities` (predict_proba) and the accuracy when every row has a label;
 // regression, one prediction per row (outputs [rows]) and the mse when every row has a target.

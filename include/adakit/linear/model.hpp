@@ -35,6 +35,8 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +47,7 @@
 
 #include "adakit/core/tensor.hpp"
 #include "adakit/data/sparse.hpp"
+#include "adakit/linear/calibrate.hpp"
 
 namespace adakit::linear {
 
@@ -189,6 +192,12 @@ class LinearModel {
   bool fit_bias() const noexcept { return fit_bias_; }
   const std::vector<std::string>& class_names() const noexcept { return class_names_; }
   void set_class_names(std::vector<std::string> names);  // empty, or one per class
+  // Calibrated probabilities (linear/calibrate.hpp, adakit train --calibrate): when set, predict_proba
+  // and predict go through it. Not part of config(); model files carry it beside the weights. It was
+  // fitted on these weights: training them further leaves it stale (adakit train drops it).
+  // UsageError naming "calibration" when its classes are not the model's or the model is a regression.
+  const Calibrator* calibrator() const noexcept { return calibrator_.get(); }
+  void set_calibrator(std::optional<Calibrator> calibrator);
 
   // The weights, dim x outputs, row-major by feature (a strided view of the table: see the top).
   WeightView<float> weights() noexcept { return {table_.data(), dim_, outputs_, row_stride_}; }
@@ -261,6 +270,7 @@ class LinearModel {
   std::uint64_t state_owner_ = 0;
   Tensor table_;  // [dim, row_stride]
   std::vector<float> bias_;
+  std::shared_ptr<const Calibrator> calibrator_;  // immutable, shared by copies
 };
 
 }  // namespace adakit::linear

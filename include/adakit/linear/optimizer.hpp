@@ -99,6 +99,18 @@ class LinearOptimizer {
   // is negative; the optimizer and the model are then unchanged.
   void load_state(LinearModel& model, const LinearOptimizerState& state);
 
+  // Parameter mixing (linear::fit with FitOptions::workers > 1): where a feature's row keeps the sum of
+  // squared gradients of each output (floats from the row's start; -1: this optimizer keeps none and
+  // cannot be mixed), and the bias's sums (outputs floats; empty without a bias state).
+  virtual std::int64_t mixing_sum_offset(std::int64_t /*outputs*/) const { return -1; }
+  virtual std::span<float> mixing_bias_sum() { return {}; }
+  // Parameter mixing: the counters after merging the workers' runs (steps() and coordinates_touched()
+  // summed over the workers' epochs).
+  void set_counters(std::int64_t steps, std::int64_t touched) noexcept {
+    steps_ = steps;
+    touched_ = touched;
+  }
+
   std::int64_t steps() const noexcept { return steps_; }
   // Instrumentation: coordinates of W and bias read or written by prepare() and step() since reset()
   // (not sync()). Equal for the same data whatever the model's dim.

@@ -8,6 +8,12 @@
 //   softmax_cross_entropy_loss  L = Σ_b [logsumexp(z_b) - z_b[label_b]] / B   (stable log-softmax)
 //                               dz_b = (softmax(z_b) - onehot(label_b)) / B  (torch.nn.CrossEntropyLoss)
 //
+// Class weights (optional, one per class, finite and >= 0): row b counts v_b = weight[label_b] and the
+// mean becomes the weighted mean, torch.nn.CrossEntropyLoss(weight=...)'s 'mean' reduction:
+//   L = Σ_b v_b ℓ_b / Σ_b v_b,   dz_b = v_b ∂ℓ_b/∂z_b / Σ_b v_b      (L = 0, dz = 0 when Σ_b v_b = 0)
+// for softmax_cross_entropy_loss (ℓ_b as above) and bce_with_logits_loss (label = the 0/1 target; the
+// same normalisation, so that one logit and two give the same weighted objective).
+//
 // Predictions: logits [B, C] with C > 1 → argmax per row (first maximum on ties); a single logit per
 // sample ([B] or [B, 1]) → class 1 when z > 0, else 0.
 #pragma once
@@ -23,8 +29,14 @@ namespace adakit::nn {
 double mse_loss(const Tensor& pred, const Tensor& target, Tensor& dpred);
 // logits [B] or [B, 1] (any shape in fact); targets with the same element count, values in [0, 1].
 double bce_with_logits_loss(const Tensor& logits, const Tensor& targets, Tensor& dlogits);
+// The class-weighted mean (above): targets must be 0 or 1; class_weights has 2 entries.
+double bce_with_logits_loss(const Tensor& logits, const Tensor& targets, Tensor& dlogits,
+                            std::span<const float> class_weights);
 // logits [B, C]; labels.size() == B; a label outside [0, C) is a UsageError naming it and its row.
 double softmax_cross_entropy_loss(const Tensor& logits, std::span<const std::int32_t> labels, Tensor& dlogits);
+// The class-weighted mean (above); class_weights has C entries (UsageError otherwise).
+double softmax_cross_entropy_loss(const Tensor& logits, std::span<const std::int32_t> labels, Tensor& dlogits,
+                                  std::span<const float> class_weights);
 
 // Predicted class per sample (see above); out.size() must be B.
 void predict_classes(const Tensor& logits, std::span<std::int32_t> out);

@@ -88,7 +88,8 @@ class ModelServer {
  public:
   // `file`: read with sync_weights = !options.learn (learning continues the optimizer as saved).
   // UsageError when learning is asked of a model without an optimizer state that needs one (ftrl,
-  // adagrad-rda), top_k < 1, or snapshot_every > 0 without a save path.
+  // adagrad-rda), top_k < 1, snapshot_every > 0 without a save path, or learn / save with a
+  // predict-only file (adakit export's compact model).
   // `fresh`: the optimizer that learns when the file keeps none.
   ModelServer(io::LinearModelFile file, ServerOptions options, std::unique_ptr<linear::LinearOptimizer> fresh = nullptr);
   ModelServer(const ModelServer&) = delete;

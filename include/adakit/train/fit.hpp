@@ -129,6 +129,12 @@ struct FitOptions {
   NonFinite on_nonfinite = NonFinite::error;
   // Data parallel: this process is one of replicas->size() (nullptr: it is alone). Not owned.
   Replicas* replicas = nullptr;
+  // Classification: one weight per class (finite, >= 0), the training loss the class-weighted mean of
+  // nn/loss.hpp (torch.nn.CrossEntropyLoss(weight=...)); empty: unweighted. The epoch's training loss
+  // is then that weighted objective; evaluation and validation losses stay plain means over the rows.
+  // Not with replicas (each replica would normalise by its own rows' weights): UsageError naming
+  // "class_weight".
+  std::vector<float> class_weights{};
 };
 
 // `resume`: continue the run from this state (saved by a checkpoint, with the model and the optimizer
