@@ -1,5 +1,5 @@
 // libFuzzer target: data::parse_libsvm on arbitrary text, auto task and fixed n_features, and the
-// writer's round trip on what parses.
+// writer's round trip on what parses (rows, values and label:weight importance weights).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,7 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto d = adakit::data::parse_libsvm(text, "fuzz", o);
       // What reads must write and read back to the same rows.
       const auto again = adakit::data::parse_libsvm(adakit::data::to_libsvm(d), "fuzz-again", o);
-      if (again.features.rows != d.features.rows || again.features.values != d.features.values) std::abort();
+      if (again.features.rows != d.features.rows || again.features.values != d.features.values ||
+          again.weights != d.weights)
+        std::abort();
     } catch (const adakit::Error&) {
     }
   }
