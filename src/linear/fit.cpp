@@ -40,6 +40,7 @@ void check_data(const LinearModel& model, const data::SparseDataView& d) {
                        {"", static_cast<std::int64_t>(r) + 1, "labels"});
 }
 
+using detail::add;
 using detail::to_metrics;
 
 // Prefetch hints for the batches ahead (they change no value). A step touches rows scattered over the
@@ -192,14 +193,14 @@ BatchStats train_batch(LinearModel& model, LinearOptimizer& optimizer, const dat
   return bst;
 }
 
-void add(BatchStats& into, const BatchStats& s) {
+}  // namespace
+
+void detail::add(BatchStats& into, const BatchStats& s) {
   into.loss_sum += s.loss_sum;
   into.correct += s.correct;
   into.squared_error_sum += s.squared_error_sum;
   into.count += s.count;
 }
-
-}  // namespace
 
 BatchStats detail::train_rows(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
                               std::span<const std::int64_t> rows, std::int64_t batch_size, BatchFeatures& batch,
@@ -257,9 +258,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   BatchFeatures batch;
   SparseGradient grad;
   FitResult result;
-  auto batch_rows = [&](std::int64_t b) {
-    return order.rows().subspan(sz(std::min(b, n)), sz(std::clamp(n - b, std::int64_t{0}, bs)));
-  };
+
   callbacks.train_begin(options.epochs, schedule.batches_per_epoch());
   const bool batch_reports = callbacks.hears_batches();  // else no clock read per batch
   while (true) {
@@ -274,7 +273,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       const std::int64_t b = st.next;
       const BatchStats bst = train_batch(model, optimizer, train, order.rows(), b, bs, batch, grad);
       add(st.partial, bst);
-      st.next += static_cast<std::int64_t>(batch_rows(b).size());
+      st.next += std::min(bs, n - b);
       if (batch_reports)
         callbacks.batch_end({st.epoch, options.epochs, run::batches_for(st.next, bs), schedule.batches_per_epoch(),
                              bst.count > 0 ? bst.loss_sum / static_cast<double>(bst.count) : 0.0, elapsed(), bst.count,

@@ -7,6 +7,8 @@
 
 namespace adakit::linear::detail {
 
+// into += s, field by field.
+void add(BatchStats& into, const BatchStats& s);
 // The epoch's progressive metrics from its summed batch statistics.
 Metrics to_metrics(const LinearModel& model, const BatchStats& st);
 // One pass of fit()'s batch loop over `rows` in order, batches of `batch_size` (the last may be

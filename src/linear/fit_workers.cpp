@@ -166,10 +166,7 @@ FitResult detail::fit_workers(LinearModel& model, LinearOptimizer& optimizer, co
     for (std::int64_t k = 0; k < workers; ++k) {
       steps += opts[sz(k)]->steps() - steps0;
       coords += opts[sz(k)]->coordinates_touched() - touched0;
-      sum.loss_sum += stats[sz(k)].loss_sum;
-      sum.correct += stats[sz(k)].correct;
-      sum.squared_error_sum += stats[sz(k)].squared_error_sum;
-      sum.count += stats[sz(k)].count;
+      add(sum, stats[sz(k)]);
     }
     for (LinearOptimizer* o : opts) o->set_counters(steps, coords);
 

@@ -91,12 +91,7 @@ nlohmann::json dense_json(const DenseRun& r) {
     j["init_model"] = {{"file", r.f.init_model}, {"optimizer_state", r.continued ? "continued" : "fresh"}};
   if (!r.f.save.empty()) j["saved"] = r.f.save;
   if (!r.f.save.empty() && r.f.save_state) j["saved_state"] = true;
-  if (!r.class_weights.empty()) {
-    nlohmann::json cw = nlohmann::json::object();
-    for (std::size_t c = 0; c < r.class_weights.size(); ++c)
-      cw[c < r.class_names.size() ? r.class_names[c] : std::to_string(c)] = r.class_weights[c];
-    j["class_weights"] = cw;
-  }
+  if (!r.class_weights.empty()) j["class_weights"] = class_weights_json(r.class_weights, r.class_names);
   return j;
 }
 

@@ -83,6 +83,8 @@ struct PredictFlags {
 // the class `names` (classes not named weigh 1). UsageError naming the flag.
 std::vector<float> parse_class_weights(const std::string& spec, std::span<const std::int32_t> labels,
                                        const std::vector<std::string>& names, std::int64_t classes, bool regression);
+// --json's "class_weights": {class name (or id past the names): weight}.
+nlohmann::json class_weights_json(std::span<const float> weights, const std::vector<std::string>& names);
 // UsageError when a text flag (--hash-bits, --ngram, ...) is given.
 void check_no_text_flags(const TextFlags& t);
 // The one optimizer --optimizer names; UsageError for several.

@@ -114,6 +114,12 @@ void check_sparse_flags(const TrainFlags& f, const std::string& format) {
   }
 }
 
+nlohmann::json class_weights_json(std::span<const float> weights, const std::vector<std::string>& names) {
+  nlohmann::json cw = nlohmann::json::object();
+  for (std::size_t c = 0; c < weights.size(); ++c) cw[c < names.size() ? names[c] : std::to_string(c)] = weights[c];
+  return cw;
+}
+
 std::vector<float> parse_class_weights(const std::string& spec, std::span<const std::int32_t> labels,
                                        const std::vector<std::string>& names, std::int64_t classes, bool regression) {
   if (spec.empty()) return {};
@@ -236,12 +242,7 @@ nlohmann::json sparse_json(const SparseRun& r) {
   if (r.warm != nullptr) j["init_model"] = warm_json(*r.warm, r.f.init_model);
   if (r.progressive != nullptr) j["progressive"] = progressive_json(*r.progressive);
   j["workers"] = r.f.workers;
-  if (!r.class_weights.empty()) {
-    nlohmann::json cw = nlohmann::json::object();
-    for (std::size_t c = 0; c < r.class_weights.size(); ++c)
-      cw[c < r.model.class_names().size() ? r.model.class_names()[c] : std::to_string(c)] = r.class_weights[c];
-    j["class_weights"] = cw;
-  }
+  if (!r.class_weights.empty()) j["class_weights"] = class_weights_json(r.class_weights, r.model.class_names());
   if (r.calibration != nullptr) j["calibration"] = *r.calibration;
   if (!r.d.train.weights.empty()) {
     double total = 0.0;
