@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
   // ---- libsvm
   put("libsvm", "classification", "+1 1:0.5 3:1 # comment\n-1 qid:3 2:1 7:-2.5\n\n+1 4:1e-3\n");
   put("libsvm", "regression", "2.5 1:1 2:2\n-0.25 10:3\n");
+  put("libsvm", "weighted", "1:2.5 1:0.5 3:1.5 # weighted\n0 2:1 3:-0.25\n1:0 1:1 4:2\n-1:0.125 qid:3 2:0.75\n");
+  put("libsvm", "multilabel", "1,3 1:0.5 4:1\n2:0.5 2:1\n3,2,1 7:2\n");
   // ---- text_tsv
   put("text_tsv", "labels", "pos\tA good film, truly\nneg\tbad bad film\r\npos\t\xC3\x89t\xC3\xA9 fran\xC3\xA7" "ais\n");
   // ---- idx: 2-byte split, images (2 of 2x3), labels
@@ -210,6 +212,13 @@ int main(int argc, char** argv) {
           io::compact_model_bytes(io::compact_model(file, {.quantize = io::Quantize::none})));
       put("linear_model", std::string("compact_libsvm_") + name + "_int8_feature",
           io::compact_model_bytes(io::compact_model(file, {.scale_by = io::QuantizeScale::feature})));
+    }
+    // The one-vs-rest losses (adakit train --loss squared_hinge / ova): their task names in the files.
+    for (const char* task : {"squared_hinge", "ova"}) {
+      auto model = linear::LinearModel::for_dataset(sparse, 0, task);
+      auto opt = linear::make_linear_optimizer("adagrad", {});
+      linear::fit(model, *opt, sparse, fuzz::tiny_linear_fit_options());
+      save(std::string("libsvm_") + task, model, nullptr, opt.get());
     }
     for (const std::int32_t hash_bits : {0, 4}) {
       data::TextVectorizerOptions o;

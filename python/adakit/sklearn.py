@@ -6,8 +6,8 @@
     clf.predict(X_test); clf.predict_proba(X_test); clf.score(X_test, y_test)
 
 Sparse linear models (include/adakit/linear/, trained by linear::fit): LogisticRegression (binary:
-logistic; more classes: softmax), SoftmaxRegression (softmax for any number of classes) and
-LinearRegression (squared loss), with optimizer = "adagrad" | "adagrad-l1" | "adagrad-rda" | "ftrl" |
+logistic; more classes: softmax), SoftmaxRegression (softmax for any number of classes), LinearSVC
+(squared hinge, one-vs-rest) and LinearRegression (squared loss), with optimizer = "adagrad" | "adagrad-l1" | "adagrad-rda" | "ftrl" |
 "sgd" (and any later entry of the linear registry). X is dense or scipy.sparse; a CSR matrix with
 float32 data and int32 indices is used in place (indptr int32 or int64), other inputs are converted
 once. Training is per example (batch_size 1 by default), in seeded shuffled order, and costs
@@ -58,7 +58,8 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from . import _adakit
 
-__all__ = ["LogisticRegression", "SoftmaxRegression", "LinearRegression", "MLPClassifier", "linear_optimizer_names"]
+__all__ = ["LogisticRegression", "SoftmaxRegression", "LinearSVC", "LinearRegression", "MLPClassifier",
+           "linear_optimizer_names"]
 
 
 def linear_optimizer_names():
@@ -330,6 +331,24 @@ class SoftmaxRegression(_LinearClassifier):
     """Softmax (multinomial) regression for any number of classes, 2 included; see LogisticRegression."""
 
     _task = "softmax"
+
+
+class LinearSVC(_LinearClassifier):
+    """L2-loss linear SVM (the squared hinge max(0, 1 − s z)², LIBLINEAR -s 2's loss and scikit-learn
+    LinearSVC's default), one-vs-rest over more than two classes, trained per example by one of adakit's
+    lazy sparse optimizers; parameters as LogisticRegression's (l2 is the penalty LIBLINEAR's C stands
+    for: l2 = 1 / (C · n_samples) for the mean loss). Its scores are margins: decision_function and
+    predict, no predict_proba (as scikit-learn's LinearSVC; calibrate it with CalibratedClassifierCV)."""
+
+    _task = "squared_hinge"
+
+    @property
+    def predict_proba(self):
+        raise AttributeError("LinearSVC gives margins (decision_function), not probabilities")
+
+    @property
+    def predict_log_proba(self):
+        raise AttributeError("LinearSVC gives margins (decision_function), not probabilities")
 
 
 class LinearRegression(RegressorMixin, _LinearBase):

@@ -73,6 +73,7 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
   CsrMatrix& x = d.features;
   std::vector<double> label_values;
   std::vector<std::string_view> label_texts;
+  std::vector<std::size_t> label_ends;  // multilabel: line i's labels end at label_ends[i]
   std::vector<float> weights;  // empty until a line gives one
   bool weighted = false;       // a line so far gave a weight: every row has one in `weights`
   std::int64_t largest = 0;
@@ -105,16 +106,30 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
     if (const std::size_t colon = label_text.find(':'); colon != std::string_view::npos) {
       const std::string_view w = label_text.substr(colon + 1);
       label_text = label_text.substr(0, colon);
-      if (!parse_number(label_text, label)) fail(tokens[0], "missing label: the line starts with a feature");
+      if (!options.multilabel && !parse_number(label_text, label))
+        fail(tokens[0], "missing label: the line starts with a feature");
       if (!parse_number(w, weight) || weight < 0.0 || !std::isfinite(static_cast<float>(weight)))
         fail(tokens[0], "the weight after the label (label:weight) is not a finite number >= 0");
-      if (!weighted) weights.assign(label_values.size(), 1.0f);  // the rows before weigh 1
+      if (!weighted) weights.assign(static_cast<std::size_t>(x.rows), 1.0f);  // the rows before weigh 1
       weighted = true;
-    } else if (!parse_number(label_text, label)) {
+    } else if (!options.multilabel && !parse_number(label_text, label)) {
       fail(tokens[0], "label is not a finite number");
     }
-    label_values.push_back(label);
-    label_texts.push_back(label_text);
+    if (options.multilabel) {  // 1,3,5: the line's classes
+      for (std::size_t at = 0; at <= label_text.size();) {
+        const std::size_t end = std::min(label_text.find(',', at), label_text.size());
+        const std::string_view one = label_text.substr(at, end - at);
+        if (!parse_number(one, label) || label != std::floor(label))
+          fail(tokens[0], "a label of the set is not an integer (multilabel: comma-separated class numbers)");
+        label_values.push_back(label);
+        label_texts.push_back(one);
+        at = end + 1;
+      }
+      label_ends.push_back(label_values.size());
+    } else {
+      label_values.push_back(label);
+      label_texts.push_back(label_text);
+    }
     if (weighted) weights.push_back(static_cast<float>(weight));
 
     std::int64_t previous = 0;
@@ -160,7 +175,7 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
 
   bool integral = true;
   for (double v : label_values) integral = integral && v == std::floor(v);
-  const bool classify = options.task == LibsvmOptions::Task::classification ||
+  const bool classify = options.multilabel || options.task == LibsvmOptions::Task::classification ||
                         (options.task == LibsvmOptions::Task::auto_detect && integral);
   if (classify) {
     std::map<double, std::int32_t> ids;
@@ -175,6 +190,14 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
       d.labels.push_back(id);
     }
     d.class_names = std::move(names);
+    if (options.multilabel) {  // the sets, from the ids read per label
+      std::vector<std::int32_t> all = std::move(d.labels);
+      d.labels.clear();
+      for (std::size_t i = 0, begin = 0; i < label_ends.size(); begin = label_ends[i++]) {
+        d.label_sets.add_row(std::span<const std::int32_t>(all).subspan(begin, label_ends[i] - begin));
+        d.labels.push_back(d.label_sets.row(static_cast<std::int64_t>(i)).front());
+      }
+    }
   } else {
     d.targets.reserve(label_values.size());
     for (double v : label_values) d.targets.push_back(static_cast<float>(v));
@@ -214,6 +237,8 @@ std::string to_libsvm(const SparseDataset& d) {
                      (classify ? " labels" : " targets"));
   if (!d.weights.empty() && static_cast<std::int64_t>(d.weights.size()) != n)
     throw UsageError("to_libsvm: " + std::to_string(n) + " rows but " + std::to_string(d.weights.size()) + " weights");
+  if (d.is_multilabel() && d.label_sets.rows() != n)
+    throw UsageError("to_libsvm: " + std::to_string(n) + " rows but " + std::to_string(d.label_sets.rows()) + " label sets");
   bool numeric_names = !d.class_names.empty();
   for (const auto& name : d.class_names) {
     double v = 0.0;
@@ -223,15 +248,20 @@ std::string to_libsvm(const SparseDataset& d) {
   out.reserve(static_cast<std::size_t>(n) * 4 + static_cast<std::size_t>(x->nnz()) * 12);
   for (std::int64_t r = 0; r < n; ++r) {
     const auto i = static_cast<std::size_t>(r);
-    if (classify) {
-      const std::int32_t label = d.labels[i];
-      if (label < 0 || (!d.class_names.empty() && label >= d.num_classes()))
-        throw UsageError("to_libsvm: row " + std::to_string(r) + " has label " + std::to_string(label) +
-                         " outside [0, " + std::to_string(d.num_classes()) + ")");
-      if (numeric_names)
-        out += d.class_names[static_cast<std::size_t>(label)];
-      else
-        out += std::to_string(label);
+    if (classify) {  // the label, or a multilabel row's set: 1,3,5
+      const std::span<const std::int32_t> labels =
+          d.is_multilabel() ? d.label_sets.row(r) : std::span<const std::int32_t>(d.labels).subspan(i, 1);
+      for (std::size_t k = 0; k < labels.size(); ++k) {
+        const std::int32_t label = labels[k];
+        if (label < 0 || (!d.class_names.empty() && label >= d.num_classes()))
+          throw UsageError("to_libsvm: row " + std::to_string(r) + " has label " + std::to_string(label) +
+                           " outside [0, " + std::to_string(d.num_classes()) + ")");
+        if (k > 0) out += ',';
+        if (numeric_names)
+          out += d.class_names[static_cast<std::size_t>(label)];
+        else
+          out += std::to_string(label);
+      }
     } else {
       append_shortest(out, d.targets[i]);
     }

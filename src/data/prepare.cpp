@@ -14,15 +14,28 @@
 namespace adakit::data {
 
 void align_labels(std::vector<std::int32_t>& labels, std::vector<std::string>& class_names,
-                  const std::vector<std::string>& names, const std::string& source) {
+                  const std::vector<std::string>& names, const std::string& source, LabelSets* label_sets) {
   if (class_names == names) return;
   std::map<std::string, std::int32_t> id;
   for (std::size_t i = 0; i < names.size(); ++i) id[names[i]] = static_cast<std::int32_t>(i);
-  for (auto& l : labels) {
+  const auto renumber = [&](std::int32_t l) {
     const std::string& name = class_names.at(static_cast<std::size_t>(l));
     auto it = id.find(name);
     if (it == id.end()) throw Error("class '" + name + "' does not occur in the training data", {source, 0, "label"});
-    l = it->second;
+    return it->second;
+  };
+  if (label_sets != nullptr && !label_sets->empty()) {  // each set renumbered, kept increasing; labels its first
+    LabelSets renumbered;
+    std::vector<std::int32_t> ids;
+    for (std::int64_t r = 0; r < label_sets->rows(); ++r) {
+      ids.clear();
+      for (const std::int32_t l : label_sets->row(r)) ids.push_back(renumber(l));
+      renumbered.add_row(ids);
+      labels.at(static_cast<std::size_t>(r)) = renumbered.row(r).front();
+    }
+    *label_sets = std::move(renumbered);
+  } else {
+    for (auto& l : labels) l = renumber(l);
   }
   class_names = names;
 }
@@ -43,14 +56,15 @@ std::string resolve_format(const std::string& format, std::string_view name_or_p
   return std::string(guess_format(name_or_path));
 }
 
-TextDataset load_text(const std::string& name, const std::filesystem::path& data_dir, bool weight_column) {
+TextDataset load_text(const std::string& name, const std::filesystem::path& data_dir, bool weight_column,
+                      bool multilabel) {
   const auto names = text_builtin_names();
   if (std::find(names.begin(), names.end(), name) != names.end()) {
     if (weight_column)
       throw UsageError("the bundled text dataset '" + name + "' has no weight column", {"", 0, "weight-column"});
     return load_text_builtin(name, data_dir);
   }
-  return read_text_tsv(name, weight_column);
+  return read_text_tsv(name, weight_column, multilabel);
 }
 
 std::vector<float> read_weights(const std::filesystem::path& path, std::int64_t rows) {
@@ -89,6 +103,7 @@ SparseDataset vectorize(const TextDataset& t, const TextVectorizer& vectorizer) 
   d.labels = t.labels;
   d.class_names = t.class_names;
   d.weights = t.weights;
+  d.label_sets = t.label_sets;
   return d;
 }
 
@@ -136,7 +151,8 @@ std::pair<D, D> train_and_test(const PrepareOptions& o, Load load, Check check) 
     check(all, test);
     bool labelled = true;
     if constexpr (requires { test.is_classification(); }) labelled = test.is_classification();
-    if (labelled && o.align_test_labels) align_labels(test.labels, test.class_names, all.class_names, o.test_data);
+    if (labelled && o.align_test_labels)
+      align_labels(test.labels, test.class_names, all.class_names, o.test_data, &test.label_sets);
     return {std::move(all), std::move(test)};
   }
   const auto rows = split_rows(all.size(), all.labels, o.test_split, o.seed);
@@ -182,7 +198,7 @@ PreparedSparseData prepare_sparse_data(const PrepareOptions& o) {
   PreparedSparseData out;
   if (o.text || o.continue_vectorizer) {
     auto [train, test] = train_and_test<TextDataset>(
-        o, [&](const std::string& s) { return load_text(s, o.data_dir, o.weight_column); },
+        o, [&](const std::string& s) { return load_text(s, o.data_dir, o.weight_column, o.multilabel); },
         [](const auto&, const auto&) {});
     if (o.continue_vectorizer) {
       out.vectorizer = o.continue_vectorizer;
@@ -209,8 +225,10 @@ PreparedSparseData prepare_sparse_data(const PrepareOptions& o) {
   if (o.weight_column)
     throw UsageError("--weight-column is for text (label<TAB>weight<TAB>text); LIBSVM lines carry label:weight",
                      {"", 0, "weight-column"});
+  LibsvmOptions libsvm = o.libsvm;
+  libsvm.multilabel = libsvm.multilabel || o.multilabel;
   std::tie(out.train, out.test) = train_and_test<SparseDataset>(
-      o, [&](const std::string& s) { return read_libsvm(s, o.libsvm); }, same_columns);
+      o, [&](const std::string& s) { return read_libsvm(s, libsvm); }, same_columns);
   return out;
 }
 

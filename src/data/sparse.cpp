@@ -191,6 +191,35 @@ SparseDataset SparseDataset::subset(std::span<const std::int64_t> which) const {
     out.weights.reserve(which.size());
     for (auto r : which) out.weights.push_back(weights[z(r)]);
   }
+  if (!label_sets.empty()) {
+    if (label_sets.rows() != n)
+      throw UsageError("subset: dataset '" + name + "' has " + std::to_string(n) + " rows but " +
+                       std::to_string(label_sets.rows()) + " label sets");
+    out.label_sets = label_sets.subset(which);
+  }
+  return out;
+}
+
+void LabelSets::add_row(std::span<const std::int32_t> classes) {
+  if (offsets.empty()) offsets.push_back(0);
+  const auto begin = static_cast<std::ptrdiff_t>(ids.size());
+  ids.insert(ids.end(), classes.begin(), classes.end());
+  std::sort(ids.begin() + begin, ids.end());
+  ids.erase(std::unique(ids.begin() + begin, ids.end()), ids.end());
+  offsets.push_back(static_cast<std::int64_t>(ids.size()));
+}
+
+LabelSets LabelSets::subset(std::span<const std::int64_t> which) const {
+  LabelSets out;
+  out.offsets.reserve(which.size() + 1);
+  out.offsets.push_back(0);
+  for (const auto r : which) {
+    if (r < 0 || r >= rows())
+      throw UsageError("subset: row " + std::to_string(r) + " is outside the " + std::to_string(rows()) + " label sets");
+    const auto classes = row(r);
+    out.ids.insert(out.ids.end(), classes.begin(), classes.end());
+    out.offsets.push_back(static_cast<std::int64_t>(out.ids.size()));
+  }
   return out;
 }
 

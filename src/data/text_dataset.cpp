@@ -52,9 +52,10 @@ static_assert(kTextRegistry.names_are_unique(), "two text datasets share a name"
 
 }  // namespace
 
-TextDataset parse_text_tsv(std::string_view text, const std::string& source, bool weight_column) {
+TextDataset parse_text_tsv(std::string_view text, const std::string& source, bool weight_column, bool multilabel) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte-order mark
   std::vector<std::string> raw_labels;
+  std::vector<std::size_t> label_ends;  // multilabel: raw_labels[label_ends[i-1] .. label_ends[i]) are line i's
   TextDataset d;
   std::int64_t line_no = 0;
   while (!text.empty()) {
@@ -65,7 +66,20 @@ TextDataset parse_text_tsv(std::string_view text, const std::string& source, boo
     if (tab == std::string_view::npos) throw Error("no tab: expected 'label<TAB>text'", {source, line_no, "column 1"});
     const std::string_view label = trim(line.substr(0, tab));
     if (label.empty()) throw Error("empty label before the tab", {source, line_no, "column 1"});
-    raw_labels.emplace_back(label);
+    if (multilabel) {  // a,b,c: each class once, spaces around each trimmed
+      for (std::size_t at = 0; at <= label.size();) {
+        const std::size_t comma = std::min(label.find(',', at), label.size());
+        const std::string_view one = trim(label.substr(at, comma - at));
+        if (one.empty())
+          throw Error("empty label in '" + std::string(label) + "' (multilabel: comma-separated names)",
+                      {source, line_no, "column 1"});
+        raw_labels.emplace_back(one);
+        at = comma + 1;
+      }
+      label_ends.push_back(raw_labels.size());
+    } else {
+      raw_labels.emplace_back(label);
+    }
     std::string_view rest = line.substr(tab + 1);
     if (weight_column) {
       const std::size_t tab2 = rest.find('\t');
@@ -89,12 +103,22 @@ TextDataset parse_text_tsv(std::string_view text, const std::string& source, boo
     id = static_cast<std::int32_t>(d.class_names.size());
     d.class_names.push_back(name);
   }
-  d.labels.reserve(raw_labels.size());
-  for (const auto& l : raw_labels) d.labels.push_back(classes.at(l));
+  if (!multilabel) {
+    d.labels.reserve(raw_labels.size());
+    for (const auto& l : raw_labels) d.labels.push_back(classes.at(l));
+    return d;
+  }
+  std::vector<std::int32_t> ids;
+  for (std::size_t i = 0, begin = 0; i < label_ends.size(); begin = label_ends[i++]) {
+    ids.clear();
+    for (std::size_t k = begin; k < label_ends[i]; ++k) ids.push_back(classes.at(raw_labels[k]));
+    d.label_sets.add_row(ids);
+    d.labels.push_back(d.label_sets.row(static_cast<std::int64_t>(i)).front());
+  }
   return d;
 }
 
-TextDataset read_text_tsv(const fs::path& path, bool weight_column) {
+TextDataset read_text_tsv(const fs::path& path, bool weight_column, bool multilabel) {
   std::vector<unsigned char> bytes;
   {
     detail::InputFile in(path);
@@ -102,7 +126,7 @@ TextDataset read_text_tsv(const fs::path& path, bool weight_column) {
   }
   TextDataset d =
       parse_text_tsv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string(),
-                     weight_column);
+                     weight_column, multilabel);
   d.name = stem(path);
   return d;
 }
@@ -142,6 +166,7 @@ TextDataset TextDataset::subset(std::span<const std::int64_t> rows) const {
     if (!labels.empty()) out.labels.push_back(labels[static_cast<std::size_t>(r)]);
     if (!weights.empty()) out.weights.push_back(weights[static_cast<std::size_t>(r)]);
   }
+  if (!label_sets.empty()) out.label_sets = label_sets.subset(rows);
   return out;
 }
 

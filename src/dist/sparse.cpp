@@ -389,6 +389,8 @@ linear::BatchStats SparseLinearTrainer::step(const data::SparseDataView& d, std:
   if (regression ? d.targets.size() != sz(d.size()) : d.labels.size() != sz(d.size()))
     throw UsageError("dist sparse: the dataset needs one " + std::string(regression ? "target" : "label") + " per row",
                      {"", 0, regression ? "targets" : "labels"});
+  if (d.is_multilabel() && d.label_offsets.size() != sz(d.size()) + 1)
+    throw UsageError("dist sparse: the dataset needs one label set per row", {"", 0, "labels"});
   batch_.build(d.features, rows, dim_);  // O(nonzeros); checks rows and feature ids
   const auto nf = static_cast<std::int64_t>(batch_.features.size());
   counters_ = {};
@@ -417,11 +419,7 @@ linear::BatchStats SparseLinearTrainer::step(const data::SparseDataView& d, std:
     const std::int64_t r = rows[sz(p)];
     const std::span<const float> z(z_.data() + p * k, sz(k));
     const std::span<float> dz(dz_.data() + p * k, sz(k));
-    const std::int32_t label = regression ? 0 : d.labels[sz(r)];
-    st.loss_sum += linear::linear_loss(task_, z, label, regression ? d.targets[sz(r)] : 0.0f, dz);
-    if (task_ == linear::LinearTask::logistic) st.correct += (z[0] > 0.0f) == (label == 1) ? 1 : 0;
-    else if (task_ == linear::LinearTask::softmax) st.correct += std::max_element(z.begin(), z.end()) - z.begin() == label ? 1 : 0;
-    else st.squared_error_sum += static_cast<double>(dz[0]) * dz[0];
+    linear::add_row_loss(task_, d, r, z, dz, st);
   }
   const float inv_b = 1.0f / static_cast<float>(global_batch);
   for (float& v : dz_) v *= inv_b;

@@ -473,18 +473,21 @@ bool is_linear_model_file(const std::filesystem::path& path) {
 data::SparseDataset read_for_model(const LinearModelFile& file, const std::string& name_or_path,
                                    const std::filesystem::path& data_dir) {
   const linear::LinearModel& model = file.model;
+  const bool multilabel = model.task() == linear::LinearTask::ova;  // comma-separated label sets
   if (file.vectorizer) {
-    data::TextDataset t = data::load_text(name_or_path, data_dir);
-    if (!model.class_names().empty()) data::align_labels(t.labels, t.class_names, model.class_names(), name_or_path);
+    data::TextDataset t = data::load_text(name_or_path, data_dir, false, multilabel);
+    if (!model.class_names().empty())
+      data::align_labels(t.labels, t.class_names, model.class_names(), name_or_path, &t.label_sets);
     return data::vectorize(t, *file.vectorizer);
   }
   data::LibsvmOptions lo;
   lo.task = model.task() == linear::LinearTask::squared ? data::LibsvmOptions::Task::regression
                                                          : data::LibsvmOptions::Task::classification;
+  lo.multilabel = multilabel;
   data::SparseDataset d = data::read_libsvm(name_or_path, lo);
   data::fit_columns(d.features, model.dim());
   if (d.is_classification() && !model.class_names().empty())
-    data::align_labels(d.labels, d.class_names, model.class_names(), name_or_path);
+    data::align_labels(d.labels, d.class_names, model.class_names(), name_or_path, &d.label_sets);
   return d;
 }
 

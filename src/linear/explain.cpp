@@ -46,7 +46,7 @@ std::vector<View> views(const LinearModel& model, std::optional<std::int32_t> cl
     throw UsageError("class id " + std::to_string(*class_id) + " is not one of the model's " +
                          std::to_string(model.classes()) + " classes (" + class_list(model) + ")",
                      {"", 0, "class"});
-  if (model.task() == LinearTask::logistic) {
+  if (model.outputs() == 1) {  // logistic, a two-class squared hinge: one score, for class 1
     const std::int32_t c = class_id.value_or(1);
     return {{c, 0, c == 0 ? -1.0f : 1.0f}};
   }
@@ -185,7 +185,7 @@ std::vector<ClassTopFeatures> top_features(const LinearModel& model, std::int64_
                                            std::optional<std::int32_t> class_id) {
   if (k < 1) throw UsageError("must be at least 1, got " + std::to_string(k), {"", 0, "top-features"});
   const std::vector<View> shown = [&] {
-    if (model.task() != LinearTask::logistic || class_id) return views(model, class_id);
+    if (model.outputs() != 1 || model.task() == LinearTask::squared || class_id) return views(model, class_id);
     return std::vector<View>{{1, 0, 1.0f}, {0, 0, -1.0f}};  // both sides of the one output
   }();
   const bool by_magnitude = model.task() == LinearTask::squared;

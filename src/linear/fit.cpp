@@ -33,11 +33,27 @@ void check_data(const LinearModel& model, const data::SparseDataView& d) {
     throw UsageError("classification needs one label per row: dataset '" + std::string(d.name) + "' has " +
                          std::to_string(d.labels.size()) + " for " + std::to_string(d.size()) + " rows",
                      {"", 0, "labels"});
-  for (std::size_t r = 0; r < d.labels.size(); ++r)
-    if (d.labels[r] < 0 || d.labels[r] >= model.classes())
-      throw UsageError("row " + std::to_string(r) + " of '" + std::string(d.name) + "' has label " + std::to_string(d.labels[r]) +
-                           ", the model has " + std::to_string(model.classes()) + " classes",
-                       {"", static_cast<std::int64_t>(r) + 1, "labels"});
+  if (d.is_multilabel()) {
+    if (model.task() != LinearTask::ova)
+      throw UsageError("dataset '" + std::string(d.name) + "' is multilabel (several labels a row): it takes an ova model, not " +
+                           std::string(to_string(model.task())),
+                       {"", 0, "labels"});
+    if (d.label_offsets.size() != sz(d.size()) + 1 || d.label_offsets.front() != 0 ||
+        d.label_offsets.back() != static_cast<std::int64_t>(d.label_ids.size()))
+      throw UsageError("dataset '" + std::string(d.name) + "': its label sets do not cover its " + std::to_string(d.size()) +
+                           " rows",
+                       {"", 0, "labels"});
+  }
+  for (std::int64_t r = 0; r < d.size(); ++r) {
+    const auto labels = d.row_labels(r);
+    if (labels.empty())
+      throw UsageError("row " + std::to_string(r) + " of '" + std::string(d.name) + "' has no label", {"", r + 1, "labels"});
+    for (const std::int32_t label : labels)
+      if (label < 0 || label >= model.classes())
+        throw UsageError("row " + std::to_string(r) + " of '" + std::string(d.name) + "' has label " + std::to_string(label) +
+                             ", the model has " + std::to_string(model.classes()) + " classes",
+                         {"", r + 1, "labels"});
+  }
 }
 
 using detail::add;
@@ -222,6 +238,9 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   if (!options.class_weights.empty()) {
     if (model.task() == LinearTask::squared)
       throw UsageError("class weights apply to classification, the model is a regression", {"", 0, "class_weight"});
+    if (data.is_multilabel())
+      throw UsageError("class weights weigh a row by its one class; multilabel rows have several (give row weights)",
+                       {"", 0, "class_weight"});
     if (static_cast<std::int64_t>(options.class_weights.size()) != model.classes())
       throw UsageError(std::to_string(options.class_weights.size()) + " class weights for a model of " +
                            std::to_string(model.classes()) + " classes",
@@ -313,14 +332,9 @@ Metrics evaluate(const LinearModel& model, const data::SparseDataView& d) {
   check_data(model, d);
   BatchStats st;
   std::vector<float> z(sz(model.outputs())), dz(sz(model.outputs()));
-  const bool regression = model.task() == LinearTask::squared;
   for (std::int64_t r = 0; r < d.size(); ++r) {
     model.scores(d.features, r, z);
-    const std::int32_t label = regression ? 0 : d.labels[sz(r)];
-    st.loss_sum += linear_loss(model.task(), z, label, regression ? d.targets[sz(r)] : 0.0f, dz);
-    if (model.task() == LinearTask::logistic) st.correct += (z[0] > 0.0f) == (label == 1) ? 1 : 0;
-    else if (model.task() == LinearTask::softmax) st.correct += std::max_element(z.begin(), z.end()) - z.begin() == label ? 1 : 0;
-    else st.squared_error_sum += static_cast<double>(dz[0]) * dz[0];
+    add_row_loss(model.task(), d, r, z, dz, st);
   }
   st.count = d.size();
   return to_metrics(model, st);
@@ -351,11 +365,7 @@ std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView&
   const Tensor z = decision_function(model, x);
   const std::int64_t k = model.outputs();
   std::vector<std::int32_t> out(sz(x.rows));
-  for (std::int64_t r = 0; r < x.rows; ++r) {
-    const float* zr = z.data() + r * k;
-    out[sz(r)] = model.task() == LinearTask::logistic ? (zr[0] > 0.0f ? 1 : 0)
-                                                      : static_cast<std::int32_t>(std::max_element(zr, zr + k) - zr);
-  }
+  for (std::int64_t r = 0; r < x.rows; ++r) out[sz(r)] = predicted_class({z.data() + r * k, sz(k)});
   return out;
 }
 
@@ -373,11 +383,13 @@ Tensor uncalibrated_proba(const LinearModel& model, const data::CsrView& x) {
   for (std::int64_t r = 0; r < x.rows; ++r) {
     const float* zr = z.data() + r * k;
     float* p = out.data() + r * c;
-    if (model.task() == LinearTask::logistic) {
+    if (k == 1) {  // logistic, a two-class squared hinge
       const double zz = zr[0];
       const double p1 = sigmoid(zz);
       p[0] = static_cast<float>(1.0 - p1);
       p[1] = static_cast<float>(p1);
+    } else if (model.task() != LinearTask::softmax) {  // ova; a squared hinge's one-vs-rest margins
+      for (std::int64_t i = 0; i < k; ++i) p[i] = static_cast<float>(sigmoid(static_cast<double>(zr[i])));
     } else {
       const auto s = shifted_exp_sum<double>({zr, static_cast<std::size_t>(k)});
       for (std::int64_t i = 0; i < k; ++i) p[i] = static_cast<float>(s.softmax(zr[i]));

@@ -27,44 +27,112 @@ std::string_view to_string(LinearTask task) {
     case LinearTask::logistic: return "logistic";
     case LinearTask::softmax: return "softmax";
     case LinearTask::squared: return "squared";
+    case LinearTask::ova: return "ova";
+    case LinearTask::squared_hinge: return "squared_hinge";
   }
   return "?";
+}
+
+std::int64_t linear_outputs(LinearTask task, std::int64_t classes) {
+  switch (task) {
+    case LinearTask::logistic:
+    case LinearTask::squared: return 1;
+    case LinearTask::softmax:
+    case LinearTask::ova: return classes;
+    case LinearTask::squared_hinge: return classes == 2 ? 1 : classes;
+  }
+  return 1;
 }
 
 LinearTask linear_task_from_string(std::string_view text) {
   if (text == "logistic") return LinearTask::logistic;
   if (text == "softmax") return LinearTask::softmax;
   if (text == "squared") return LinearTask::squared;
-  throw UsageError("unknown linear task '" + std::string(text) + "' (logistic, softmax, squared)", {"", 0, "task"});
+  if (text == "ova") return LinearTask::ova;
+  if (text == "squared_hinge") return LinearTask::squared_hinge;
+  throw UsageError("unknown linear task '" + std::string(text) + "' (logistic, softmax, squared, ova, squared_hinge)",
+                   {"", 0, "task"});
 }
 
-double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label, float target, std::span<float> dz) {
+double one_vs_rest_term(LinearTask task, float z, bool positive, float& dz) {
+  if (task == LinearTask::ova) {
+    const auto l = logistic_loss<double>(z, positive ? 1 : 0);
+    dz = static_cast<float>(l.grad);
+    return l.loss;
+  }
+  const double s = positive ? 1.0 : -1.0;  // squared_hinge
+  const double slack = std::max(0.0, 1.0 - s * static_cast<double>(z));
+  dz = static_cast<float>(-2.0 * s * slack);
+  return slack * slack;
+}
+
+double linear_loss(LinearTask task, std::span<const float> z, std::span<const std::int32_t> labels, float target,
+                   std::span<float> dz) {
+  if (task == LinearTask::squared) {
+    const double r = static_cast<double>(z[0]) - target;
+    dz[0] = static_cast<float>(r);
+    return 0.5 * r * r;
+  }
+  // The classifiers: the row's classes, in range; one of them unless one-vs-all.
+  const auto classes = static_cast<std::int32_t>(task == LinearTask::logistic || z.size() == 1 ? 2 : z.size());
+  if (labels.empty() || (labels.size() > 1 && task != LinearTask::ova))
+    throw UsageError(std::string(to_string(task)) + ": " + std::to_string(labels.size()) +
+                         " labels for a row; several labels a row (multilabel data) take the ova loss",
+                     {"", 0, "label"});
+  for (const std::int32_t label : labels)
+    if (label < 0 || label >= classes)
+      throw UsageError(std::string(to_string(task)) + ": label " + std::to_string(label) + " is outside [0, " +
+                           std::to_string(classes) + ")",
+                       {"", 0, "label"});
+  const std::int32_t label = labels[0];
   switch (task) {
     case LinearTask::logistic: {
-      if (label != 0 && label != 1)
-        throw UsageError("logistic regression: label " + std::to_string(label) + " is not 0 or 1", {"", 0, "label"});
       const auto l = logistic_loss<double>(z[0], label);
       dz[0] = static_cast<float>(l.grad);
       return l.loss;
     }
     case LinearTask::softmax: {
-      const auto c = static_cast<std::int64_t>(z.size());
-      if (label < 0 || label >= c)
-        throw UsageError("softmax regression: label " + std::to_string(label) + " is outside [0, " +
-                             std::to_string(c) + ")",
-                         {"", 0, "label"});
       const auto s = shifted_exp_sum<double>(z);
       for (std::size_t k = 0; k < z.size(); ++k)
         dz[k] = static_cast<float>(s.softmax(z[k]) - (static_cast<std::int64_t>(k) == label ? 1.0 : 0.0));
       return s.log_sum_exp() - z[sz(label)];
     }
-    case LinearTask::squared: {
-      const double r = static_cast<double>(z[0]) - target;
-      dz[0] = static_cast<float>(r);
-      return 0.5 * r * r;
+    case LinearTask::ova:
+    case LinearTask::squared_hinge: {  // one binary term per output; labels are few: a merge walk over the sorted set
+      if (z.size() == 1) return one_vs_rest_term(task, z[0], label == 1, dz[0]);
+      double loss = 0.0;
+      std::size_t next = 0;
+      for (std::size_t c = 0; c < z.size(); ++c) {
+        while (next < labels.size() && static_cast<std::size_t>(labels[next]) < c) ++next;
+        loss += one_vs_rest_term(task, z[c], next < labels.size() && static_cast<std::size_t>(labels[next]) == c, dz[c]);
+      }
+      return loss;
     }
+    case LinearTask::squared: break;
   }
   return 0.0;
+}
+
+void add_row_loss(LinearTask task, const data::SparseDataView& d, std::int64_t r, std::span<const float> z,
+                  std::span<float> dz, BatchStats& st) {
+  if (task == LinearTask::squared) {
+    st.loss_sum += linear_loss(task, z, {}, d.targets[sz(r)], dz);
+    st.squared_error_sum += static_cast<double>(dz[0]) * dz[0];
+  } else {
+    const auto labels = d.row_labels(r);
+    st.loss_sum += linear_loss(task, z, labels, 0.0f, dz);
+    st.correct += predicted_right(z, labels) ? 1 : 0;
+  }
+}
+
+std::int32_t predicted_class(std::span<const float> z) {
+  if (z.size() == 1) return z[0] > 0.0f ? 1 : 0;
+  return static_cast<std::int32_t>(std::max_element(z.begin(), z.end()) - z.begin());
+}
+
+bool predicted_right(std::span<const float> z, std::span<const std::int32_t> labels) {
+  const std::int32_t c = predicted_class(z);
+  return std::find(labels.begin(), labels.end(), c) != labels.end();
 }
 
 // ---- BatchFeatures ----
@@ -146,9 +214,12 @@ LinearModel::LinearModel(LinearTask task, std::int64_t dim, std::int64_t classes
         throw UsageError("logistic regression has 2 classes, got " + std::to_string(classes), {"", 0, "classes"});
       break;
     case LinearTask::softmax:
+    case LinearTask::ova:
+    case LinearTask::squared_hinge:
       if (classes < 2)
-        throw UsageError("softmax regression needs >= 2 classes, got " + std::to_string(classes), {"", 0, "classes"});
-      outputs_ = classes;
+        throw UsageError(std::string(to_string(task)) + " needs >= 2 classes, got " + std::to_string(classes),
+                         {"", 0, "classes"});
+      if (classes <= (std::int64_t{1} << 24)) outputs_ = linear_outputs(task, classes);
       break;
     case LinearTask::squared: classes_ = 0; break;
   }
@@ -217,6 +288,7 @@ void LinearModel::remap_features(std::int64_t new_dim, std::span<const std::int6
 LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t dim) {
   const std::int64_t n = dim > 0 ? dim : d.features.cols;
   if (!d.is_classification()) return LinearModel(LinearTask::squared, n);
+  if (d.is_multilabel()) return for_dataset(d, dim, "ova");
   std::int64_t classes = d.num_classes();
   if (classes == 0)  // no names: one past the largest label
     for (auto l : d.labels) classes = std::max<std::int64_t>(classes, l + 1);
@@ -233,6 +305,9 @@ LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t 
     m.set_class_names(d.class_names);
     return m;
   };
+  if (d.is_multilabel() && task != "ova")
+    throw UsageError("the data are multilabel (several labels a row): they take the ova loss, not " + std::string(task),
+                     {"", 0, "model"});
   if (task == "logreg") {
     if (!d.is_classification()) throw UsageError("logreg is for class labels; use linreg", {"", 0, "model"});
     if (classes != 2)
@@ -240,15 +315,17 @@ LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t 
                        {"", 0, "model"});
     return with_names(LinearModel(LinearTask::logistic, n, 2));
   }
-  if (task == "softmax") {
-    if (!d.is_classification()) throw UsageError("softmax is for class labels; use linreg", {"", 0, "model"});
-    return with_names(LinearModel(LinearTask::softmax, n, std::max<std::int64_t>(2, classes)));
-  }
+  for (const LinearTask t : {LinearTask::softmax, LinearTask::ova, LinearTask::squared_hinge})
+    if (task == to_string(t)) {
+      if (!d.is_classification()) throw UsageError(std::string(task) + " is for class labels; use linreg", {"", 0, "model"});
+      return with_names(LinearModel(t, n, std::max<std::int64_t>(2, classes)));
+    }
   if (task == "linreg") {
     if (d.is_classification()) throw UsageError("linreg needs numeric targets (LIBSVM data read as regression)", {"", 0, "model"});
     return LinearModel(LinearTask::squared, n, 2);
   }
-  throw UsageError("unknown model '" + std::string(task) + "' for sparse data (auto, logreg, softmax, linreg)",
+  throw UsageError("unknown model '" + std::string(task) +
+                       "' for sparse data (auto, logreg, softmax, ova, squared_hinge, linreg)",
                    {"", 0, "model"});
 }
 
@@ -267,6 +344,10 @@ void LinearModel::set_calibrator(std::optional<Calibrator> calibrator) {
   }
   if (task_ == LinearTask::squared)
     throw UsageError("a regression model has no class probabilities to calibrate", {"", 0, "calibration"});
+  if (task_ == LinearTask::ova)
+    throw UsageError("an ova model's class probabilities are independent (multilabel); calibration fits one "
+                     "distribution over the classes: train logistic, softmax or squared_hinge to calibrate",
+                     {"", 0, "calibration"});
   if (calibrator->classes() != classes_)
     throw UsageError("the calibrator is for " + std::to_string(calibrator->classes()) + " classes, the model has " +
                          std::to_string(classes_),
@@ -336,6 +417,10 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
     throw UsageError("linear gradient: the dataset has " + std::to_string(d.weights.size()) + " weights for " +
                          std::to_string(d.size()) + " rows",
                      {"", 0, "weights"});
+  if (d.is_multilabel() && d.label_offsets.size() != sz(d.size() + 1))
+    throw UsageError("linear gradient: the dataset has " + std::to_string(d.label_offsets.size() - 1) +
+                         " label sets for " + std::to_string(d.size()) + " rows",
+                     {"", 0, "labels"});
   out.outputs = k;
   out.dz.assign(sz(b * k), 0.0f);
   out.z.resize(sz(k));
@@ -361,17 +446,8 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
       throw UsageError("linear gradient: batch row " + std::to_string(r) + " is outside [0, " +
                        std::to_string(d.features.rows) + ")");
     scores(d.features, r, out.z);
-    const std::int32_t label = regression ? 0 : d.labels[sz(r)];
-    const float target = regression ? d.targets[sz(r)] : 0.0f;
     std::span<float> dz(out.dz.data() + p * k, sz(k));
-    st.loss_sum += linear_loss(task_, out.z, label, target, dz);
-    if (task_ == LinearTask::logistic) {
-      st.correct += (out.z[0] > 0.0f) == (label == 1) ? 1 : 0;
-    } else if (task_ == LinearTask::softmax) {
-      st.correct += std::max_element(out.z.begin(), out.z.end()) - out.z.begin() == label ? 1 : 0;
-    } else {
-      st.squared_error_sum += static_cast<double>(dz[0]) * dz[0];
-    }
+    add_row_loss(task_, d, r, out.z, dz, st);
     if (!d.weights.empty()) {  // a weighted row (after the stats, which stay unweighted): its loss, hence its dL/dz, counts w times
       const float w = d.weights[sz(r)];
       for (float& g : dz) g *= w;

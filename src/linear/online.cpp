@@ -63,6 +63,17 @@ void number_classes(data::SparseDataset& d, const std::vector<std::string>& name
     }
   }
   for (auto& l : d.labels) l = id_of[static_cast<std::size_t>(l)];
+  if (d.is_multilabel()) {  // each set renumbered (and sorted again); labels[r] its first
+    data::LabelSets sets;
+    std::vector<std::int32_t> ids;
+    for (std::int64_t r = 0; r < d.label_sets.rows(); ++r) {
+      ids.clear();
+      for (const std::int32_t l : d.label_sets.row(r)) ids.push_back(id_of[static_cast<std::size_t>(l)]);
+      sets.add_row(ids);
+      d.labels[static_cast<std::size_t>(r)] = sets.row(r).front();
+    }
+    d.label_sets = std::move(sets);
+  }
   d.class_names = names;
 }
 
@@ -91,12 +102,14 @@ data::SparseDataset OnlineLearner::examples(std::string_view lines, const std::s
     return d;
   }
   const bool regression = model_.task() == LinearTask::squared;
+  const bool multilabel = model_.task() == LinearTask::ova;  // a line's label may be a comma-separated set
   if (vectorizer_ != nullptr) {
     if (regression) throw UsageError("a text model classifies: it has no regression targets", {source, 0, "model"});
-    data::TextDataset t = at_line(first_line, [&] { return data::parse_text_tsv(lines, source); });
+    data::TextDataset t = at_line(first_line, [&] { return data::parse_text_tsv(lines, source, false, multilabel); });
     // Check the labels before anything grows: a bad chunk changes nothing.
     d.class_names = t.class_names;
     d.labels = t.labels;
+    d.label_sets = std::move(t.label_sets);
     at_line(first_line, [&] {
       number_classes(d, model_.class_names(), false, source);
       return 0;
@@ -114,6 +127,7 @@ data::SparseDataset OnlineLearner::examples(std::string_view lines, const std::s
   data::LibsvmOptions o;
   o.max_index = options_.max_dim;
   o.task = regression ? data::LibsvmOptions::Task::regression : data::LibsvmOptions::Task::classification;
+  o.multilabel = multilabel;
   d = at_line(first_line, [&] { return data::parse_libsvm(lines, source, o); });
   d.name = source;
   if (!regression)

@@ -215,7 +215,7 @@ std::string ModelServer::learn(const Request& r, std::int64_t request) {
 
 // A value so large that the step would overflow float32 (a gradient x · dL/dz whose square, AdaGrad's
 // accumulator, is not finite) would poison the weights it touches: such an example is refused. dL/dz
-// is at most 1 in size for the classifiers, z − y for regression.
+// is at most 1 in size for the logistic classifiers, 2 (1 + |z|) for a squared hinge, z − y for regression.
 void ModelServer::check_step_is_finite(const data::SparseDataset& d) const {
   const Tensor z = linear::decision_function(file_.model, d.features);
   double dz = 1.0;
@@ -223,6 +223,8 @@ void ModelServer::check_step_is_finite(const data::SparseDataset& d) const {
     if (!std::isfinite(z.data()[c]))
       throw Error("the example's score is not finite (a value too large to learn from); not learnt");
   if (file_.model.task() == linear::LinearTask::squared) dz = std::abs(static_cast<double>(z.data()[0]) - d.targets[0]);
+  if (file_.model.task() == linear::LinearTask::squared_hinge)
+    for (std::int64_t c = 0; c < z.numel(); ++c) dz = std::max(dz, 2.0 * (1.0 + std::abs(static_cast<double>(z.data()[c]))));
   for (const float x : d.features.row_values(0))
     if (!(std::abs(static_cast<double>(x)) * dz <= 1e18))
       throw Error("a value of " + std::to_string(x) + " is too large to learn from: the step would overflow float32");

@@ -322,6 +322,23 @@ printf '{"format": "adakit.linear", "task": "logistic", "dim": 2, "classes": 2, 
   '{"method": "platt", "classes": 2, "columns": [{"a": -1, "b": "x"}]}' > "$work/calb.json"
 bad "calibrate: a model file's malformed calibrator" 1 "calb.json: field 'calibration.columns[0].b': expected a number" "$bin" predict --model calb.json --data data.svm
 
+# ---------------------------------------------------------------- losses and multilabel data (train --loss, predict --top-k / --threshold; docs/sparse.md)
+bad "loss: --loss foo" 2 "field 'loss': 'foo' is not a loss: auto, logistic, softmax, ova, squared_hinge or squared" "$bin" train --data data.svm --loss foo
+bad "loss: --loss on dense data" 2 "field 'loss': --loss names the loss of a sparse linear model" "$bin" train --data iris --loss ova
+bad "loss: --model and --loss disagree" 2 "field 'loss': --model softmax and --loss ova name different models: give one" "$bin" train --data data.svm --model softmax --loss ova
+bad "loss: --calibrate with ova" 2 "field 'calibrate': an ova model's class probabilities stand each on its own" "$bin" train --data data.svm --loss ova --calibrate platt
+w ml.tsv 'a,b\tgoal team\nb\tvote law\n'
+w ml_bad.tsv 'a,b\tgoal team\na,,b\tvote law\n'
+bad "multilabel: an empty name in a TSV label set" 1 "ml_bad.tsv:2: field 'column 1': empty label in 'a,,b'" "$bin" train --data ml_bad.tsv --loss ova
+w ml_bad.svm '1,x 1:1\n'
+bad "multilabel: a LIBSVM label set with a non-number" 1 "ml_bad.svm:1: field 'column 1': a label of the set is not an integer" "$bin" train --data ml_bad.svm --loss ova
+bad "multilabel: --class-weight on label sets" 2 "field 'class-weight': class weights weigh a row by its one class" "$bin" train --data ml.tsv --test-data ml.tsv --loss ova --class-weight balanced
+(cd "$work" && "$bin" train --data ml.tsv --test-data ml.tsv --loss ova -q --save ml.bin) || check "an ova model to predict with" 1
+bad "multilabel: predict --top-k 0" 2 "--top-k: Value 0 not in range 1 to 16777216" "$bin" predict --model ml.bin --data ml.tsv --top-k 0
+bad "multilabel: predict --threshold 2" 2 "--threshold: Value 2 not in range 0.000000 to 1.000000" "$bin" predict --model ml.bin --data ml.tsv --threshold 2
+(cd "$work" && "$bin" train --data data.svm --test-data data.svm --model linreg -q --save lr.bin) || check "a regression model" 1
+bad "multilabel: --top-k on a regression" 2 "field 'top-k': a regression model has no classes to choose from" "$bin" predict --model lr.bin --data data.svm --top-k 2
+
 # ---------------------------------------------------------------- autotune (train --autotune-validation; docs/sparse.md)
 bad "autotune: --autotune-duration 0" 2 "field 'autotune-duration': --autotune-duration must be a number of seconds > 0" "$bin" train --data data.svm --autotune-validation data.svm --autotune-duration 0
 bad "autotune: --autotune-duration abc" 2 "Could not convert: --autotune-duration = abc" "$bin" train --data data.svm --autotune-validation data.svm --autotune-duration abc

@@ -12,7 +12,7 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from adakit.sklearn import (LinearRegression, LogisticRegression, MLPClassifier,  # noqa: E402
-                            SoftmaxRegression, _csr_args)
+                            SoftmaxRegression, LinearSVC, _csr_args)
 
 # Every check of scikit-learn's suite runs. One is expected to fail, declared (with the reason) in the
 # linear models' _more_tags()["_xfail_checks"] as scikit-learn's own SGDClassifier declares it:
@@ -22,7 +22,7 @@ from adakit.sklearn import (LinearRegression, LogisticRegression, MLPClassifier,
 # without pandas: check_dataframe_column_names_consistency builds pandas DataFrames, and scikit-learn
 # itself skips it then ("pandas is not installed: not checking estimators for pandas objects", shown by
 # `pytest -rs`; ctest runs with -rs). Debian's python3-pandas makes it run.
-ESTIMATORS = [LogisticRegression(), SoftmaxRegression(), LinearRegression(), MLPClassifier()]
+ESTIMATORS = [LogisticRegression(), SoftmaxRegression(), LinearSVC(), LinearRegression(), MLPClassifier()]
 
 
 @parametrize_with_checks(ESTIMATORS)
@@ -30,21 +30,28 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def lazy_adagrad_logistic(X, y, lr, s0, epochs):
-    """Binary logistic regression, one example per step in row order, AdaGrad (PyTorch's formula) on
-    every weight and the bias, in float64."""
+def adagrad_per_example(X, T, lr, s0, epochs, dloss):
+    """A linear model [d, k] + bias [k], one example per step in row order, AdaGrad (PyTorch's formula) on
+    every weight and bias, in float64. T: targets [n, k]; dloss(z, t): dL/dz of one row."""
     n, d = X.shape
-    w, b = np.zeros(d), 0.0
-    sw, sb = np.full(d, s0), s0
+    k = T.shape[1]
+    W, b = np.zeros((d, k)), np.zeros(k)
+    sW, sb = np.full((d, k), s0), np.full(k, s0)
     for _ in range(epochs):
         for i in range(n):
-            g = 1.0 / (1.0 + np.exp(-(X[i] @ w + b))) - y[i]
-            gw = g * X[i]
-            sw += gw * gw
-            w -= lr * gw / (np.sqrt(sw) + 1e-10)
+            g = dloss(X[i] @ W + b, T[i])
+            gW = np.outer(X[i], g)
+            sW += gW * gW
+            W -= lr * gW / (np.sqrt(sW) + 1e-10)
             sb += g * g
             b -= lr * g / (np.sqrt(sb) + 1e-10)
-    return w, b
+    return W, b
+
+
+def lazy_adagrad_logistic(X, y, lr, s0, epochs):
+    """Binary logistic regression: dL/dz = σ(z) − y."""
+    W, b = adagrad_per_example(X, y[:, None].astype(np.float64), lr, s0, epochs, lambda z, t: 1.0 / (1.0 + np.exp(-z)) - t)
+    return W[:, 0], b[0]
 
 
 def test_logistic_regression_matches_a_numpy_reference():
@@ -345,3 +352,24 @@ def test_bad_weights_are_refused():
         SoftmaxRegression(class_weight={7: 1.0}).fit(X, y)
     with pytest.raises(ValueError, match="class_weight"):
         SoftmaxRegression(class_weight="skewed").fit(X, y)
+
+
+def adagrad_squared_hinge(X, Y, lr, s0, epochs):
+    """One-vs-rest squared hinge, Y ±1 targets [n, outputs]: dL/dz = −2 y max(0, 1 − y z)."""
+    return adagrad_per_example(X, Y, lr, s0, epochs, lambda z, y: -2.0 * y * np.maximum(0.0, 1.0 - y * z))
+
+
+def test_linear_svc_matches_a_numpy_reference_binary_and_one_vs_rest():
+    rng = np.random.default_rng(3)
+    X = (rng.standard_normal((50, 6)) * (rng.random((50, 6)) < 0.5)).astype(np.float32)
+    for classes in (2, 3):
+        y = (X @ rng.standard_normal((6, classes))).argmax(axis=1)
+        clf = LinearSVC(lr=0.2, epochs=3, shuffle=False, optimizer_options={"initial_accumulator_value": 0.1})
+        clf.fit(sp.csr_matrix(X), y)
+        Y = (2.0 * (y == 1) - 1.0)[:, None] if classes == 2 else 2.0 * (y[:, None] == np.arange(classes)) - 1.0
+        W, b = adagrad_squared_hinge(X.astype(np.float64), Y, 0.2, 0.1, 3)
+        np.testing.assert_allclose(clf.coef_, W.T, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(clf.intercept_, b, rtol=1e-4, atol=1e-5)
+        z = X @ W + b
+        np.testing.assert_allclose(clf.decision_function(X), z.ravel() if classes == 2 else z, rtol=1e-4, atol=1e-5)
+    assert not hasattr(clf, "predict_proba")

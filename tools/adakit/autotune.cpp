@@ -138,19 +138,23 @@ int run_train_autotune(const TrainFlags& f, const std::string& format) {
   data::SparseDataset validation;
   linear::TuneData td;
   if (text) {
-    train_text = {d.train.name, std::move(d.train_texts), d.train.labels, d.train.class_names, d.train.weights};
-    validation_text = data::load_text(f.autotune.validation, f.data.data_dir, f.weight_column);
-    data::align_labels(validation_text.labels, validation_text.class_names, train_text.class_names, f.autotune.validation);
+    train_text = {d.train.name, std::move(d.train_texts), d.train.labels, d.train.class_names, d.train.weights,
+                  d.train.label_sets};
+    validation_text = data::load_text(f.autotune.validation, f.data.data_dir, f.weight_column, po.multilabel);
+    data::align_labels(validation_text.labels, validation_text.class_names, train_text.class_names, f.autotune.validation,
+                       &validation_text.label_sets);
     td.train_text = &train_text;
     td.validation_text = &validation_text;
     td.text = *text_options;
   } else {
     data::LibsvmOptions lo = po.libsvm;
+    lo.multilabel = po.multilabel;
     if (lo.task == data::LibsvmOptions::Task::auto_detect)
       lo.task = d.train.is_classification() ? data::LibsvmOptions::Task::classification : data::LibsvmOptions::Task::regression;
     validation = data::read_libsvm(f.autotune.validation, lo);
     if (validation.is_classification() && d.train.is_classification())
-      data::align_labels(validation.labels, validation.class_names, d.train.class_names, f.autotune.validation);
+      data::align_labels(validation.labels, validation.class_names, d.train.class_names, f.autotune.validation,
+                         &validation.label_sets);
     td.train = &d.train;
     td.validation = &validation;
   }
@@ -194,7 +198,8 @@ int run_train_autotune(const TrainFlags& f, const std::string& format) {
   const data::TextVectorizer* vectorizer = r.vectorizer ? &*r.vectorizer : nullptr;
   data::SparseDataset test;
   if (vectorizer != nullptr) {
-    data::TextDataset t{d.test.name, std::move(d.test_texts), d.test.labels, d.test.class_names, d.test.weights};
+    data::TextDataset t{d.test.name, std::move(d.test_texts), d.test.labels, d.test.class_names, d.test.weights,
+                        d.test.label_sets};
     test = data::vectorize(t, *vectorizer);
   } else {
     test = std::move(d.test);

@@ -4,6 +4,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "adakit/core/format.hpp"
+
 namespace adakit::cli {
 
 namespace {
@@ -64,24 +66,39 @@ void print_scores(bool regression, const Scores& train, const Scores& test) {
 }
 
 void report_predictions(const nlohmann::json& rows, std::optional<double> accuracy, std::optional<double> mse,
-                        bool json, const std::vector<std::string>& texts) {
+                        bool json, const std::vector<std::string>& texts, const nlohmann::json& extra) {
   if (json) {
     nlohmann::json j = {{"predictions", rows}};
     if (accuracy) j["accuracy"] = *accuracy;
     if (mse) j["mse"] = *mse;
+    for (const auto& [key, value] : extra.items()) j[key] = value;
     std::cout << j.dump() << "\n";
     return;
   }
   for (const auto& r : rows) {
-    std::printf("%lld\t%s", static_cast<long long>(r["index"]),
-                r.contains("label") ? r["label"].get<std::string>().c_str()
-                                    : (r.contains("prediction") ? r["prediction"] : r["class"]).dump().c_str());
+    std::string shown;
+    if (r.contains("labels")) {  // --top-k / --threshold: name:probability of each class chosen
+      for (const auto& c : r["labels"])
+        shown += (shown.empty() ? "" : " ") + (c.contains("label") ? c["label"].get<std::string>() : c["class"].dump()) +
+                 ":" + format_printf("%.4f", c["probability"].get<double>());
+    } else {
+      shown = r.contains("label") ? r["label"].get<std::string>()
+                                  : (r.contains("prediction") ? r["prediction"] : r["class"]).dump();
+    }
+    std::printf("%lld\t%s", static_cast<long long>(r["index"]), shown.c_str());
     if (r.contains("probabilities")) std::printf("\t%s", r["probabilities"].dump().c_str());
     if (!texts.empty()) std::printf("\t%s", texts[static_cast<std::size_t>(r["index"].get<std::int64_t>())].c_str());
     std::printf("\n");
   }
   if (accuracy) std::fprintf(stderr, "accuracy %.4f on %lld samples\n", *accuracy, static_cast<long long>(rows.size()));
   if (mse) std::fprintf(stderr, "mse %.6g on %lld samples\n", *mse, static_cast<long long>(rows.size()));
+  if (extra.contains("multilabel")) {
+    const auto& m = extra["multilabel"];
+    std::fprintf(stderr, "P@%lld %.4f  R@%lld %.4f  precision %.4f  recall %.4f  F1 %.4f at threshold %g\n",
+                 static_cast<long long>(m["k"].get<std::int64_t>()), m["precision_at_k"].get<double>(),
+                 static_cast<long long>(m["k"].get<std::int64_t>()), m["recall_at_k"].get<double>(),
+                 m["precision"].get<double>(), m["recall"].get<double>(), m["f1"].get<double>(), m["threshold"].get<double>());
+  }
 }
 
 }  // namespace adakit::cli

@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <map>
 #include <optional>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <utility>
 #include <string>
 #include <vector>
@@ -51,11 +51,13 @@ void add_scores(nlohmann::json& j, bool regression, const Scores& train, const S
 // "train mse ... test mse ..." or "train loss ... acc ...  test loss ... acc ..." on stdout.
 void print_scores(bool regression, const Scores& train, const Scores& test);
 
-// Prints `adakit predict`'s output: with --json {"predictions": rows, "accuracy", "mse"}, else one line
-// per row (index, label or prediction, probabilities, and the row's text when predicting --text) and
-// the accuracy or mse on stderr.
+// Prints `adakit predict`'s output: with --json {"predictions": rows, "accuracy", "mse", ...extra}, else
+// one line per row (index, label or prediction — the chosen classes as name:probability when a row has
+// "labels" — probabilities, and the row's text when predicting --text) and the accuracy, mse and
+// extra's "multilabel" scores on stderr.
 void report_predictions(const nlohmann::json& rows, std::optional<double> accuracy, std::optional<double> mse,
-                        bool json, const std::vector<std::string>& texts);
+                        bool json, const std::vector<std::string>& texts,
+                        const nlohmann::json& extra = nlohmann::json::object());
 
 // The "curve" of a command's --json output, which `adakit compare` averages and plots (report/curve.hpp).
 using report::curve_json;

@@ -23,8 +23,10 @@
 namespace adakit::cli {
 namespace {
 
-const char* task_flag(linear::LinearTask t) {
-  return t == linear::LinearTask::squared ? "linreg" : t == linear::LinearTask::softmax ? "softmax" : "logreg";
+std::string task_flag(linear::LinearTask t) {  // the --model that builds a model of task t
+  if (t == linear::LinearTask::squared) return "linreg";
+  if (t == linear::LinearTask::logistic) return "logreg";
+  return std::string(linear::to_string(t));  // softmax, ova, squared_hinge
 }
 
 // UsageError when a flag given contradicts the saved model: its loss, its input, its text features.
@@ -210,7 +212,10 @@ linear::LinearModel fresh_stream_model(const TrainFlags& f, const std::string& f
     throw UsageError("--classes names a class twice", {"", 0, "classes"});
   const auto k = static_cast<std::int64_t>(names.size());
   if (f.model == "logreg" && k != 2) throw UsageError("--model logreg takes 2 classes", {"", 0, "model"});
-  linear::LinearModel m(k == 2 && f.model != "softmax" ? linear::LinearTask::logistic : linear::LinearTask::softmax, 1, k);
+  const linear::LinearTask task = f.model == "ova" || f.model == "squared_hinge" ? linear::linear_task_from_string(f.model)
+                                  : k == 2 && f.model != "softmax"              ? linear::LinearTask::logistic
+                                                                                : linear::LinearTask::softmax;
+  linear::LinearModel m(task, 1, k);
   m.set_class_names(std::move(names));
   return m;
 }

@@ -268,6 +268,10 @@ int run_train_on(TrainFlags f, train::DataParallelSession* parallel) {
     throw UsageError("--write-features needs a directory name", {"", 0, "write-features"});
   if (f.was_given("write-features") && f.data.data == "-")
     throw UsageError("--write-features writes the splits of a --data file; a stream from stdin has none", {"", 0, "write-features"});
+  if (f.was_given("loss")) {  // the sparse task it names, as --model would
+    f.model = model_for_loss(f, format);
+    f.given.insert("model");
+  }
   check_autotune_flags(f, format);
   if (f.was_given("autotune-validation")) return run_train_autotune(f, format);  // autotune.cpp
   if (format != "dense" || f.data.data == "-") return run_train_linear(f, format);  // sparse data, stdin: train_linear.cpp
@@ -360,6 +364,12 @@ int run_train(const TrainFlags& f) {
 int run_predict(const PredictFlags& f) {
   if (io::is_linear_model_file(f.model)) return run_predict_linear(f);
   auto [model, info] = io::load_model(f.model);  // first: a damaged or foreign file is reported as such
+  if (f.top_k != -1 || f.threshold != -1.0) {
+    const char* flag = f.top_k != -1 ? "top-k" : "threshold";
+    throw UsageError("--" + std::string(flag) + " picks the classes of a sparse linear model (adakit train on LIBSVM "
+                     "or text data); this is a dense model",
+                     {"", 0, flag});
+  }
   if (!f.texts.empty()) throw UsageError("--text needs a text model (adakit train --format text-tsv --save ...)", {"", 0, "text"});
   if (f.data.data.empty()) throw UsageError("--data is required", {"", 0, "data"});
   if (resolve_format(f.data) != "dense")
@@ -413,9 +423,11 @@ OptimizerChoice one_optimizer(const TrainFlags& f, OptimizerKind kind) {
 
 data::PrepareOptions prepare_options(const TrainFlags& f) {
   if (f.test_split <= 0.0 || f.test_split >= 1.0) throw UsageError("--test-split must be in (0, 1)", {"", 0, "test-split"});
-  return {.data = f.data.data, .test_data = f.test_data, .data_dir = f.data.data_dir, .test_split = f.test_split,
+  data::PrepareOptions o{.data = f.data.data, .test_data = f.test_data, .data_dir = f.data.data_dir, .test_split = f.test_split,
           .seed = f.fit.seed, .csv = csv_options(f.data), .validation_split = f.validation_split, .scale = f.data.scale, .text = {}, .libsvm = {},
           .continue_vectorizer = {}, .grow_vocabulary = true, .keep_train_texts = false};
+  o.multilabel = f.model == "ova";  // --loss ova: a line's label is a comma-separated set of classes
+  return o;
 }
 
 void write_features(const std::string& dir, const data::PreparedSparseData& d) {
@@ -451,7 +463,11 @@ void add_train(CLI::App& root, std::function<int()>& action) {
   with_default(*app, "--validation-split", f->validation_split, "fraction of the training split for validation (0 = none)");
   app->add_option("--model,-m", f->model,
                   "dense data: mlp:H[,H...] (default mlp:64) | logreg | softmax | linreg | cnn | cnn:C[,C...][/H]; "
-                  "sparse data (libsvm, text-tsv): auto (default) | logreg | softmax | linreg");
+                  "sparse data (libsvm, text-tsv): auto (default) | logreg | softmax | ova | squared_hinge | linreg "
+                  "(or name the loss with --loss)");
+  app->add_option("--loss", f->loss,
+                  "sparse linear models: auto | logistic | softmax | ova (one-vs-all logistic, fastText's; multilabel "
+                  "data: comma-separated labels a line) | squared_hinge (L2-loss SVM, one-vs-rest: LIBLINEAR -s 2) | squared");
   with_default(*app, "--activation", f->activation, "hidden activation of mlp: relu | tanh | sigmoid");
   with_default(*app, "--epochs,-e", f->fit.epochs, "epochs")->check(CLI::Range(0, 1000000));
   with_default(*app, "--batch-size,-b", f->fit.batch_size, "minibatch size")->check(CLI::Range(1, 1 << 24));
@@ -563,6 +579,14 @@ void add_predict(CLI::App& root, std::function<int()>& action) {
   add_data_flags(*app, f->data, false);
   app->add_option("--text", f->texts, "text to classify with a text model (repeat for several)");
   app->add_flag("--probabilities", f->probabilities, "also print class probabilities");
+  app->add_option("--top-k", f->top_k,
+                  "sparse classifiers: the K most probable classes of each row, with their probabilities "
+                  "(and P@K, R@K in --json when the data carry labels)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
+  app->add_option("--threshold", f->threshold,
+                  "sparse classifiers: of those, the classes with probability >= T (an ova model's multilabel "
+                  "answer; with --top-k left out, all classes are candidates); precision, recall and F1 at T in --json")
+      ->check(CLI::Range(0.0, 1.0));
   app->add_flag("--json", f->json, "print one JSON object");
   action_for(app, action, [f] { return run_predict(*f); });
 }

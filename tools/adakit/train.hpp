@@ -53,6 +53,7 @@ struct TrainFlags {
   std::string checkpoint, resume;  // directories
   std::string init_model;          // --init-model FILE: continue a saved model on new data (warm start)
   std::string classes;             // --classes A,B,...: the class names of a stream without a model
+  std::string loss;                // --loss: a sparse model's loss (model_for_loss maps it to its --model)
   std::string class_weight;        // --class-weight balanced | NAME:W,...
   std::string weights;             // --weights FILE: one importance weight per training row
   std::string write_features;      // --write-features DIR: the prepared sparse splits as LIBSVM files
@@ -76,6 +77,8 @@ struct PredictFlags {
   std::string model;
   std::vector<std::string> texts;
   bool json = false, probabilities = false;
+  std::int64_t top_k = -1;  // --top-k K (-1: not given)
+  double threshold = -1.0;  // --threshold T (-1: not given)
 };
 
 // Shared by the dense route (train.cpp) and the sparse one (train_linear.cpp).
@@ -105,6 +108,10 @@ void print_resumed(const std::string& dir, std::int64_t epoch, const std::string
 
 // Sparse linear models (train_linear.cpp).
 int run_train_linear(const TrainFlags& f, const std::string& format);
+// --loss auto | logistic | softmax | ova | squared_hinge | squared: the sparse --model it names (auto,
+// logreg, softmax, ova, squared_hinge, linreg). UsageError naming "loss" for dense data, an unknown
+// loss, or a --model given that names another.
+std::string model_for_loss(const TrainFlags& f, const std::string& format);
 int run_predict_linear(const PredictFlags& f);
 data::TextVectorizerOptions vectorizer_options(const TextFlags& t);
 // UsageError on a flag of dense models, a text flag without text data, or --classes without a stream.

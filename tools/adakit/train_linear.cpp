@@ -17,6 +17,7 @@
 #include "adakit/data/libsvm.hpp"
 #include "adakit/linear/calibrate.hpp"
 #include "adakit/linear/fit.hpp"
+#include "adakit/linear/multilabel.hpp"
 #include "adakit/linear/registry.hpp"
 #include "adakit/run/progressive.hpp"
 #include "adakit/train/progress.hpp"
@@ -47,6 +48,23 @@ data::TextVectorizerOptions vectorizer_options(const TextFlags& t) {
   return o;
 }
 
+std::string model_for_loss(const TrainFlags& f, const std::string& format) {
+  if (format == "dense" && f.data.data != "-")
+    throw UsageError("--loss names the loss of a sparse linear model (LIBSVM or text-tsv data); a dense model's "
+                     "comes with its --model",
+                     {"", 0, "loss"});
+  static constexpr std::pair<std::string_view, std::string_view> kModelOf[] = {
+      {"auto", "auto"}, {"logistic", "logreg"},           {"softmax", "softmax"},
+      {"ova", "ova"},   {"squared_hinge", "squared_hinge"}, {"squared", "linreg"}};
+  for (const auto& [loss, model] : kModelOf) {
+    if (f.loss != loss) continue;
+    if (f.was_given("model") && !f.model.empty() && f.model != "auto" && f.model != model)
+      throw UsageError("--model " + f.model + " and --loss " + f.loss + " name different models: give one", {"", 0, "loss"});
+    return std::string(model);
+  }
+  throw UsageError("'" + f.loss + "' is not a loss: auto, logistic, softmax, ova, squared_hinge or squared", {"", 0, "loss"});
+}
+
 void check_sparse_flags(const TrainFlags& f, const std::string& format) {
   if (f.opt.schedule != "constant" || f.opt.clip_norm != 0.0 || f.opt.clip_value != 0.0)
     throw UsageError("--schedule, --clip-norm and --clip-value apply to dense models, not to sparse linear ones",
@@ -72,6 +90,10 @@ void check_sparse_flags(const TrainFlags& f, const std::string& format) {
       throw UsageError("--progress-every reports the rows in the order one learner sees them: use one worker",
                        {"", 0, "workers"});
   }
+  if (f.model == "ova" && !f.calibrate.empty())
+    throw UsageError("an ova model's class probabilities stand each on its own (multilabel); --calibrate fits one "
+                     "distribution over the classes: use --loss logistic, softmax or squared_hinge to calibrate",
+                     {"", 0, "calibrate"});
   if (f.calibrate.empty()) {
     for (const char* flag : {"calibration-split", "calibration-data"})
       if (f.was_given(flag))
@@ -170,9 +192,11 @@ data::PreparedSparseData prepare_sparse(const TrainFlags& f, const std::string& 
   // The linear model holds a dense weight row per column: 2^27 columns (KDD Cup 2012 has 5.5e7) is
   // 0.5 GiB of float32 per output before the optimizer's state. A larger index is an error naming its line.
   o.libsvm.max_index = std::int64_t{1} << 27;
-  if (init != nullptr)
+  if (init != nullptr) {
     o.libsvm.task = init->model.task() == linear::LinearTask::squared ? data::LibsvmOptions::Task::regression
                                                                        : data::LibsvmOptions::Task::classification;
+    o.multilabel = init->model.task() == linear::LinearTask::ova;
+  }
   else if (f.model == "linreg") o.libsvm.task = data::LibsvmOptions::Task::regression;
   else if (!f.model.empty() && f.model != "auto") o.libsvm.task = data::LibsvmOptions::Task::classification;
   if (format == "text-tsv" && !o.continue_vectorizer) o.text = vectorizer_options(f.text);
@@ -217,6 +241,7 @@ struct SparseRun {
   const run::ProgressiveValidation* progressive;
   std::span<const float> class_weights;
   const nlohmann::json* calibration = nullptr;  // --calibrate: what calibrate_model measured
+  const linear::MultilabelMetrics* multilabel = nullptr;  // an ova model with test rows: P@1, R@1, F1 at 0.5
 };
 
 nlohmann::json sparse_json(const SparseRun& r) {
@@ -244,6 +269,7 @@ nlohmann::json sparse_json(const SparseRun& r) {
   j["workers"] = r.f.workers;
   if (!r.class_weights.empty()) j["class_weights"] = class_weights_json(r.class_weights, r.model.class_names());
   if (r.calibration != nullptr) j["calibration"] = *r.calibration;
+  if (r.multilabel) j["test_multilabel"] = linear::to_json(*r.multilabel);
   if (!r.d.train.weights.empty()) {
     double total = 0.0;
     for (const float w : r.d.train.weights) total += w;
@@ -263,6 +289,10 @@ void report_sparse(const SparseRun& r) {
               r.result.seconds, static_cast<long long>(nonzero), static_cast<long long>(weights),
               100.0 * static_cast<double>(nonzero) / static_cast<double>(weights));
   print_scores(r.model.task() == linear::LinearTask::squared, r.train, r.test);
+  if (r.multilabel != nullptr)
+    std::printf("test multilabel: P@1 %.4f  R@1 %.4f  precision %.4f  recall %.4f  F1 %.4f (threshold %.2f)\n",
+                r.multilabel->precision_at_k, r.multilabel->recall_at_k, r.multilabel->precision, r.multilabel->recall,
+                r.multilabel->f1, r.multilabel->threshold);
   if (r.calibration != nullptr) {
     const nlohmann::json& c = *r.calibration;
     const char* on = c.contains("before") ? "test" : "calibration";
@@ -381,6 +411,9 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   if (!f.init_model.empty()) init = read_init_model(f, format);
   const OptimizerChoice choice = init ? warm_optimizer(f, *init) : one_optimizer(f, OptimizerKind::linear);
   data::PreparedSparseData d = prepare_sparse(f, format, init ? &*init : nullptr);
+  if (d.train.is_multilabel() && !f.class_weight.empty())
+    throw UsageError("class weights weigh a row by its one class; these rows have label sets (weigh rows with --weights)",
+                     {"", 0, "class-weight"});
   // The terms of each hashed column: a warm start's, carried on (and counted on with this data's when asked).
   std::optional<data::BucketTerms> bucket_terms;
   if (init) bucket_terms = std::move(init->bucket_terms);
@@ -457,9 +490,13 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   if (!f.save.empty() && !f.save_state) io::save_linear_model(f.save, model, vectorizer, nullptr, names);
   const auto tm = linear::evaluate(model, d.train);
   const auto te = d.test.size() > 0 ? linear::evaluate(model, d.test) : linear::Metrics{};
+  std::optional<linear::MultilabelMetrics> multilabel;
+  if (model.task() == linear::LinearTask::ova && d.test.size() > 0)
+    multilabel = linear::multilabel_metrics(linear::predict_proba(model, d.test.features), d.test);
   report_sparse({f, format, choice.name, *opt, model, d, *result, {tm.loss, tm.accuracy, tm.mse},
                  {te.loss, te.accuracy, te.mse}, resumed, dir, written, warm ? &*warm : nullptr,
-                 progressive ? &*progressive : nullptr, fo.class_weights, calibration ? &*calibration : nullptr});
+                 progressive ? &*progressive : nullptr, fo.class_weights, calibration ? &*calibration : nullptr,
+                 multilabel ? &*multilabel : nullptr});
   return 0;
 }
 
@@ -487,8 +524,36 @@ int run_predict_linear(const PredictFlags& f) {
   if (!f.texts.empty() && !file.vectorizer)
     throw UsageError("--text needs a model trained on text (this one was trained on LIBSVM features)", {"", 0, "text"});
   const data::SparseDataset d = predict_input(f, file);
-  const run::Predictions p = linear::predictions(file.model, d, f.probabilities);
-  report_predictions(run::prediction_rows(p), p.accuracy, p.mse, f.json, f.texts);
+  const bool choose = f.top_k != -1 || f.threshold != -1.0;  // --top-k / --threshold: several classes a row
+  if (choose && file.model.task() == linear::LinearTask::squared)
+    throw UsageError("a regression model has no classes to choose from", {"", 0, f.top_k != -1 ? "top-k" : "threshold"});
+  const run::Predictions p = linear::predictions(file.model, d, f.probabilities || choose);
+  nlohmann::json rows = run::prediction_rows(p);
+  nlohmann::json extra = nlohmann::json::object();
+  if (choose) {
+    const std::int64_t k = f.top_k != -1 ? f.top_k : file.model.classes();
+    const double t = f.threshold != -1.0 ? f.threshold : 0.0;
+    const auto c = static_cast<std::size_t>(file.model.classes());
+    std::vector<float> row(c);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(p.probabilities.begin() + static_cast<std::ptrdiff_t>(i * c), c, row.begin());
+      nlohmann::json chosen = nlohmann::json::array();
+      for (const auto& [id, prob] : linear::top_classes(row, k, t)) {
+        nlohmann::json one = {{"class", id}, {"probability", prob}};
+        if (static_cast<std::size_t>(id) < p.class_names.size()) one["label"] = p.class_names[static_cast<std::size_t>(id)];
+        chosen.push_back(std::move(one));
+      }
+      rows[i]["labels"] = std::move(chosen);
+      if (!f.probabilities) rows[i].erase("probabilities");
+    }
+    // Scores against the data's labels (sets): P@k at --top-k (1 if not given), F1 at --threshold (0.5).
+    if (d.is_classification() && !d.labels.empty()) {
+      const Tensor probs({p.rows, file.model.classes()}, std::vector<float>(p.probabilities.begin(), p.probabilities.end()));
+      extra["multilabel"] = linear::to_json(linear::multilabel_metrics(probs, d, f.top_k != -1 ? f.top_k : 1,
+                                                                       f.threshold != -1.0 ? f.threshold : 0.5));
+    }
+  }
+  report_predictions(rows, p.accuracy, p.mse, f.json, f.texts, extra);
   return 0;
 }
 

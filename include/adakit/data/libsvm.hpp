@@ -25,6 +25,11 @@ struct LibsvmOptions {
   // Classification maps the distinct label values, sorted by value, to class ids 0, 1, ...; each class is
   // named by the label's text where the value first occurs ("+1", "-1", "3"). Regression: targets.
   Task task = Task::auto_detect;
+  // Multilabel lines (the LIBSVM multi-label datasets' form, `1,3,5 idx:val ...`, with an optional
+  // `:weight`): every line's label is a comma-separated set of integer class values, kept in
+  // SparseDataset::label_sets (classification, whatever `task` says). An empty set, or a value that is
+  // not an integer, is an error naming the line.
+  bool multilabel = false;
 };
 
 // Reads a LIBSVM file (plain or gzip-compressed). name = the file stem. The rows keep the file's pairs as
@@ -42,7 +47,8 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
 // The dataset in LIBSVM format: one line per row, "label idx:val ...", 1-based increasing indices (a
 // copy is canonicalized if needed), values and regression targets in the shortest text that reads back
 // to the same float; `label:weight` when the dataset has weights. Classification labels are written as their class names when every name is a
-// finite number (so they read back as the same classes), else as the class ids.
+// finite number (so they read back as the same classes), else as the class ids; a multilabel row's set
+// comma-separated (1,3,5: read back with LibsvmOptions::multilabel).
 // UsageError when labels / targets do not match the rows or a label is outside the class names.
 std::string to_libsvm(const SparseDataset& d);
 // Writes to_libsvm(d) to path atomically: a temporary file in the same directory, flushed to disk, then

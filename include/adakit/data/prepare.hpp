@@ -21,8 +21,9 @@ namespace adakit::data {
 // Renumbers class ids `labels` (indices into `class_names`) to follow `names` (the training data's
 // classes) and sets class_names = names: a test file may hold fewer classes, or list them in another
 // order. Error naming `source` and "label" on a class that is not in `names`.
+// `label_sets` (multilabel data; may be null or empty) are renumbered the same way.
 void align_labels(std::vector<std::int32_t>& labels, std::vector<std::string>& class_names,
-                  const std::vector<std::string>& names, const std::string& source);
+                  const std::vector<std::string>& names, const std::string& source, LabelSets* label_sets = nullptr);
 
 // The format a source's name suggests: "text-tsv" for a bundled text dataset or a .tsv / .tsv.gz file,
 // "libsvm" for .svm, .libsvm, .svmlight, .svm.gz, .libsvm.gz, "dense" (a built-in or CSV) otherwise.
@@ -33,7 +34,7 @@ std::string resolve_format(const std::string& format, std::string_view name_or_p
 // A bundled text dataset by name (text_builtin_names), else a `label<TAB>text` file
 // (`label<TAB>weight<TAB>text` with weight_column).
 TextDataset load_text(const std::string& name_or_path, const std::filesystem::path& data_dir = {},
-                      bool weight_column = false);
+                      bool weight_column = false, bool multilabel = false);
 // Importance weights from a file, one number per line (LIBLINEAR's -W file), for a dataset of `rows`
 // rows. Error naming the file and the line: a value that is not a finite number >= 0, fewer or more
 // values than rows (blank lines are skipped).
@@ -62,6 +63,9 @@ struct PrepareOptions {
   // LIBSVM files may carry `label:weight` instead — a file and in-line weights together are an error).
   bool weight_column = false;
   std::filesystem::path weights_file{};
+  // Multilabel classification (adakit train --loss ova): a text line's label, like a LIBSVM line's, is a
+  // comma-separated set of classes (read_text_tsv, LibsvmOptions::multilabel), in train and test data.
+  bool multilabel = false;
   // Text, warm start (adakit train --init-model): continue this fitted vectorizer, a saved model's,
   // instead of fitting a new one. It grows with the training split's new terms when grow_vocabulary
   // is set and it can grow (TextVectorizer::grow), else it stays as saved. `text` is then ignored.

@@ -80,6 +80,24 @@ struct CsrView {
   void validate() const;
 };
 
+// Multilabel classification (comma-separated labels, adakit train --loss ova): each row's set of class
+// ids, increasing and without repeats, in CSR form. Row r's classes are ids[offsets[r] .. offsets[r+1]).
+// Empty (no offsets): the data are single-label, one class id per row in `labels`.
+struct LabelSets {
+  std::vector<std::int64_t> offsets;  // rows + 1 entries from 0, or none
+  std::vector<std::int32_t> ids;
+  bool empty() const { return offsets.empty(); }
+  std::int64_t rows() const { return offsets.empty() ? 0 : static_cast<std::int64_t>(offsets.size()) - 1; }
+  std::span<const std::int32_t> row(std::int64_t r) const {
+    const auto b = offsets[static_cast<std::size_t>(r)], e = offsets[static_cast<std::size_t>(r) + 1];
+    return {ids.data() + b, static_cast<std::size_t>(e - b)};
+  }
+  // Appends a row: sorted, repeats dropped.
+  void add_row(std::span<const std::int32_t> classes);
+  // These rows, in this order (repeats allowed). UsageError on a row out of range.
+  LabelSets subset(std::span<const std::int64_t> rows) const;
+};
+
 struct SparseDataset {
   std::string name;
   CsrMatrix features;
@@ -89,11 +107,15 @@ struct SparseDataset {
   // Importance weights, one per row (LIBSVM `label:weight`, a weight column in TSV, adakit train
   // --weights): each row's loss counts this many times. Empty: every row weighs 1.
   std::vector<float> weights;
+  // Multilabel data: every row's classes (labels[r] is then the first of them, for what wants one class
+  // a row: stratified splits). Empty for single-label data.
+  LabelSets label_sets;
   std::int64_t size() const { return features.rows; }
   bool is_classification() const { return targets.empty(); }
+  bool is_multilabel() const { return !label_sets.empty(); }
   std::int64_t num_classes() const { return static_cast<std::int64_t>(class_names.size()); }
-  // Copies the given rows (any order, repeats allowed), keeps names and weights. UsageError on a row out
-  // of range or when labels / targets / weights do not have one entry per row.
+  // Copies the given rows (any order, repeats allowed), keeps names, weights and label sets. UsageError on
+  // a row out of range or when labels / targets / weights / label sets do not have one entry per row.
   SparseDataset subset(std::span<const std::int64_t> rows) const;
 };
 
@@ -108,12 +130,24 @@ struct SparseDataView {
   std::span<const std::int32_t> labels;  // classification: class ids; empty for regression
   std::span<const float> targets;        // regression: one target per row; empty for classification
   std::span<const float> weights;        // one importance weight per row (finite, >= 0); empty: all 1
+  // Multilabel data (LabelSets): rows + 1 offsets into label_ids; both empty for single-label data.
+  std::span<const std::int64_t> label_offsets;
+  std::span<const std::int32_t> label_ids;
 
   SparseDataView() = default;
   SparseDataView(const SparseDataset& d)  // NOLINT(google-explicit-constructor)
-      : name(d.name), features(d.features), labels(d.labels), targets(d.targets), weights(d.weights) {}
+      : name(d.name), features(d.features), labels(d.labels), targets(d.targets), weights(d.weights),
+        label_offsets(d.label_sets.offsets), label_ids(d.label_sets.ids) {}
   std::int64_t size() const { return features.rows; }
   bool is_classification() const { return targets.empty(); }
+  bool is_multilabel() const { return !label_offsets.empty(); }
+  // Row r's classes: its label set (multilabel data) or its one label.
+  std::span<const std::int32_t> row_labels(std::int64_t r) const {
+    const auto i = static_cast<std::size_t>(r);
+    if (label_offsets.empty()) return labels.subspan(i, 1);
+    return label_ids.subspan(static_cast<std::size_t>(label_offsets[i]),
+                             static_cast<std::size_t>(label_offsets[i + 1] - label_offsets[i]));
+  }
 };
 
 }  // namespace adakit::data

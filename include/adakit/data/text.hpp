@@ -202,8 +202,9 @@ struct TextDataset {
   std::vector<std::int32_t> labels;      // class ids in [0, class_names.size())
   std::vector<std::string> class_names;  // sorted (byte order)
   std::vector<float> weights;            // importance weights, one per text; empty: all 1
+  LabelSets label_sets;                  // multilabel: each text's classes (labels[r] the first); else empty
   std::int64_t size() const { return static_cast<std::int64_t>(texts.size()); }
-  // These rows, in this order (class names and weights kept). UsageError on a row out of range.
+  // These rows, in this order (class names, weights and label sets kept). UsageError on a row out of range.
   TextDataset subset(std::span<const std::int64_t> rows) const;
 };
 
@@ -214,9 +215,13 @@ struct TextDataset {
 // label, a file without any line.
 // weight_column: lines are `label<TAB>weight<TAB>text`, the weight an importance weight (finite, >= 0;
 // an error naming the line and the field "weight" otherwise), kept in `weights`.
-TextDataset read_text_tsv(const std::filesystem::path& path, bool weight_column = false);
+// multilabel: the label is a comma-separated set of classes (`sports,politics<TAB>text`; each name
+// trimmed, a repeat counted once, an empty name an error), kept in `label_sets`; class names are the
+// distinct names of all sets, sorted.
+TextDataset read_text_tsv(const std::filesystem::path& path, bool weight_column = false, bool multilabel = false);
 // The same over text in memory; `source` names it in errors.
-TextDataset parse_text_tsv(std::string_view text, const std::string& source, bool weight_column = false);
+TextDataset parse_text_tsv(std::string_view text, const std::string& source, bool weight_column = false,
+                           bool multilabel = false);
 
 // Names of the bundled text datasets: "sentiment-tiny" (six movie sentences, positive / negative).
 std::span<const std::string_view> text_builtin_names();

@@ -149,7 +149,9 @@ std::vector<std::int32_t> predict(const LinearModel& model, const data::CsrView&
 // Class probabilities [rows, classes]: the model's calibrator's when it has one (linear/calibrate.hpp),
 // else uncalibrated_proba. UsageError for regression.
 Tensor predict_proba(const LinearModel& model, const data::CsrView& x);
-// The model's own probabilities, its calibrator ignored (logistic: (1 − σ(z), σ(z)); softmax(z)).
+// The model's own probabilities, its calibrator ignored (logistic and a two-class squared hinge:
+// (1 − σ(z), σ(z)); softmax(z); ova and a one-vs-rest squared hinge: σ(z_c) for each class on its own,
+// which need not sum to 1).
 Tensor uncalibrated_proba(const LinearModel& model, const data::CsrView& x);
 // What `adakit predict` reports for `d` (run/predictions.hpp): classification, the classes, their
 // probabilities when `probabilities` (predict_proba) and the accuracy when every row has a label;

@@ -1,9 +1,11 @@
 // Sparse linear models over CSR rows (LIBLINEAR-style): binary logistic regression, softmax
-// (multinomial) regression and linear regression.
+// (multinomial) regression, one-vs-all logistic regression (multilabel), L2-loss (squared hinge) SVMs and
+// linear regression.
 //
 // Parameters: a weight table W [dim x outputs], row-major BY FEATURE (one feature's outputs are
 // contiguous, so a feature is one "row" for optim::adagrad_step_rows), and a bias b [outputs].
-// outputs = 1 for logistic and squared, = classes for softmax. Scores of a row x: z = Wᵀx + b.
+// outputs = 1 for logistic, squared and a two-class squared hinge; = classes for softmax, ova and a
+// squared hinge over more than two classes. Scores of a row x: z = Wᵀx + b.
 //
 // Storage: one table, one row per feature of row_stride() floats: the feature's `outputs` weights,
 // then state_width() floats of per-feature optimizer state (none until an optimizer binds: see
@@ -14,12 +16,22 @@
 // so such a row never straddles a cache line; without state a row is just the outputs weights. weights() is a [dim x outputs] view of the weights alone; saving,
 // loading and the Python binding see the same [dim, outputs] weights whatever the state.
 //
-// Losses of one row (linear_loss), with their gradients dL/dz:
+// Losses of one row (linear_loss), with their gradients dL/dz. Y is the row's set of classes: its one
+// label, or its label set on multilabel data (ova only); s_c = +1 when c ∈ Y, −1 otherwise.
 //   logistic  y ∈ {0, 1}, s = 2y − 1:  L = log(1 + exp(−s z)) = max(−s z, 0) + log1p(exp(−|s z|))
 //             dL/dz = σ(z) − y
 //   softmax   y ∈ [0, C):  L = log Σ_c exp(z_c) − z_y, computed with max_c z_c subtracted first
 //             dL/dz_c = p_c − [c = y],  p = softmax(z)
+//   ova       one-vs-all logistic (fastText's -loss ova): C independent binary problems,
+//             L = Σ_c log(1 + exp(−s_c z_c)),  dL/dz_c = σ(z_c) − [c ∈ Y];  p(c | x) = σ(z_c), each its own
+//   squared_hinge  the L2-loss SVM (LIBLINEAR -s 1/-s 2; Cortes and Vapnik 1995 with squared slack):
+//             two classes, one output, s = 2y − 1:  L = max(0, 1 − s z)²,  dL/dz = −2 s max(0, 1 − s z);
+//             C > 2: one-vs-rest as LIBLINEAR, L = Σ_c max(0, 1 − s_c z_c)²,  dL/dz_c = −2 s_c max(0, 1 − s_c z_c).
+//             Its scores are margins, not probabilities: predict_proba reports σ(z) (logistic's map,
+//             monotone in the margin, uncalibrated) unless the model carries a calibrator (--calibrate).
 //   squared   y real:  L = ½ (z − y)²,  dL/dz = z − y
+// The predicted class is argmax_c z_c (z > 0 with one output); on multilabel data a row counts as
+// correct when that class is in Y (precision at 1).
 //
 // Minibatch gradient = the MEAN over the batch's B rows:
 //   ∂L/∂W_jc = (1/B) Σ_r x_rj · dL_r/dz_c      ∂L/∂b_c = (1/B) Σ_r dL_r/dz_c
@@ -57,14 +69,30 @@ inline void prefetch_floats(const float* p, std::int64_t count) {
 }
 
 
-enum class LinearTask { logistic, softmax, squared };
+enum class LinearTask { logistic, softmax, squared, ova, squared_hinge };
 std::string_view to_string(LinearTask task);
-LinearTask linear_task_from_string(std::string_view text);  // "logistic" | "softmax" | "squared"
+// "logistic" | "softmax" | "squared" | "ova" | "squared_hinge"
+LinearTask linear_task_from_string(std::string_view text);
+// The outputs (score columns) a model of `classes` classes has: see the top.
+std::int64_t linear_outputs(LinearTask task, std::int64_t classes);
 
-// Loss of one row from its scores z (outputs values): `label` for logistic/softmax, `target` for
-// squared. Writes dL/dz into dz (z.size() values). UsageError on a label out of range.
-double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label, float target,
+// Loss of one row from its scores z (outputs values): `labels` the row's classes for the classifiers
+// (one, except for ova on multilabel data), `target` for squared. Writes dL/dz into dz (z.size()
+// values). UsageError on a label out of range, or more than one label for a single-label task.
+double linear_loss(LinearTask task, std::span<const float> z, std::span<const std::int32_t> labels, float target,
                    std::span<float> dz);
+inline double linear_loss(LinearTask task, std::span<const float> z, std::int32_t label, float target,
+                          std::span<float> dz) {
+  return linear_loss(task, z, std::span<const std::int32_t>(&label, 1), target, dz);
+}
+// The one-vs-rest losses' term of one output: ova's log(1 + exp(−s z)), squared_hinge's max(0, 1 − s z)²
+// (s = +1 when `positive`), with its dL/dz written into dz. linear_loss sums these over the outputs.
+double one_vs_rest_term(LinearTask task, float z, bool positive, float& dz);
+// The class a classifier predicts from its scores z (outputs values): z > 0 with one output, else
+// argmax_c z_c (the first on ties).
+std::int32_t predicted_class(std::span<const float> z);
+// Whether that class is one of `labels` (the row's classes).
+bool predicted_right(std::span<const float> z, std::span<const std::int32_t> labels);
 
 // The nonzeros of a batch grouped by feature: the batch's unique features (ascending) and, for each,
 // its entries (row within the batch, value) in the order they were read (position ascending). Buffers
@@ -106,6 +134,12 @@ struct BatchStats {
   double squared_error_sum = 0.0;
   std::int64_t count = 0;
 };
+
+// Row r of d scored z: adds its loss (writing dL/dz into dz), and whether the predicted class is one of its
+// labels (classification) or its squared error (regression), to `st`. Labels and targets are not checked
+// against the row count here (LinearModel::gradient and linear::evaluate do that).
+void add_row_loss(LinearTask task, const data::SparseDataView& d, std::int64_t r, std::span<const float> z,
+                  std::span<float> dz, BatchStats& st);
 
 // The most weights (dim × outputs) a LinearModel holds: 2^31 float32 = 8 GiB; with the optimizer
 // state, its table holds at most 2^33 floats.
@@ -173,16 +207,17 @@ static_assert(std::random_access_iterator<WeightView<const float>::iterator>);
 
 class LinearModel {
  public:
-  // classes: 2 for logistic (one output), >= 2 for softmax (one output per class); ignored for
-  // squared. Weights and bias start at zero. UsageError on dim < 1, a bad class count (softmax: at
+  // classes: 2 for logistic (one output), >= 2 for softmax, ova and squared_hinge (outputs: see
+  // linear_outputs); ignored for squared. Weights and bias start at zero. UsageError on dim < 1, a bad class count (softmax: at
   // most 2^24), or more than kMaxLinearWeights weights.
   LinearModel(LinearTask task, std::int64_t dim, std::int64_t classes = 2, bool fit_bias = true);
   // Task chosen from the data: regression → squared, 2 classes → logistic, more → softmax.
   // dim 0 means the dataset's column count. Takes the class names.
   static LinearModel for_dataset(const data::SparseDataset& d, std::int64_t dim = 0);
-  // The same with the task asked for (adakit train --model): "auto" as above; "logreg" (two classes),
-  // "softmax" (class labels; max(2, classes) outputs), "linreg" (numeric targets). UsageError naming
-  // "model" when the task does not fit the data or is unknown.
+  // The same with the task asked for (adakit train --model / --loss): "auto" as above; "logreg" (two
+  // classes), "softmax" (class labels; max(2, classes) outputs), "ova" and "squared_hinge" (class
+  // labels, max(2, classes) classes), "linreg" (numeric targets). Multilabel data take "ova" only (and
+  // "auto" picks it). UsageError naming "model" when the task does not fit the data or is unknown.
   static LinearModel for_dataset(const data::SparseDataset& d, std::int64_t dim, std::string_view task);
 
   LinearTask task() const noexcept { return task_; }

@@ -75,7 +75,8 @@ class OnlineLearner {
 bool same_class(std::string_view a, std::string_view b, bool numeric);
 // The model's class id of each label name of `d` (its class_names), renumbering d's labels in place:
 // a name equal to one of `names`, or (`numeric`: LIBSVM) a number equal to one of theirs ("1" is
-// "+1"). Error naming `source` and "label" on a class that is not one of `names`.
+// "+1"); multilabel data's label sets with them. Error naming `source` and "label" on a class that is not
+// one of `names`.
 void number_classes(data::SparseDataset& d, const std::vector<std::string>& names, bool numeric,
                     const std::string& source);
 
