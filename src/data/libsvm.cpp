@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "adakit/core/error.hpp"
@@ -191,12 +192,8 @@ SparseDataset parse_libsvm(std::string_view text, const std::string& source, con
     }
     d.class_names = std::move(names);
     if (options.multilabel) {  // the sets, from the ids read per label
-      std::vector<std::int32_t> all = std::move(d.labels);
-      d.labels.clear();
-      for (std::size_t i = 0, begin = 0; i < label_ends.size(); begin = label_ends[i++]) {
-        d.label_sets.add_row(std::span<const std::int32_t>(all).subspan(begin, label_ends[i] - begin));
-        d.labels.push_back(d.label_sets.row(static_cast<std::int64_t>(i)).front());
-      }
+      const std::vector<std::int32_t> all = std::exchange(d.labels, {});
+      d.label_sets.add_rows(all, label_ends, d.labels);
     }
   } else {
     d.targets.reserve(label_values.size());

@@ -18,22 +18,20 @@ void align_labels(std::vector<std::int32_t>& labels, std::vector<std::string>& c
   if (class_names == names) return;
   std::map<std::string, std::int32_t> id;
   for (std::size_t i = 0; i < names.size(); ++i) id[names[i]] = static_cast<std::int32_t>(i);
+  // The new id of each class the data name (an error only for a class a row has).
+  std::vector<std::int32_t> new_id(class_names.size(), -1);
+  for (std::size_t c = 0; c < class_names.size(); ++c)
+    if (const auto it = id.find(class_names[c]); it != id.end()) new_id[c] = it->second;
   const auto renumber = [&](std::int32_t l) {
-    const std::string& name = class_names.at(static_cast<std::size_t>(l));
-    auto it = id.find(name);
-    if (it == id.end()) throw Error("class '" + name + "' does not occur in the training data", {source, 0, "label"});
-    return it->second;
+    const std::int32_t to = new_id.at(static_cast<std::size_t>(l));
+    if (to < 0)
+      throw Error("class '" + class_names[static_cast<std::size_t>(l)] + "' does not occur in the training data",
+                  {source, 0, "label"});
+    return to;
   };
   if (label_sets != nullptr && !label_sets->empty()) {  // each set renumbered, kept increasing; labels its first
-    LabelSets renumbered;
-    std::vector<std::int32_t> ids;
-    for (std::int64_t r = 0; r < label_sets->rows(); ++r) {
-      ids.clear();
-      for (const std::int32_t l : label_sets->row(r)) ids.push_back(renumber(l));
-      renumbered.add_row(ids);
-      labels.at(static_cast<std::size_t>(r)) = renumbered.row(r).front();
-    }
-    *label_sets = std::move(renumbered);
+    for (const std::int32_t l : label_sets->ids) (void)renumber(l);
+    label_sets->renumber(new_id, labels);
   } else {
     for (auto& l : labels) l = renumber(l);
   }

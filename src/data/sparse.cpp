@@ -209,6 +209,30 @@ void LabelSets::add_row(std::span<const std::int32_t> classes) {
   offsets.push_back(static_cast<std::int64_t>(ids.size()));
 }
 
+void LabelSets::add_rows(std::span<const std::int32_t> classes, std::span<const std::size_t> ends,
+                         std::vector<std::int32_t>& first) {
+  for (std::size_t i = 0, begin = 0; i < ends.size(); begin = ends[i++]) {
+    add_row(classes.subspan(begin, ends[i] - begin));
+    first.push_back(row(rows() - 1).front());
+  }
+}
+
+void LabelSets::renumber(std::span<const std::int32_t> new_id, std::vector<std::int32_t>& first) {
+  if (static_cast<std::int64_t>(first.size()) != rows())
+    throw UsageError("label sets: " + std::to_string(first.size()) + " first labels for " + std::to_string(rows()) + " rows");
+  std::vector<std::int32_t> mapped;
+  mapped.reserve(ids.size());
+  for (const std::int32_t c : ids) {
+    if (c < 0 || static_cast<std::size_t>(c) >= new_id.size())
+      throw UsageError("label sets: class " + std::to_string(c) + " has no new id");
+    mapped.push_back(new_id[static_cast<std::size_t>(c)]);
+  }
+  std::vector<std::size_t> ends(offsets.begin() + 1, offsets.end());
+  *this = {};
+  first.clear();
+  add_rows(mapped, ends, first);
+}
+
 LabelSets LabelSets::subset(std::span<const std::int64_t> which) const {
   LabelSets out;
   out.offsets.reserve(which.size() + 1);

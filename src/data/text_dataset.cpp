@@ -109,12 +109,9 @@ TextDataset parse_text_tsv(std::string_view text, const std::string& source, boo
     return d;
   }
   std::vector<std::int32_t> ids;
-  for (std::size_t i = 0, begin = 0; i < label_ends.size(); begin = label_ends[i++]) {
-    ids.clear();
-    for (std::size_t k = begin; k < label_ends[i]; ++k) ids.push_back(classes.at(raw_labels[k]));
-    d.label_sets.add_row(ids);
-    d.labels.push_back(d.label_sets.row(static_cast<std::int64_t>(i)).front());
-  }
+  ids.reserve(raw_labels.size());
+  for (const auto& l : raw_labels) ids.push_back(classes.at(l));
+  d.label_sets.add_rows(ids, label_ends, d.labels);
   return d;
 }
 

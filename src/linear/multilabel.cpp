@@ -31,7 +31,8 @@ std::vector<ClassProbability> top_classes(std::span<const float> probabilities, 
                       return key(a) != key(b) ? key(a) > key(b) : a.class_id < b.class_id;
                     });
   all.resize(keep);
-  std::erase_if(all, [&](const ClassProbability& p) { return !(static_cast<double>(p.probability) >= threshold); });
+  if (threshold > 0.0)
+    std::erase_if(all, [&](const ClassProbability& p) { return !(static_cast<double>(p.probability) >= threshold); });
   return all;
 }
 

@@ -63,17 +63,7 @@ void number_classes(data::SparseDataset& d, const std::vector<std::string>& name
     }
   }
   for (auto& l : d.labels) l = id_of[static_cast<std::size_t>(l)];
-  if (d.is_multilabel()) {  // each set renumbered (and sorted again); labels[r] its first
-    data::LabelSets sets;
-    std::vector<std::int32_t> ids;
-    for (std::int64_t r = 0; r < d.label_sets.rows(); ++r) {
-      ids.clear();
-      for (const std::int32_t l : d.label_sets.row(r)) ids.push_back(id_of[static_cast<std::size_t>(l)]);
-      sets.add_row(ids);
-      d.labels[static_cast<std::size_t>(r)] = sets.row(r).front();
-    }
-    d.label_sets = std::move(sets);
-  }
+  if (d.is_multilabel()) d.label_sets.renumber(id_of, d.labels);  // each set renumbered; labels[r] its first
   d.class_names = names;
 }
 

@@ -10,6 +10,7 @@
 #include "adakit/data/prepare.hpp"
 #include "adakit/data/text.hpp"
 #include "adakit/linear/fit.hpp"
+#include "adakit/linear/multilabel.hpp"
 
 namespace adakit::serve {
 namespace {
@@ -147,15 +148,12 @@ nlohmann::json ModelServer::answer(const data::CsrMatrix& x) const {
   const Tensor p = linear::predict_proba(m, x);
   const auto k = static_cast<std::size_t>(m.classes());
   const auto name = [&](std::size_t c) { return c < m.class_names().size() ? m.class_names()[c] : std::to_string(c); };
-  std::vector<std::size_t> order(k);
-  std::iota(order.begin(), order.end(), 0);
-  const auto key = [&](std::size_t c) { return std::isnan(p.data()[c]) ? -1.0f : p.data()[c]; };  // a strict order
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
-  nlohmann::json j = {{"label", name(order[0])}, {"probability", p.data()[order[0]]}};
+  const auto order = linear::top_classes({p.data(), k}, std::max<std::int64_t>(1, options_.top_k));
+  const auto id = [](const linear::ClassProbability& c) { return static_cast<std::size_t>(c.class_id); };
+  nlohmann::json j = {{"label", name(id(order[0]))}, {"probability", order[0].probability}};
   if (options_.top_k > 1) {
     nlohmann::json top = nlohmann::json::array();
-    for (std::size_t i = 0; i < std::min(k, static_cast<std::size_t>(options_.top_k)); ++i)
-      top.push_back({{"label", name(order[i])}, {"probability", p.data()[order[i]]}});
+    for (const auto& c : order) top.push_back({{"label", name(id(c))}, {"probability", c.probability}});
     j["top"] = top;
   }
   if (options_.probabilities) {

@@ -94,6 +94,12 @@ struct LabelSets {
   }
   // Appends a row: sorted, repeats dropped.
   void add_row(std::span<const std::int32_t> classes);
+  // Appends one row per entry of `ends`: row i holds classes[ends[i-1] .. ends[i]) (from 0), sorted, repeats
+  // dropped; each row's first (smallest) class is appended to `first` (SparseDataset::labels).
+  void add_rows(std::span<const std::int32_t> classes, std::span<const std::size_t> ends, std::vector<std::int32_t>& first);
+  // Every class id c becomes new_id[c] (the readers' ids to a model's), each row sorted again;
+  // first[r] = row r's first class. UsageError on an id outside new_id or a first of another size.
+  void renumber(std::span<const std::int32_t> new_id, std::vector<std::int32_t>& first);
   // These rows, in this order (repeats allowed). UsageError on a row out of range.
   LabelSets subset(std::span<const std::int64_t> rows) const;
 };

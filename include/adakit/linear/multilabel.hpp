@@ -2,8 +2,9 @@
 // (the ova loss: p(c | x) = σ(z_c), linear/model.hpp) and for any classifier's top-k.
 //
 // The classes predicted for a row (top_classes): its k most probable classes (probability descending,
-// then class id ascending), of those only the ones with probability >= threshold. fastText's
-// `predict FILE k threshold` picks them the same way.
+// then class id ascending; a NaN last), of those only the ones with probability >= threshold (all of
+// them at threshold 0, a NaN too). fastText's `predict FILE k threshold` picks them the same way;
+// adakit serve answers with them.
 //
 // Scores over n rows with label sets Y_i (multilabel_metrics), all micro-averaged (counts summed over the
 // rows first), as fastText's `test FILE k` and scikit-learn's precision/recall/f1_score(average="micro"):
