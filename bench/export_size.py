@@ -12,7 +12,8 @@ Steps:
   2. The full model: the README's recipe (word 1-2-grams, tf-idf, softmax, AdaGrad lr 0.5, s0 = 1,
      10 epochs, batch 1, seed 1), `--save full.bin` (the binary model file, not the 4.5x larger JSON).
   3. `adakit export` at several settings, each with `--data test.tsv --json`: bytes, features kept,
-     test accuracy of the export and of the full model, and how often they predict the same class.
+     test accuracy of the export and of the full model, and how often they predict the same class;
+     some with `--retrain-data train.tsv` (the kept features retrained after pruning).
   4. fastText (if found): `fasttext supervised` with the settings of its published AG News figure
      (classification-results.sh: -dim 10 -lr 0.25 -wordNgrams 2 -minCount 1 -bucket 10000000 -epoch 5)
      and `fasttext quantize -qnorm -retrain -epoch 5 -cutoff N` (its supervised-models page), on the same
@@ -49,6 +50,21 @@ EXPORTS = [
     ("int8, prune 1.5", ["--prune", "1.5"]),
     ("int8, prune 2", ["--prune", "2"]),
     ("int8, prune 3", ["--prune", "3"]),
+]
+# Retraining after pruning (--retrain-data: the kept features train 5 more epochs from their weights,
+# fastText's quantize -retrain), with the full model's optimizer settings (RECIPE's lr and accumulator).
+RETRAIN = ["--retrain-data", "train.tsv", "--lr", "0.5", "--initial-accumulator-value", "1"]
+RETRAIN_L1 = ["--retrain-data", "train.tsv", "--optimizer", "adagrad-l1", "--lr", "0.5", "--initial-accumulator-value", "1"]
+EXPORTS += [
+    ("int8, prune 1.5, retrained", ["--prune", "1.5"] + RETRAIN),
+    ("int8, prune 1.5, prune-weights 0.5, retrained", ["--prune", "1.5", "--prune-weights", "0.5"] + RETRAIN),
+    ("int8, prune 1.5, prune-weights 0.75, retrained", ["--prune", "1.5", "--prune-weights", "0.75"] + RETRAIN),
+    ("int8, prune 1.5, prune-weights 1, retrained", ["--prune", "1.5", "--prune-weights", "1"] + RETRAIN),
+    ("int8, prune 1.6, prune-weights 0.5, retrained", ["--prune", "1.6", "--prune-weights", "0.5"] + RETRAIN),
+    ("int8, prune 1.75, prune-weights 0.5, retrained", ["--prune", "1.75", "--prune-weights", "0.5"] + RETRAIN),
+    ("int8, prune 2, retrained", ["--prune", "2"] + RETRAIN),
+    ("int8, prune 1.5, prune-weights 0.5, retrained with l1 1e-5", ["--prune", "1.5", "--prune-weights", "0.5"] + RETRAIN_L1 + ["--l1", "1e-5"]),
+    ("int8, prune 1.5, prune-weights 0.5, retrained with l1 3e-5", ["--prune", "1.5", "--prune-weights", "0.5"] + RETRAIN_L1 + ["--l1", "3e-5"]),
 ]
 
 RECIPE = ["--ngram", "1,2", "--tfidf", "--model", "softmax", "--optimizer", "adagrad", "--lr", "0.5",
@@ -118,7 +134,7 @@ def main():
     rows = []
     for label, flags in EXPORTS:
         out = os.path.join(work, "small.bin")
-        cmd = [adakit, "export", "--model", full, "--out", out, "--data", te, "--json"] + flags
+        cmd = [adakit, "export", "--model", full, "--out", out, "--data", te, "--json"] + [tr if x == "train.tsv" else x for x in flags]
         e = json.loads(run(cmd).stdout)
         rows.append(dict(what=label, flags=" ".join(flags), bytes=e["out_bytes"], kept=e["features"]["kept"],
                          acc=e["test"]["export_accuracy"], full_acc=e["test"]["model_accuracy"],

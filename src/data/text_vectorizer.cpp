@@ -41,18 +41,6 @@ void sum_sorted(Row& row) {
   row.resize(out);
 }
 
-const char* weighting_name(TextWeighting w) {
-  switch (w) {
-    case TextWeighting::count:
-      return "count";
-    case TextWeighting::binary:
-      return "binary";
-    case TextWeighting::tfidf:
-      return "tfidf";
-  }
-  return "count";
-}
-
 nlohmann::json threshold_json(const DfThreshold& t) {
   nlohmann::json j;
   if (t.is_fraction)
@@ -115,6 +103,18 @@ constexpr const char* kJsonType = "adakit.data.TextVectorizer";
 constexpr std::int64_t kJsonVersion = 1;
 
 }  // namespace
+
+const char* to_string(TextWeighting w) {
+  switch (w) {
+    case TextWeighting::count:
+      return "count";
+    case TextWeighting::binary:
+      return "binary";
+    case TextWeighting::tfidf:
+      return "tfidf";
+  }
+  return "count";
+}
 
 void TextVectorizerOptions::validate() const {
   if (ngram_min < 1) throw UsageError("must be at least 1, got " + std::to_string(ngram_min), {"", 0, "ngram_min"});
@@ -433,7 +433,7 @@ nlohmann::json TextVectorizer::to_json(bool with_tables) const {
                   {"min_df", threshold_json(o.min_df)},
                   {"max_df", threshold_json(o.max_df)},
                   {"max_features", o.max_features},
-                  {"weighting", weighting_name(o.weighting)},
+                  {"weighting", to_string(o.weighting)},
                   {"smooth_idf", o.smooth_idf},
                   {"sublinear_tf", o.sublinear_tf},
                   {"hash_bits", o.hash_bits},

@@ -455,6 +455,68 @@ CompactModel compact_model(const LinearModelFile& file, const CompactOptions& o,
   return c;
 }
 
+CompactModel compact_model_retrained(const LinearModelFile& file, const CompactOptions& options,
+                                     const std::function<data::SparseDataset(const LinearModelFile&)>& read_train,
+                                     linear::LinearOptimizer& optimizer, const linear::FitOptions& fit,
+                                     CompactStats* stats, linear::FitResult* result) {
+  options.validate();
+  if (file.model.calibrator() != nullptr)
+    throw UsageError("the model carries a calibration fitted on its weights, which retraining changes: export "
+                     "without --retrain-data, or retrain and calibrate with adakit train",
+                     {"", 0, "retrain-data"});
+  CompactOptions first = options;
+  first.prune = std::max(options.prune, options.prune_weights);
+  first.prune_weights = 0.0;
+  first.quantize = Quantize::none;
+  CompactStats st1;
+  const CompactModel pruned = compact_model(file, first, &st1);
+  LinearModelFile kept = pruned.to_model_file();
+  kept.predict_only = false;
+
+  // The training rows as the pruned model reads them, without the pruned features' columns.
+  data::SparseDataset train = read_train(kept);
+  if (train.size() == 0) throw UsageError("the training data have no row", {"", 0, "retrain-data"});
+  {
+    std::vector<char> keep(static_cast<std::size_t>(kept.model.dim()), 0);
+    for (const std::int64_t r : pruned.rows) keep[static_cast<std::size_t>(r)] = 1;
+    data::CsrMatrix& x = train.features;
+    std::size_t out = 0;
+    std::int64_t begin = 0;
+    for (std::int64_t r = 0; r < x.rows; ++r) {
+      const std::int64_t end = x.indptr[static_cast<std::size_t>(r) + 1];
+      for (std::int64_t i = begin; i < end; ++i) {
+        const auto c = static_cast<std::size_t>(x.indices[static_cast<std::size_t>(i)]);
+        if (c >= keep.size() || keep[c] == 0) continue;
+        x.indices[out] = x.indices[static_cast<std::size_t>(i)];
+        x.values[out] = x.values[static_cast<std::size_t>(i)];
+        ++out;
+      }
+      begin = end;
+      x.indptr[static_cast<std::size_t>(r) + 1] = static_cast<std::int64_t>(out);
+    }
+    x.indices.resize(out);
+    x.values.resize(out);
+  }
+  const linear::FitResult fitted = linear::fit(kept.model, optimizer, train, fit);
+  if (result != nullptr) *result = fitted;
+
+  CompactOptions second = options;
+  second.prune = 0.0;
+  CompactStats st2;
+  CompactModel c = compact_model(kept, second, &st2);
+  c.options.prune = options.prune;
+  c.source_dim = st1.source_dim;
+  c.source_features = st1.source_features;
+  if (stats != nullptr) {
+    *stats = st2;
+    stats->source_dim = st1.source_dim;
+    stats->source_features = st1.source_features;
+    stats->pruned = st1.pruned + st2.pruned;
+    stats->terms_before = st1.terms_before;
+  }
+  return c;
+}
+
 std::string compact_model_bytes(const CompactModel& m) {
   TensorFile f;
   f.metadata["format"] = kCompactModelFormat;

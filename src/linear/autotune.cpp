@@ -86,9 +86,11 @@ nlohmann::json TuneConfig::to_json(bool text) const {
   nlohmann::json o = nlohmann::json::object();
   for (const auto& [k, v] : options()) o[k] = v;
   j["options"] = o;
+  if (!task.empty()) j["model"] = task;
   if (text) {
     j["ngram"] = std::to_string(ngram_min) + (ngram_max != ngram_min ? "," + std::to_string(ngram_max) : "");
     j["hash_bits"] = hash_bits;
+    j["weighting"] = data::to_string(weighting);
   }
   return j;
 }
@@ -106,6 +108,8 @@ TuneSpace TuneSpace::for_optimizer(std::string_view optimizer, bool text, bool o
   s.epochs = !is_fixed("epochs");
   s.ngram = text && !is_fixed("ngram");
   s.hash_bits = text && !is_fixed("hash-bits") && !is_fixed("min-df") && !is_fixed("max-features");
+  s.weighting = text && !is_fixed("tfidf") && !is_fixed("binary");
+  s.task = !is_fixed("model");
   return s;
 }
 
@@ -152,6 +156,16 @@ TuneConfig TuneSampler::propose(std::int64_t trial, const TuneConfig& best) cons
                                    : round_clamp(static_cast<double>(at) + rng.normal(0.0, sigma(2.0, 0.7)), 0, n - 1);
     c.hash_bits = ch[static_cast<std::size_t>(i)];
   }
+  // The loss and the term weights: now and then another of the choices (every one alike when exploring).
+  const auto switch_among = [&](const auto& choices, auto& value) {
+    if (choices.size() < 2) return;
+    if (!explore && !rng.bernoulli(sigma(0.3, 0.1))) return;
+    auto others = choices;
+    if (!explore) others.erase(std::remove(others.begin(), others.end(), value), others.end());
+    if (!others.empty()) value = others[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(others.size())))];
+  };
+  if (s.task) switch_among(s.tasks, c.task);
+  if (s.weighting) switch_among(s.weightings, c.weighting);
   if (s.adagrad_l1_for_regularization) c.optimizer = c.l1 > 0.0 || c.l2 > 0.0 ? "adagrad-l1" : "adagrad";
   return c;
 }
@@ -171,9 +185,9 @@ std::int64_t estimated_file_bytes(const LinearModel& model, const data::TextVect
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // A trial's features: the vectoriser (text) and both splits through it.
 struct Features {
@@ -192,11 +206,12 @@ std::int64_t worst_bytes(std::int64_t features, std::int64_t outputs, const data
 
 // Stops a trial (not the first) when the budget is spent.
 struct Deadline : run::Callback {
-  Clock::time_point end;
+  std::function<double()> now;
+  double end = 0.0;
   bool active = true, hit = false;
   bool wants_batches() const override { return false; }
   bool on_epoch_end(const run::EpochReport&) override {
-    if (active && Clock::now() >= end) hit = true;
+    if (active && now() >= end) hit = true;
     return hit;
   }
 };
@@ -220,9 +235,12 @@ TuneResult autotune(const TuneData& data, const TuneConfig& first, const TuneSpa
   for (const auto& n : class_names) names += static_cast<std::int64_t>(n.size()) + 4;
   const std::int64_t outputs = regression || class_names.size() <= 2 ? 1 : static_cast<std::int64_t>(class_names.size());
 
-  const Clock::time_point t0 = Clock::now();
+  const std::function<double()> now = options.clock ? options.clock : std::function<double()>(steady_seconds);
+  const auto seconds_since = [&](double from) { return now() - from; };
+  const double t0 = now();
   Deadline deadline;
-  deadline.end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  deadline.now = now;
+  deadline.end = t0 + options.seconds;
   TuneSampler sampler(space, options.seed);
   TuneResult result;
   result.regression = regression;
@@ -230,10 +248,11 @@ TuneResult autotune(const TuneData& data, const TuneConfig& first, const TuneSpa
   bool have_best = false;
   std::vector<double> unit_seconds;  // each trial's training seconds per (epoch × nonzero × output)
   std::int64_t skipped_in_a_row = 0;
-  // Text features by (ngram_max, hash_bits, max_features): a configuration met again is not vectorised again.
-  std::map<std::tuple<std::int32_t, std::int32_t, std::int64_t>, std::shared_ptr<const Features>> cache;
+  // Text features by (ngram_max, hash_bits, max_features, weighting): a configuration met again is not
+  // vectorised again.
+  std::map<std::tuple<std::int32_t, std::int32_t, std::int64_t, data::TextWeighting>, std::shared_ptr<const Features>> cache;
   const auto features_for = [&](const data::TextVectorizerOptions& o) {
-    auto& slot = cache[{o.ngram_max, o.hash_bits, o.max_features}];
+    auto& slot = cache[{o.ngram_max, o.hash_bits, o.max_features, o.weighting}];
     if (!slot) {
       auto f = std::make_shared<Features>();
       f->vectorizer.emplace(o);
@@ -256,8 +275,8 @@ TuneResult autotune(const TuneData& data, const TuneConfig& first, const TuneSpa
   }
 
   for (std::int64_t k = 0; options.max_trials <= 0 || k < options.max_trials; ++k) {
-    if (k > 0 && Clock::now() >= deadline.end) break;
-    const Clock::time_point start = Clock::now();
+    if (k > 0 && now() >= deadline.end) break;
+    const double start = now();
     TuneTrial trial;
     trial.index = k;
     trial.config = sampler.propose(k, best_config);
@@ -268,6 +287,7 @@ TuneResult autotune(const TuneData& data, const TuneConfig& first, const TuneSpa
       o.ngram_min = c.ngram_min;
       o.ngram_max = c.ngram_max;
       o.hash_bits = c.hash_bits;
+      o.weighting = c.weighting;
       if (c.hash_bits > 0) o.min_df = data::DfThreshold::count(1), o.max_df = data::DfThreshold::fraction(1.0), o.max_features = 0;
       const auto fits = [&](std::int64_t cols, const data::TextVectorizer* v) {
         return cols * outputs <= options.max_table_entries &&
@@ -308,21 +328,21 @@ TuneResult autotune(const TuneData& data, const TuneConfig& first, const TuneSpa
       const double seconds_per_unit = sorted[sorted.size() / 2];
       const double units = static_cast<double>(c.epochs) * static_cast<double>(std::max<std::int64_t>(1, feats->train.features.nnz())) *
                            static_cast<double>(outputs);
-      if (Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(units * seconds_per_unit)) >
-          deadline.end)
+      if (now() + units * seconds_per_unit > deadline.end)
         trial.status = "skipped";
     }
     std::optional<LinearModel> model;
     std::unique_ptr<LinearOptimizer> opt;
     if (trial.status == "ok") {
-      model.emplace(LinearModel::for_dataset(feats->train, std::max<std::int64_t>(1, feats->train.features.cols), options.task));
+      model.emplace(LinearModel::for_dataset(feats->train, std::max<std::int64_t>(1, feats->train.features.cols),
+                                             c.task.empty() ? options.task : c.task));
       opt = make_linear_optimizer(c.optimizer, c.options());
       deadline.active = k > 0;
       deadline.hit = false;
       const FitOptions fo{.epochs = c.epochs, .batch_size = options.batch_size, .seed = options.seed,
                           .shuffle = options.shuffle, .sync = true, .class_weights = options.class_weights};
       std::vector<run::Callback*> callbacks{&deadline};
-      const Clock::time_point fit_start = Clock::now();
+      const double fit_start = now();
       fit(*model, *opt, feats->train, fo, callbacks);
       const double units = static_cast<double>(c.epochs) * static_cast<double>(std::max<std::int64_t>(1, feats->train.features.nnz())) *
                            static_cast<double>(outputs);
@@ -350,7 +370,7 @@ TuneResult autotune(const TuneData& data, const TuneConfig& first, const TuneSpa
                                                    : trial.metric > result.trials[static_cast<std::size_t>(result.best)].metric));
     if (better) {
       have_best = true;
-      result.best = k;
+      result.best = static_cast<std::int64_t>(result.trials.size());  // its place in `trials` (skipped ones are not listed)
       best_config = c;
       result.model = std::move(model);
       result.optimizer = std::move(opt);

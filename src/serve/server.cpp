@@ -80,6 +80,10 @@ Request parse_request(std::string_view line, bool text_model) {
 ModelServer::ModelServer(io::LinearModelFile file, ServerOptions options, std::unique_ptr<linear::LinearOptimizer> fresh)
     : file_(std::move(file)), options_(std::move(options)) {
   if (options_.top_k < 1) throw UsageError("top-k must be >= 1", {"", 0, "top-k"});
+  if (!(options_.threshold <= 1.0) || options_.threshold_top_k < 0)
+    throw UsageError("threshold must be a probability in [0, 1]", {"", 0, "threshold"});
+  if (options_.threshold >= 0.0 && file_.model.task() == linear::LinearTask::squared)
+    throw UsageError("a regression model has no classes to choose from", {"", 0, "threshold"});
   if (options_.snapshot_every < 0) throw UsageError("snapshot-every must be >= 0", {"", 0, "snapshot-every"});
   if (options_.snapshot_every > 0 && options_.save.empty())
     throw UsageError("--snapshot-every needs --save FILE (where the snapshots go)", {"", 0, "snapshot-every"});
@@ -155,6 +159,13 @@ nlohmann::json ModelServer::answer(const data::CsrMatrix& x) const {
     nlohmann::json top = nlohmann::json::array();
     for (const auto& c : order) top.push_back({{"label", name(id(c))}, {"probability", c.probability}});
     j["top"] = top;
+  }
+  if (options_.threshold >= 0.0) {
+    nlohmann::json labels = nlohmann::json::array();
+    const std::int64_t candidates = options_.threshold_top_k > 0 ? options_.threshold_top_k : m.classes();
+    for (const auto& c : linear::top_classes({p.data(), k}, candidates, options_.threshold))
+      labels.push_back({{"label", name(id(c))}, {"probability", c.probability}});
+    j["labels"] = labels;
   }
   if (options_.probabilities) {
     nlohmann::json all = nlohmann::json::object();

@@ -50,6 +50,26 @@ py '
 import json; t = json.load(open("fx.json"))["autotune"]["trials"]
 assert all(x["config"]["options"]["lr"] == "0.3" and x["config"]["epochs"] == 4 and x["config"]["ngram"] == "1,2" for x in t), t
 '; check "--lr, --epochs, --ngram given are not searched" $?
+py '
+import json; t = json.load(open("t1.json"))["autotune"]["trials"]
+assert t[0]["config"]["model"] == "softmax" and t[0]["config"]["weighting"] == "count", t[0]
+assert all(x["config"]["model"] in ("softmax", "squared_hinge") and x["config"]["weighting"] in ("count", "tfidf") for x in t), t
+'; check "the loss (softmax or squared_hinge) and the term weights (count or tfidf) are in each trial's config" $?
+tune --autotune-duration 3 --save b.bin --json > b.json; check "autotune, 3 s" $?
+py '
+import json; j = json.load(open("b.json")); a = j["autotune"]
+best = [x for x in a["trials"] if x["trial"] == a["best"]["trial"]][0]
+assert best["config"] == a["best"]["config"] and best["validation_accuracy"] == a["best"]["validation_accuracy"], (best, a["best"])
+assert j["model"] == best["config"]["model"], (j["model"], best)
+'; check "the model reported and saved is the best trial's loss" $?
+"$bin" predict --model b.bin --data test.tsv --json > pb.json; check "predict on it" $?
+py 'import json; a = json.load(open("b.json")); p = json.load(open("pb.json")); assert abs(a["test_accuracy"] - p["accuracy"]) < 1e-9'
+check "... the same test accuracy as reported" $?
+tune --autotune-trials 6 --loss squared_hinge --tfidf --json > lt.json; check "--loss squared_hinge --tfidf given" $?
+py '
+import json; t = json.load(open("lt.json"))["autotune"]["trials"]
+assert all(x["config"]["model"] == "squared_hinge" and x["config"]["weighting"] == "tfidf" for x in t), t
+'; check "--loss and --tfidf given are not searched" $?
 tune --autotune-trials 3 > text.out 2> /dev/null; check "without --json" $?
 [ "$(grep -c '^trial ' text.out)" -eq 3 ] && grep -q '^best: trial' text.out; check "one line per trial and the best" $?
 

@@ -336,6 +336,7 @@ bad "multilabel: --class-weight on label sets" 2 "field 'class-weight': class we
 (cd "$work" && "$bin" train --data ml.tsv --test-data ml.tsv --loss ova -q --save ml.bin) || check "an ova model to predict with" 1
 bad "multilabel: predict --top-k 0" 2 "--top-k: Value 0 not in range 1 to 16777216" "$bin" predict --model ml.bin --data ml.tsv --top-k 0
 bad "multilabel: predict --threshold 2" 2 "--threshold: Value 2 not in range 0.000000 to 1.000000" "$bin" predict --model ml.bin --data ml.tsv --threshold 2
+bad "multilabel: serve --threshold 2" 2 "--threshold: Value 2 not in range 0.000000 to 1.000000" "$bin" serve --model ml.bin --threshold 2
 (cd "$work" && "$bin" train --data data.svm --test-data data.svm --model linreg -q --save lr.bin) || check "a regression model" 1
 bad "multilabel: --top-k on a regression" 2 "field 'top-k': a regression model has no classes to choose from" "$bin" predict --model lr.bin --data data.svm --top-k 2
 
@@ -364,6 +365,8 @@ bad "export: --out the model" 2 "field 'out': --out is the --model file" "$bin" 
 bad "export: --out *.json" 2 "field 'out': --out wa.json: the exported model is a binary file" "$bin" export --model wa.bin --out wa.json
 bad "export: a missing model" 1 "nope.bin: field 'model': cannot open the model file" "$bin" export --model nope.bin --out wa.small
 bad "export: a data file as the model" 2 "wa.tsv is not a sparse model file" "$bin" export --model wa.tsv --out wa.small
+bad "export: --epochs without --retrain-data" 2 "field 'epochs': --epochs sets how the kept features retrain: it needs --retrain-data FILE" "$bin" export --model wa.bin --out wa.small --epochs 3
+bad "export: --retrain-data a missing file" 1 "nope.tsv" "$bin" export --model wa.bin --out wa.small --retrain-data nope.tsv
 [ ! -e "$work/wa.small" ] && [ ! -e "$work/wa.json" ]; check "export: the refused runs wrote nothing" $?
 (cd "$work" && "$bin" export --model wa.bin --out wa.small -q)
 bad "export: train --init-model on a compact model" 2 "field 'init-model': wa.small is a compact model of adakit export" "$bin" train --init-model wa.small --data wa.tsv

@@ -3,7 +3,8 @@
 # --probabilities, --json), --quantize none --prune 0 predicts exactly as the model, the size / accuracy
 # report matches the files and predict; Python (numpy + zlib, when Debian's /usr/bin/python3 has numpy)
 # decodes the file from its documented layout and reproduces the reported accuracy; the compact model
-# cannot be trained on or learn; bad flag values name their flag, exit 2 and write nothing.
+# cannot be trained on or learn; --retrain-data at prune 0 is a warm start exactly, keeps only the pruning's
+# terms and is deterministic; bad flag values name their flag, exit 2 and write nothing.
 bin=$(realpath "${1:?usage: export_test.sh path/to/adakit}")
 . "$(dirname "$0")/harness.sh"
 cd "$work"
@@ -127,6 +128,57 @@ EOF
 else
   echo "skip: /usr/bin/python3 with numpy not found (independent decoding of the file)"
 fi
+
+# ---- --retrain-data: after pruning the kept features train on, then quantize (fastText's quantize -retrain)
+"$bin" train --data train.svm --test-data test.svm --model softmax --epochs 5 --batch-size 1 --lr 0.1 --save svm1.bin -q &&
+  "$bin" train --init-model svm1.bin --data train.svm --test-data test.svm --epochs 2 --batch-size 1 --lr 0.1 --seed 3 --save warm.bin -q
+check "a LIBSVM model, and its warm start for 2 epochs" $?
+expect_code "export --retrain-data (prune 0, float32)" 0 "$bin" export --model svm1.bin --out rt0.small --quantize none \
+  --retrain-data train.svm --epochs 2 --lr 0.1 --seed 3 --data test.svm --json
+cp out rt0.json
+q predict --model warm.bin --data test.svm --probabilities > warm.pred && q predict --model rt0.small --data test.svm --probabilities > rt0.pred
+cmp -s warm.pred rt0.pred; check "retraining at prune 0 predicts exactly as train --init-model over the same epochs and seed" $?
+[ "$(field rt0.json "['retrain']['epochs']")" = 2 ] && [ "$(field rt0.json "['retrain']['optimizer']")" = adagrad ] &&
+  [ "$(field rt0.json "['retrain']['options']['lr']")" = 0.1 ]; check "--json: the retraining's epochs and optimizer" $?
+"$bin" export --model text.bin --out pq.small --quantize none --prune 0.1 --json > pq.json 2> /dev/null &&
+  "$bin" export --model text.bin --out rt.small --quantize none --prune 0.1 --retrain-data train.tsv --lr 0.1 --json > rt.json 2> /dev/null &&
+  "$bin" export --model text.bin --out rt2.small --quantize none --prune 0.1 --retrain-data train.tsv --lr 0.1 -q 2> /dev/null
+check "a text model pruned, and pruned then retrained (twice)" $?
+cmp -s rt.small rt2.small; check "retraining is deterministic (the same file twice)" $?
+if [ $has_python = 1 ]; then
+  /usr/bin/python3 - pq.small rt.small <<'EOF'
+import struct, json, sys, zlib
+def terms(path):  # the front-coded vocabulary of a compact file (io/compact_model.hpp)
+    b = open(path, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n]); base = 8 + n
+    s, e = h["vectorizer.terms"]["data_offsets"]; raw = b[base + s:base + e]
+    data = zlib.decompress(raw[8:]); out, prev, i = [], b"", 0
+    def varint():
+        nonlocal i
+        v = sh = 0
+        while True:
+            c = data[i]; i += 1; v |= (c & 127) << sh; sh += 7
+            if c < 128: return v
+    while i < len(data):
+        p = varint(); r = varint(); t = prev[:p] + data[i:i + r]; i += r; out.append(t); prev = t
+    return out
+a, b = terms(sys.argv[1]), terms(sys.argv[2])
+assert len(a) > 0 and set(b) <= set(a), (len(a), len(b))
+EOF
+  check "the retrained export keeps only terms the pruning kept" $?
+fi
+expect_code "hashed: export --retrain-data" 0 "$bin" export --model hashed.bin --out hrt.small --prune 0.05 --retrain-data train.tsv --data test.tsv
+"$bin" train --data train.tsv --test-data test.tsv --epochs 5 --batch-size 1 --calibrate platt --save cal.bin -q
+expect_code "retrain a calibrated model" 2 "$bin" export --model cal.bin --out x.small --retrain-data train.tsv
+grep -q "field 'retrain-data'.*calibration" "$work/err"; check "retrain a calibrated model: the message" $?
+for flag in "--epochs 3|epochs" "--lr 0.5|lr" "--seed 2|seed" "--optimizer sgd|optimizer"; do
+  args=${flag%%|*} name=${flag#*|}
+  # shellcheck disable=SC2086
+  expect_code "export $args without --retrain-data" 2 "$bin" export --model text.bin --out x.small $args
+  grep -q "field '$name'.*needs --retrain-data" "$work/err"; check "export $args: the message names $name" $?
+done
+expect_code "export --retrain-data a missing file" 1 "$bin" export --model text.bin --out x.small --retrain-data nope.tsv
+expect_code "export --retrain-data --schedule" 2 "$bin" export --model text.bin --out x.small --retrain-data train.tsv --schedule step:size=1
+[ ! -e x.small ]; check "no file written by the refused retrains" $?
 
 # ---- predict-only: serve predicts, but does not learn or snapshot; train --init-model refuses it
 printf 'w1 w2 w3\n!stats\n' | q serve --model text.small -q > serve.out

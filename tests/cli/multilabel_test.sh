@@ -52,6 +52,26 @@ grep -q "^P@2 " top2.err; check "predict reports P@2 on labelled data" $?
 grep -q '"labels":\[' thr.json && grep -q '"multilabel":{' thr.json; check "rows carry labels, the run multilabel scores" $?
 "$bin" predict --model ova.bin --text "goal team vote law" --threshold 0.5 > text.txt 2> /dev/null
 grep -q "politics" text.txt && grep -q "sports" text.txt; check "a text about two topics gets both" $?
+# serve --threshold: the same sets as predict --threshold, of the --top-k most probable when given
+head -n 20 test.tsv | cut -f2 > req.txt
+"$bin" serve --model ova.bin --threshold 0.5 -q < req.txt > serve.out; check "serve --threshold 0.5" $?
+"$bin" serve --model ova.bin --threshold 0.1 --top-k 1 -q < req.txt > serve1.out; check "serve --threshold 0.1 --top-k 1" $?
+head -n 20 test.tsv > req.tsv
+"$bin" predict --model ova.bin --data req.tsv --threshold 0.5 --json > req.json
+/usr/bin/python3 - "$work/serve.out" "$work/req.json" "$work/serve1.out" <<'EOF'
+import json, sys
+served = [json.loads(l) for l in open(sys.argv[1])]
+rows = json.load(open(sys.argv[2]))["predictions"]
+assert len(served) == len(rows) == 20, (len(served), len(rows))
+for s, r in zip(served, rows):
+    assert [x["label"] for x in s["labels"]] == [x["label"] for x in r["labels"]], (s, r)
+    assert all(abs(a["probability"] - b["probability"]) < 1e-6 for a, b in zip(s["labels"], r["labels"]))
+    assert all(x["probability"] >= 0.5 for x in s["labels"])
+assert any(len(s["labels"]) > 1 for s in served), "no request got two classes"
+one = [json.loads(l) for l in open(sys.argv[3])]
+assert all(len(s["labels"]) <= 1 for s in one) and all(s["labels"][0]["label"] == s["label"] for s in one if s["labels"])
+EOF
+check "serve's labels are predict's sets; --top-k 1 keeps at most the best" $?
 if /usr/bin/python3 -c "import sklearn" 2> /dev/null; then
   "$bin" predict --model ova.bin --data test.tsv --threshold 0.5 --probabilities --json > probs.json
   /usr/bin/python3 - "$work/probs.json" "$work/test.tsv" <<'EOF'
@@ -117,6 +137,8 @@ expect_code "--top-k 0" 2 "$bin" predict --model ova.bin --data test.tsv --top-k
 grep -q "top-k" "$work/err"; check "--top-k 0 names top-k" $?
 expect_code "--threshold 1.5" 2 "$bin" predict --model ova.bin --data test.tsv --threshold 1.5
 grep -q "threshold" "$work/err"; check "--threshold 1.5 names threshold" $?
+expect_code "serve --threshold 1.5" 2 "$bin" serve --model ova.bin --threshold 1.5
+grep -q "threshold" "$work/err"; check "serve --threshold 1.5 names threshold" $?
 printf 'sports,,tech\tgoal chip\n' > bad.tsv
 expect_code "an empty name in a label set" 1 "$bin" train --data bad.tsv --loss ova
 grep -q "bad.tsv:1" "$work/err"; check "the error names the file and line" $?

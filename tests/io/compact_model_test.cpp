@@ -459,6 +459,64 @@ TEST(CompactModel, MalformedTablesAreNamed) {
   }
 }
 
+TEST(CompactModel, RetrainingKeepsThePrunedFeaturesOutAndLowersTheTrainingLoss) {
+  linear_test::Spec s;
+  s.dim = 2000;
+  s.informative = 40;
+  s.classes = 4;
+  const data::SparseDataset train = linear_test::make_dataset(s, 800, 1);
+  io::LinearModelFile f;
+  f.model = linear::LinearModel::for_dataset(train, s.dim, "softmax");
+  auto opt = linear::make_linear_optimizer("adagrad", {{"lr", "0.3"}});
+  linear::fit(f.model, *opt, train, fit_options(3, 8));
+  // Prune about 60% of the features with a weight: EPS at that quantile of their largest |w|.
+  std::vector<float> largest;
+  for (std::int64_t j = 0; j < s.dim; ++j) {
+    float m = 0.0f;
+    for (const float w : f.model.weight_row(j)) m = std::max(m, std::fabs(w));
+    if (m > 0.0f) largest.push_back(m);
+  }
+  std::sort(largest.begin(), largest.end());
+  const double eps = largest[largest.size() * 6 / 10];
+  io::CompactStats plain_st;
+  const io::CompactModel plain = io::compact_model(f, {.prune = eps, .quantize = io::Quantize::none}, &plain_st);
+  ASSERT_GT(plain_st.pruned, 100);  // the prune must matter for the comparison below
+
+  auto retrain_opt = linear::make_linear_optimizer("adagrad", {{"lr", "0.3"}});
+  bool saw_pruned_model = false;
+  const auto read = [&](const io::LinearModelFile& pruned) {
+    // The model handed over is the pruned one: the source's columns, the dropped features at 0.
+    saw_pruned_model = pruned.model.dim() == s.dim && !pruned.predict_only;
+    for (std::int64_t j = 0; j < s.dim; ++j)
+      if (!std::binary_search(plain.rows.begin(), plain.rows.end(), j))
+        for (const float w : pruned.model.weight_row(j)) saw_pruned_model = saw_pruned_model && w == 0.0f;
+    return train;
+  };
+  io::CompactStats st;
+  linear::FitResult r;
+  const io::CompactModel c = io::compact_model_retrained(f, {.prune = eps, .quantize = io::Quantize::none}, read,
+                                                         *retrain_opt, fit_options(2, 1), &st, &r);
+  EXPECT_TRUE(saw_pruned_model);
+  EXPECT_EQ(r.history.size(), 2u);
+  EXPECT_EQ(r.steps, 2 * 800);
+  // No feature comes back: the kept ones are among the pruning's (a column outside them was dropped
+  // from the rows, so its weight never moved).
+  for (const std::int64_t j : c.rows) EXPECT_TRUE(std::binary_search(plain.rows.begin(), plain.rows.end(), j)) << j;
+  EXPECT_EQ(st.source_dim, s.dim);
+  EXPECT_EQ(st.source_features, plain_st.source_features);
+  EXPECT_EQ(st.pruned, plain_st.pruned);
+  EXPECT_EQ(c.options.prune, eps);
+  EXPECT_EQ(c.source_features, plain_st.source_features);
+  // What the retraining is for: the kept features fit the training data better than as pruned.
+  const io::LinearModelFile a = round_trip(plain), b = round_trip(c);
+  EXPECT_LT(linear::evaluate(b.model, train).loss, linear::evaluate(a.model, train).loss);
+  // The same inputs give the same file.
+  auto again_opt = linear::make_linear_optimizer("adagrad", {{"lr", "0.3"}});
+  const io::CompactModel again = io::compact_model_retrained(f, {.prune = eps, .quantize = io::Quantize::none}, read,
+                                                             *again_opt, fit_options(2, 1));
+  EXPECT_EQ(io::compact_model_bytes(again), io::compact_model_bytes(c));
+}
+
 TEST(CompactModel, PredictOnlyFilesRefuseToLearn) {
   const io::LinearModelFile f = text_model(data::TextWeighting::count, 0, "adagrad", {{"lr", "0.5"}});
   for (const bool learn : {true, false}) {

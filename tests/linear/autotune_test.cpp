@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <filesystem>
 #include <string>
 #include <unistd.h>
@@ -64,10 +65,13 @@ TEST(TuneSampler, TrialZeroIsTheFirstConfigurationAndTheSequenceIsSeeded) {
 }
 
 TEST(TuneSampler, ProposalsStayInTheSpace) {
-  const TuneSpace s = text_space();
+  TuneSpace s = text_space();
+  s.tasks = {"softmax", "squared_hinge"};
   const TuneSampler sampler(s, 3);
   TuneConfig best;
-  bool moved_lr = false, l1_on = false, ngram_2 = false, hashed = false;
+  best.task = "softmax";
+  bool moved_lr = false, l1_on = false, ngram_2 = false, hashed = false, hinge = false, tfidf = false;
+  int kept_task = 0;
   for (std::int64_t k = 1; k < 400; ++k) {
     best.l1 = k % 3 == 0 ? 1e-5 : 0.0;  // from both sides of "off"
     const TuneConfig c = sampler.propose(k, best);
@@ -81,12 +85,29 @@ TEST(TuneSampler, ProposalsStayInTheSpace) {
     EXPECT_LE(c.ngram_max, s.max_ngram);
     EXPECT_NE(std::find(s.hash_bits_choices.begin(), s.hash_bits_choices.end(), c.hash_bits), s.hash_bits_choices.end());
     EXPECT_EQ(c.optimizer, c.l1 > 0.0 || c.l2 > 0.0 ? "adagrad-l1" : "adagrad");
+    EXPECT_TRUE(c.task == "softmax" || c.task == "squared_hinge") << c.task;
+    EXPECT_TRUE(c.weighting == adakit::data::TextWeighting::count || c.weighting == adakit::data::TextWeighting::tfidf);
     moved_lr |= c.lr != best.lr;
     l1_on |= c.l1 > 0.0;
     ngram_2 |= c.ngram_max == 2;
     hashed |= c.hash_bits > 0;
+    hinge |= c.task == "squared_hinge";
+    tfidf |= c.weighting == adakit::data::TextWeighting::tfidf;
+    kept_task += c.task == best.task ? 1 : 0;
   }
-  EXPECT_TRUE(moved_lr && l1_on && ngram_2 && hashed);
+  EXPECT_TRUE(moved_lr && l1_on && ngram_2 && hashed && hinge && tfidf);
+  EXPECT_GT(kept_task, 399 / 2);  // a step switches the loss now and then, not at every trial
+
+  // One choice, or the field not searched: the loss and the weights stay as they are.
+  TuneSpace one = text_space();
+  one.tasks = {"softmax"};
+  one.weighting = false;
+  const TuneSampler fixed(one, 3);
+  for (std::int64_t k = 1; k < 100; ++k) {
+    const TuneConfig c = fixed.propose(k, best);
+    EXPECT_EQ(c.task, "softmax");
+    EXPECT_EQ(c.weighting, adakit::data::TextWeighting::count);
+  }
 }
 
 TEST(TuneSpace, OptionsGivenAndOptionsTheOptimizerLacksAreFixed) {
@@ -107,6 +128,11 @@ TEST(TuneSpace, OptionsGivenAndOptionsTheOptimizerLacksAreFixed) {
   EXPECT_TRUE(ftrl.initial_accumulator);  // beta
   const TuneSpace cut = TuneSpace::for_optimizer("adagrad", true, false, std::vector<std::string>{"min-df"});
   EXPECT_FALSE(cut.hash_bits);  // a vocabulary threshold given: no hashing
+  EXPECT_TRUE(cut.weighting && cut.task);
+  const TuneSpace given = TuneSpace::for_optimizer("adagrad", true, false, std::vector<std::string>{"tfidf", "model"});
+  EXPECT_FALSE(given.weighting);  // --tfidf (or --binary) given
+  EXPECT_FALSE(given.task);       // --model or --loss given
+  EXPECT_FALSE(sgd.weighting);    // LIBSVM data: no term weights to choose
 
   TuneConfig f;
   f.optimizer = "ftrl";
@@ -155,6 +181,51 @@ TEST(Autotune, FindsAConfigurationAtLeastAsGoodAsTheFirstAndRepeatsIt) {
     EXPECT_EQ(again.trials[k].config.epochs, r.trials[k].config.epochs);
     EXPECT_EQ(again.trials[k].metric, r.trials[k].metric);
   }
+}
+
+TEST(Autotune, TheBestIsItsPlaceInTheListWhenTrialsAreSkipped) {
+  // A clock that ticks 10 ms a reading makes the budget exact: a trial is predicted to take its epochs
+  // x nonzeros x outputs times the median of the trials before, so the long ones are skipped (counted,
+  // not listed) while shorter ones still run, and trial numbers and places in `trials` part ways. (It
+  // found a bug: `best` held the trial's number, and after a skip it named another trial or none.)
+  // A task that does not saturate (no margin, few informative entries a row): later trials keep improving.
+  const linear_test::Spec spec{.dim = 3000, .informative = 600, .nnz_informative = 2, .nnz_noise = 20, .classes = 4,
+                               .min_margin = 0.0};
+  const data::SparseDataset train = linear_test::make_dataset(spec, 1000, 1);
+  const data::SparseDataset validation = linear_test::make_dataset(spec, 400, 2);
+  TuneData d;
+  d.train = &train;
+  d.validation = &validation;
+  TuneConfig first;
+  first.lr = 1e-4;  // far from a good rate: later trials keep improving
+  first.epochs = 10;
+  TuneSpace space = TuneSpace::for_optimizer("adagrad", false, false, {});
+  space.max_epochs = 400;
+  const auto ticking = [] {
+    auto t = std::make_shared<double>(0.0);
+    return [t] { return *t += 0.01; };
+  };
+  const TuneOptions o{.seconds = 1.5, .seed = 1, .clock = ticking()};
+  const TuneResult r = autotune(d, first, space, o);
+  ASSERT_GE(r.best, 0);
+  ASSERT_LT(r.best, static_cast<std::int64_t>(r.trials.size()));
+  const TuneTrial& best = r.trials[static_cast<std::size_t>(r.best)];
+  const std::int64_t skipped_before_best = best.index - r.best;  // trial numbers not listed before it
+  EXPECT_GT(skipped_before_best, 0) << "no trial was skipped before the best: the test misses its case";
+  EXPECT_GT(r.skipped, 0);
+  EXPECT_EQ(best.status, "ok");
+  for (std::size_t k = 1; k < r.trials.size(); ++k) EXPECT_GT(r.trials[k].index, r.trials[k - 1].index);
+  for (const auto& t : r.trials)
+    if (t.status == "ok") {
+      EXPECT_LE(t.metric, best.metric);
+    }
+  ASSERT_TRUE(r.model.has_value());
+  EXPECT_DOUBLE_EQ(evaluate(*r.model, validation).accuracy, best.metric);  // the kept model is that trial's
+  // The same clock, the same search.
+  const TuneResult again = autotune(d, first, space, {.seconds = 1.5, .seed = 1, .clock = ticking()});
+  EXPECT_EQ(again.skipped, r.skipped);
+  ASSERT_EQ(again.trials.size(), r.trials.size());
+  for (std::size_t k = 0; k < r.trials.size(); ++k) EXPECT_EQ(again.trials[k].index, r.trials[k].index);
 }
 
 data::TextDataset word_texts(std::int64_t rows, std::uint64_t seed) {

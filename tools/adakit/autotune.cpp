@@ -30,8 +30,9 @@ std::string trial_line(const linear::TuneTrial& t, bool text, bool regression) {
   char buf[512];
   const auto& c = t.config;
   std::string feats = text ? " ngram " + std::to_string(c.ngram_min) + "," + std::to_string(c.ngram_max) + " hash-bits " +
-                                 std::to_string(c.hash_bits)
+                                 std::to_string(c.hash_bits) + " " + data::to_string(c.weighting)
                            : "";
+  if (!c.task.empty()) feats = " " + c.task + feats;
   std::string score = "-";
   if (t.features > 0) {
     std::snprintf(buf, sizeof buf, "%s %.4f", regression ? "mse" : "acc", t.metric);
@@ -74,6 +75,7 @@ linear::TuneConfig first_config(const TrainFlags& f, const OptimizerChoice& choi
     c.ngram_min = text->ngram_min;
     c.ngram_max = text->ngram_max;
     c.hash_bits = text->hash_bits;
+    c.weighting = text->weighting;
   }
   return c;
 }
@@ -163,10 +165,20 @@ int run_train_autotune(const TrainFlags& f, const std::string& format) {
   // the text flags.
   std::vector<std::string> fixed;
   for (const auto& [k, v] : choice.options) fixed.push_back(k);
-  for (const char* k : {"epochs", "ngram", "hash-bits", "min-df", "max-features"})
+  for (const char* k : {"epochs", "ngram", "hash-bits", "min-df", "max-features", "tfidf", "binary"})
     if (f.was_given(k)) fixed.push_back(k);
+  if (f.was_given("model") && f.model != "auto") fixed.push_back("model");  // --model or --loss
   linear::TuneSpace space = linear::TuneSpace::for_optimizer(choice.name, text, f.was_given("optimizer"), fixed);
-  const linear::TuneConfig first = first_config(f, choice, text_options ? &*text_options : nullptr);
+  linear::TuneConfig first = first_config(f, choice, text_options ? &*text_options : nullptr);
+  // The loss: the model the flags give (or the automatic one), and for single-label classes the squared
+  // hinge beside it (LIBLINEAR -s 2's loss, the most accurate on the Debian descriptions).
+  const std::string task_asked = f.model.empty() ? "auto" : f.model;
+  if (d.train.is_classification()) {
+    const linear::LinearTask t = linear::LinearModel::for_dataset(d.train, 1, task_asked).task();
+    first.task = t == linear::LinearTask::logistic ? "logreg" : linear::to_string(t);  // for_dataset's names
+    if (space.task && !d.train.is_multilabel() && first.task != "squared_hinge")
+      space.tasks = {first.task, "squared_hinge"};
+  }
   // Other AdaGrad options given (--lr-decay, --convention, ...) may not exist in adagrad-l1: keep adagrad.
   if (space.adagrad_l1_for_regularization && !first.extra.empty())
     space.adagrad_l1_for_regularization = false, space.l1 = space.l2 = false;
@@ -234,7 +246,7 @@ int run_train_autotune(const TrainFlags& f, const std::string& format) {
     const std::string metric = regression ? "validation_mse" : "validation_accuracy";
     j["autotune"] = {{"validation", f.autotune.validation}, {"duration", f.autotune.duration},
                      {"seconds", r.seconds}, {"metric", metric}, {"trials", trials}, {"skipped", r.skipped},
-                     {"best", {{"trial", r.best}, {metric, best.metric}, {"config", best.config.to_json(text)}}},
+                     {"best", {{"trial", best.index}, {metric, best.metric}, {"config", best.config.to_json(text)}}},
                      {"baseline", {{"trial", 0}, {metric, base.metric}}},
                      {"fixed", fixed}, {"kept", "the best trial's model, as trained (not retrained)"}};
     if (size_limit > 0) j["autotune"]["model_size_limit"] = size_limit;
@@ -244,7 +256,7 @@ int run_train_autotune(const TrainFlags& f, const std::string& format) {
   }
   if (f.quiet) return 0;
   std::printf("best: trial %lld of %lld in %.1fs, validation %s %.4f (the defaults, trial 0: %.4f)\n",
-              static_cast<long long>(r.best), static_cast<long long>(r.trials.size()), r.seconds,
+              static_cast<long long>(best.index), static_cast<long long>(r.trials.size()), r.seconds,
               regression ? "mse" : "accuracy", best.metric, base.metric);
   std::printf("  %s\n", best.config.to_json(text).dump().c_str());
   print_scores(regression, {tm.loss, tm.accuracy, tm.mse}, {te.loss, te.accuracy, te.mse});

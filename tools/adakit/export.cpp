@@ -12,6 +12,7 @@
 #include "adakit/io/compact_model.hpp"
 #include "adakit/io/linear_model.hpp"
 #include "adakit/linear/fit.hpp"
+#include "adakit/linear/registry.hpp"
 #include "common.hpp"
 #include "flags.hpp"
 #include "subcommands.hpp"
@@ -26,7 +27,24 @@ struct ExportFlags {
   std::string quantize = "int8", scale_by = "output";
   io::CompactOptions options;
   Output output;
+  // --retrain-data: the training data the kept features learn on (io::compact_model_retrained).
+  std::string retrain_data;
+  std::int64_t epochs = 5;
+  std::uint64_t seed = 1;
+  OptimizerFlags opt;
+  std::vector<std::string> retrain_flags_given;  // --epochs, --seed, --optimizer, --lr, ... (need --retrain-data)
+  bool optimizer_given = false;                  // --optimizer or one of its option flags
 };
+
+// The optimizer the kept features retrain with, its state fresh: the one the flags name (--optimizer,
+// --lr, ...: adagrad at its defaults for the options not given); with none of them, the one the model
+// file keeps (saved with --save-state: its name and options, as it trained), else adagrad's defaults.
+std::unique_ptr<linear::LinearOptimizer> retrain_optimizer(const ExportFlags& f, const io::LinearModelFile& full) {
+  if (!f.optimizer_given && full.optimizer) return linear::make_linear_optimizer(full.optimizer->name(), full.optimizer->option_map());
+  auto choices = resolve_optimizers(f.opt, OptimizerKind::linear);
+  if (choices.size() != 1) throw UsageError("--retrain-data takes one optimizer", {"", 0, "optimizer"});
+  return linear::make_linear_optimizer(choices[0].name, choices[0].options);
+}
 
 // --out: a new file in an existing directory, not the model itself, not *.json (the file is binary).
 void check_out(const ExportFlags& f) {
@@ -103,9 +121,23 @@ int run_export(ExportFlags& f) {
   f.options.scale_by = io::quantize_scale_from_string(f.scale_by);
   f.options.validate();
   check_out(f);
+  if (f.opt.schedule != "constant" || f.opt.clip_norm != 0.0 || f.opt.clip_value != 0.0)
+    throw UsageError("--schedule, --clip-norm and --clip-value apply to dense models, not to a sparse model's retraining",
+                     {"", 0, f.opt.schedule != "constant" ? "schedule" : f.opt.clip_norm != 0.0 ? "clip-norm" : "clip-value"});
+  if (f.retrain_data.empty() && !f.retrain_flags_given.empty())
+    throw UsageError("--" + f.retrain_flags_given.front() + " sets how the kept features retrain: it needs --retrain-data FILE",
+                     {"", 0, f.retrain_flags_given.front()});
   const io::LinearModelFile full = read_model(f.model);
   io::CompactStats st;
-  const io::CompactModel compact = io::compact_model(full, f.options, &st);
+  linear::FitResult retrained;
+  std::unique_ptr<linear::LinearOptimizer> optimizer;
+  const io::CompactModel compact = [&] {
+    if (f.retrain_data.empty()) return io::compact_model(full, f.options, &st);
+    optimizer = retrain_optimizer(f, full);
+    const linear::FitOptions fo{.epochs = f.epochs, .batch_size = 1, .seed = f.seed};
+    const auto read = [&](const io::LinearModelFile& pruned) { return io::read_for_model(pruned, f.retrain_data, f.data_dir); };
+    return io::compact_model_retrained(full, f.options, read, *optimizer, fo, &st, &retrained);
+  }();
   const std::string bytes = io::compact_model_bytes(compact);
   write_file_atomic(f.out, bytes);
   const io::LinearModelFile small = io::read_linear_model(f.out);  // what predict will read
@@ -129,6 +161,11 @@ int run_export(ExportFlags& f) {
                       {"max_abs_weight_error", st.max_abs_error}};
   if (f.options.quantize == io::Quantize::int8) j["scale_by"] = f.scale_by;
   if (full.vectorizer) j["terms"] = {{"before", st.terms_before}, {"after", st.terms_after}};
+  if (optimizer) {
+    j["retrain"] = {{"data", f.retrain_data}, {"epochs", f.epochs}, {"seed", f.seed}, {"optimizer", optimizer->name()},
+                    {"options", optimizer->option_map()}, {"steps", retrained.steps}, {"seconds", retrained.seconds}};
+    if (!retrained.history.empty()) j["retrain"]["train_loss"] = metric_json(retrained.history.back().train.loss);
+  }
 
   std::string text;
   char line[512];
@@ -147,6 +184,11 @@ int run_export(ExportFlags& f) {
                 st.weights_zeroed > 0 ? (", " + with_commas(st.weights_zeroed) + " single weights set to 0").c_str() : "",
                 format_number(st.max_abs_error).c_str());
   text += line;
+  if (optimizer) {
+    std::snprintf(line, sizeof line, "  retrained the kept features on %s: %lld epochs of %s, %.2fs\n", f.retrain_data.c_str(),
+                  static_cast<long long>(f.epochs), std::string(optimizer->name()).c_str(), retrained.seconds);
+    text += line;
+  }
   if (full.vectorizer && st.terms_before > 0) {
     std::snprintf(line, sizeof line, "  vocabulary %s -> %s terms\n", with_commas(st.terms_before).c_str(),
                   with_commas(st.terms_after).c_str());
@@ -178,7 +220,20 @@ void add_export(CLI::App& root, std::function<int()>& action) {
   app->add_option("--data,-d", f->data,
                   "labelled test data (the model's format: text-tsv or LIBSVM): accuracy of the model and the export");
   app->add_option("--data-dir", f->data_dir, "directory searched first for dataset files (also: $ADAKIT_DATA)");
+  app->add_option("--retrain-data", f->retrain_data,
+                  "training data (the model's format): after pruning, train the kept features on for --epochs "
+                  "from their weights, then quantize (fastText's quantize -retrain); recovers what pruning lost");
+  add_value(*app, "--epochs", f->epochs, "--retrain-data: epochs", CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+  add_value(*app, "--seed", f->seed, "--retrain-data: the shuffling seed");
+  add_optimizer_flags(*app, f->opt);
   add_output_flags(*app, f->output, "print one JSON object (sizes, features, accuracies)");
+  app->parse_complete_callback([app, f] {
+    f->retrain_flags_given.clear();
+    for (const char* name : {"--epochs", "--seed", "--optimizer"})
+      if (app->get_option(name)->count() > 0) f->retrain_flags_given.emplace_back(name + 2);
+    for (const auto& [key, value] : f->opt.values) f->retrain_flags_given.push_back(train::option_flag(key).substr(2));
+    f->optimizer_given = app->get_option("--optimizer")->count() > 0 || !f->opt.values.empty();
+  });
   action_for(app, action, [f] { return run_export(*f); });
 }
 

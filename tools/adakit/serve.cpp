@@ -25,6 +25,8 @@ struct ServeFlags {
   std::string model, socket, host = "127.0.0.1", save;
   int port = -1, max_clients = 64;
   bool stdio = false, learn = false, probabilities = false, freeze_vocabulary = false, quiet = false;
+  double threshold = -1.0;
+  bool top_k_given = false;
   std::int64_t top_k = 1, snapshot_every = 0, max_line_bytes = std::int64_t{1} << 20, max_features = std::int64_t{1} << 20;
   OptimizerFlags opt;
   bool optimizer_given = false;
@@ -88,6 +90,7 @@ int run_serve(const ServeFlags& f) {
   io::LinearModelFile file = io::read_linear_model(f.model, /*sync_weights=*/!f.learn);
   auto fresh = fresh_optimizer(f, file);
   serve::ServerOptions o{.learn = f.learn, .top_k = f.top_k, .probabilities = f.probabilities,
+                         .threshold = f.threshold, .threshold_top_k = f.top_k_given ? f.top_k : 0,
                          .grow = !f.freeze_vocabulary, .save = f.save, .snapshot_every = f.snapshot_every,
                          .max_line_bytes = static_cast<std::size_t>(f.max_line_bytes), .max_features = f.max_features};
   serve::ModelServer server(std::move(file), o, std::move(fresh));
@@ -123,7 +126,12 @@ void add_serve(CLI::App& root, std::function<int()>& action) {
   add_value(*app, "--max-clients", f->max_clients, "clients served at once; more are told so and closed",
             CLI::Range(1, 4096));
   app->add_flag("--learn", f->learn, "labelled requests update the model (the optimizer step of adakit train)");
-  add_value(*app, "--top-k", f->top_k, "classes in each reply's \"top\" list", CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
+  add_value(*app, "--top-k", f->top_k, "classes in each reply's \"top\" list", CLI::Range(std::int64_t{1}, std::int64_t{1} << 24))
+      ->each([f](const std::string&) { f->top_k_given = true; });
+  app->add_option("--threshold", f->threshold,
+                  "each reply's \"labels\": every class with probability >= T (of the --top-k most probable when "
+                  "given): an ova model's multilabel answer")
+      ->check(CLI::Range(0.0, 1.0));
   app->add_flag("--probabilities", f->probabilities, "every class's probability in each reply");
   app->add_flag("--freeze-vocabulary", f->freeze_vocabulary, "--learn on a text model: keep its vocabulary");
   app->add_option("--save", f->save, "snapshot file: the model with its optimizer state, written atomically");

@@ -550,8 +550,8 @@ void add_train(CLI::App& root, std::function<int()>& action) {
                "learnt) every N examples (0 = per epoch; stdin: every 100000)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 50));
   app->add_option("--autotune-validation", f->autotune.validation,
-                  "sparse models: search lr, l1/l2, the initial accumulator, epochs and (text) the n-gram length "
-                  "and hash bits, scoring each trial on this file (accuracy; regression: mse); the first trial is "
+                  "sparse models: search lr, l1/l2, the initial accumulator, epochs, the loss (softmax or logistic "
+                  "against squared_hinge) and (text) the n-gram length, hash bits and tf-idf, scoring each trial on this file (accuracy; regression: mse); the first trial is "
                   "the run the other flags describe; flags given are fixed, not searched; --save keeps the best "
                   "trial's model as trained");
   with_default(*app, "--autotune-duration", f->autotune.duration,

@@ -62,6 +62,8 @@ enum class TextWeighting {
   binary,  // 1 where a term occurs (CountVectorizer(binary=True))
   tfidf,   // tf * idf, then each row scaled to unit l2 norm (TfidfVectorizer defaults)
 };
+// "count" | "binary" | "tfidf" (the names the model files use).
+const char* to_string(TextWeighting w);
 
 // A document-frequency bound: an absolute document count, or a fraction of the documents (scikit-learn's
 // int versus float min_df / max_df).

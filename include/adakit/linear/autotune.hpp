@@ -1,5 +1,6 @@
 // Autotune for sparse linear models (adakit train --autotune-validation FILE): a seeded random search
-// for the optimizer's hyper-parameters, the epochs and (text) the n-gram length and hash size, each trial
+// for the optimizer's hyper-parameters, the epochs, the loss (softmax or logistic against the squared
+// hinge) and (text) the n-gram length, the hash size and the term weights (counts or tf-idf), each trial
 // trained on the training data and scored on a validation set, within a time budget and a model-size
 // limit. The shape of the search follows fastText's autotune (facebookresearch/fastText,
 // src/autotune.cc): the first trial is the configuration given, every later one a random step around
@@ -48,6 +49,10 @@ struct TuneConfig {
   std::int32_t ngram_min = 1, ngram_max = 1;  // text
   std::int32_t hash_bits = 0;                 // text: 0 = a vocabulary
   std::int64_t epochs = 5;
+  // The model (LinearModel::for_dataset's task name: "logreg", "softmax", "squared_hinge", ...); empty:
+  // TuneOptions::task.
+  std::string task;
+  data::TextWeighting weighting = data::TextWeighting::count;  // text
   optim::OptionMap extra;  // the optimizer's other options as given (eps, convention, ...), kept as they are
 
   // The optimizer's options: the searched values under its own keys (only those it has), plus `extra`.
@@ -59,12 +64,20 @@ struct TuneConfig {
 struct TuneSpace {
   bool lr = true, l1 = true, l2 = true, initial_accumulator = true, epochs = true;
   bool ngram = false, hash_bits = false;  // text data only
+  bool weighting = false;                 // text data only: counts or tf-idf (weightings)
+  // The model: searched over `tasks` when there are two or more (the caller knows which fit the data:
+  // for single-label classes, the automatic choice and "squared_hinge").
+  bool task = false;
+  std::vector<std::string> tasks;
+  std::vector<data::TextWeighting> weightings = {data::TextWeighting::count, data::TextWeighting::tfidf};
   // The optimizer "adagrad", not chosen by the user: a trial with l1 or l2 > 0 runs "adagrad-l1"
   // (AdaGrad with L1/L2 by composite mirror descent), one with neither runs "adagrad".
   bool adagrad_l1_for_regularization = false;
   double lr_min = 1e-3, lr_max = 10.0;
   double reg_min = 1e-8, reg_max = 1e-2;   // l1, l2 when not 0
-  double acc_min = 1e-2, acc_max = 10.0;   // the initial accumulator when not 0
+  // The initial accumulator when not 0. Up to 100: on the Debian descriptions a squared hinge did best
+  // at s0 = 30 (bench/compare_text.py), a plain SGD step for a rare feature's first few updates.
+  double acc_min = 1e-2, acc_max = 100.0;
   std::int64_t max_epochs = 50;
   std::int32_t max_ngram = 3;
   std::vector<std::int32_t> hash_bits_choices = {0, 18, 19, 20, 21, 22, 23, 24};
@@ -74,8 +87,9 @@ struct TuneSpace {
   // The space for `optimizer` (its registry options decide which of lr, l1, l2 and the accumulator
   // exist), text or not, with the fields in `fixed` not searched: "lr" (ftrl: "alpha" too), "l1", "l2",
   // "initial_accumulator_value" (ftrl: "beta"), "epochs", "ngram", "hash-bits", "min-df",
-  // "max-features" (these two fix the vocabulary: no hashing is searched). `optimizer_given`: false
-  // allows adagrad → adagrad-l1 for regularised trials.
+  // "max-features" (these two fix the vocabulary: no hashing is searched), "tfidf" / "binary" (the term
+  // weights), "model" (the loss: `task` is set unless it is fixed, and searched once `tasks` is filled).
+  // `optimizer_given`: false allows adagrad → adagrad-l1 for regularised trials.
   static TuneSpace for_optimizer(std::string_view optimizer, bool text, bool optimizer_given,
                                  std::span<const std::string> fixed);
 };
@@ -85,7 +99,8 @@ class TuneSampler {
   TuneSampler(TuneSpace space, std::uint64_t seed) : space_(std::move(space)), seed_(seed) {}
   // Trial 0 is `best` itself (the configuration given: the baseline). Trial k > 0 is a random step
   // from `best` in every searched field (lr, the accumulator and the epochs multiplicatively, l1 / l2
-  // on or off or multiplicatively, n-grams and the hash size by a few places), or, with a small
+  // on or off or multiplicatively, n-grams and the hash size by a few places, the loss and the term
+  // weights switched now and then), or, with a small
   // probability, a fresh uniform draw over the whole range; the step sizes narrow with k. A function of
   // (seed, k, best) only.
   TuneConfig propose(std::int64_t trial, const TuneConfig& best) const;
@@ -119,6 +134,10 @@ struct TuneOptions {
   std::int64_t batch_size = 1;
   bool shuffle = true;
   std::vector<float> class_weights{};  // FitOptions::class_weights, the same for every trial
+  // Seconds on a monotonic clock, read for the budget, the trials' times and the skip prediction; empty:
+  // std::chrono::steady_clock. Tests pass a clock that ticks by call, which makes the budget's effects
+  // (which trials are stopped or skipped) exact.
+  std::function<double()> clock{};
 };
 
 struct TuneTrial {
@@ -137,7 +156,7 @@ struct TuneTrial {
 
 struct TuneResult {
   std::vector<TuneTrial> trials;
-  std::int64_t best = 0;       // index into trials
+  std::int64_t best = 0;       // position in `trials` (trials[best].index is its trial number)
   std::int64_t skipped = 0;    // trials skipped as predicted to run past the budget (not in `trials`)
   bool regression = false;     // metric: mse (lower is better), else accuracy (higher)
   double seconds = 0.0;

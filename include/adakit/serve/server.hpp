@@ -10,7 +10,10 @@
 //                  !snapshot            write the snapshot file now (--save)
 // Replies: one JSON object per request, in order, on one line:
 //   {"label": "pos", "probability": 0.93}                               classification
-//   + "top": [{"label", "probability"}, ...] (top_k > 1), "probabilities": {label: p} (probabilities)
+//   + "top": [{"label", "probability"}, ...] (top_k > 1), "probabilities": {label: p} (probabilities),
+//   + "labels": [{"label", "probability"}, ...] (threshold >= 0: every class with p >= threshold, of the
+//     threshold_top_k most probable when > 0, most probable first; an ova model's multilabel answer, as
+//     adakit predict --threshold and fastText's predict FILE k threshold)
 //   {"prediction": 1.25}                                                regression
 //   learnt: the prediction made before the update, "learned": true, "loss" (the example's loss before
 //   the update: progressive validation, as train --progress-every)
@@ -71,6 +74,8 @@ struct ServerOptions {
   bool learn = false;               // labelled requests update the model
   std::int64_t top_k = 1;           // classes in a reply's "top" (1: only the best)
   bool probabilities = false;       // every class's probability in the reply
+  double threshold = -1.0;          // >= 0 (at most 1): the reply's "labels" (see the top); < 0: none
+  std::int64_t threshold_top_k = 0; // "labels" of the k most probable classes only (0: of all of them)
   bool grow = true;                 // learning grows the vocabulary / LIBSVM columns
   std::filesystem::path save;       // snapshot file (empty: none)
   std::int64_t snapshot_every = 0;  // learnt examples between snapshots (0: on !snapshot and at the end only)
@@ -88,7 +93,7 @@ class ModelServer {
  public:
   // `file`: read with sync_weights = !options.learn (learning continues the optimizer as saved).
   // UsageError when learning is asked of a model without an optimizer state that needs one (ftrl,
-  // adagrad-rda), top_k < 1, snapshot_every > 0 without a save path, or learn / save with a
+  // adagrad-rda), top_k < 1, a threshold above 1 (or NaN) or on a regression model, snapshot_every > 0 without a save path, or learn / save with a
   // predict-only file (adakit export's compact model).
   // `fresh`: the optimizer that learns when the file keeps none.
   ModelServer(io::LinearModelFile file, ServerOptions options, std::unique_ptr<linear::LinearOptimizer> fresh = nullptr);
