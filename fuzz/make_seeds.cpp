@@ -241,6 +241,8 @@ int main(int argc, char** argv) {
       io::LinearModelFile file;
       file.model = model;
       file.vectorizer = v;
+      // (Their idf is a table of document counts, "vectorizer.df"; the committed compact_text*_float64_idf
+      // seeds are the same files as written before that table, kept for the reader's older path.)
       put("linear_model", "compact_" + kind, io::compact_model_bytes(io::compact_model(file, {})));
       if (hash_bits == 0)
         put("linear_model", "compact_text_kept_vocabulary",

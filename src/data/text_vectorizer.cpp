@@ -9,6 +9,7 @@
 #include "adakit/core/error.hpp"
 #include "adakit/data/hashing.hpp"
 #include "adakit/data/text.hpp"
+#include "adakit/data/idf.hpp"
 
 namespace adakit::data {
 namespace {
@@ -233,10 +234,7 @@ void TextVectorizer::fit(std::span<const std::string> texts) {
   idf_columns_.clear();
   fitted_ = false;
 
-  const auto idf_from_df = [&](double df) {
-    const auto n = static_cast<double>(n_docs);
-    return options_.smooth_idf ? std::log((1.0 + n) / (1.0 + df)) + 1.0 : std::log(n / df) + 1.0;
-  };
+  const auto idf_of_df = [&](double df) { return idf_from_df(df, static_cast<double>(n_docs), options_.smooth_idf); };
 
   if (options_.hash_bits > 0) {
     if (tfidf) {
@@ -248,7 +246,7 @@ void TextVectorizer::fit(std::span<const std::string> texts) {
       }
       for (const auto& [col, count] : df) idf_columns_.push_back(col);
       std::sort(idf_columns_.begin(), idf_columns_.end());
-      for (auto col : idf_columns_) idf_.push_back(idf_from_df(static_cast<double>(df[col])));
+      for (auto col : idf_columns_) idf_.push_back(idf_of_df(static_cast<double>(df[col])));
     }
     num_documents_ = n_docs;
     fitted_ = true;
@@ -314,7 +312,7 @@ void TextVectorizer::fit(std::span<const std::string> texts) {
   for (std::size_t c = 0; c < kept.size(); ++c) {
     blob += terms[kept[c]];
     offsets.push_back(static_cast<std::int64_t>(blob.size()));
-    if (tfidf) idf_.push_back(idf_from_df(static_cast<double>(df[kept[c]])));
+    if (tfidf) idf_.push_back(idf_of_df(static_cast<double>(df[kept[c]])));
   }
   set_vocabulary(std::move(blob), std::move(offsets));  // the terms are distinct
   num_documents_ = n_docs;

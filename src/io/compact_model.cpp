@@ -11,6 +11,7 @@
 #include "adakit/core/error.hpp"
 #include "adakit/core/file.hpp"
 #include "adakit/core/format.hpp"
+#include "adakit/data/idf.hpp"
 
 namespace adakit::io {
 namespace {
@@ -540,7 +541,18 @@ std::string compact_model_bytes(const CompactModel& m) {
     const data::TextVectorizer& v = *m.vectorizer;
     f.metadata["adakit.vectorizer"] = v.to_json(/*with_tables=*/false).dump();
     table("vectorizer.terms", encode_terms(v));
-    table("vectorizer.idf", bytes_of(v.idf()));
+    // The idf as document counts when they give it back exactly (data/idf.hpp), else as float64.
+    std::string df;
+    for (const double idf : v.idf()) {
+      const std::optional<std::int64_t> d = data::df_from_idf(idf, v.num_documents(), v.options().smooth_idf);
+      if (!d) {
+        df.clear();
+        break;
+      }
+      put_varint(df, static_cast<std::uint64_t>(*d));
+    }
+    table("vectorizer.df", df);
+    table("vectorizer.idf", df.empty() ? bytes_of(v.idf()) : std::string());
     std::vector<std::int64_t> cols(v.idf_columns().begin(), v.idf_columns().end());
     table("vectorizer.idf_columns", encode_increasing(cols));
   }
@@ -607,6 +619,26 @@ CompactModel parse_compact_model(const SafetensorsView& view, const std::string&
     const std::string idf = t.take("vectorizer.idf");
     if (idf.size() % sizeof(double) != 0) fail(source, "vectorizer.idf", "is not a whole number of float64 values");
     tables.idf = values_of<double>(idf, idf.size() / sizeof(double), source, "vectorizer.idf");
+    // Files since the df table (earlier ones have none): document counts, turned into the idf exactly as
+    // the vectorizer's fit computes it, from the header's document count and smoothing.
+    if (view.tensors.contains("vectorizer.df")) {
+      const std::string df = t.take("vectorizer.df");
+      if (!df.empty() && !tables.idf.empty()) fail(source, "vectorizer.df", "and vectorizer.idf are both filled: one or the other");
+      const json* docs = header.is_object() && header.contains("num_documents") ? &header["num_documents"] : nullptr;
+      const json* opts = header.is_object() && header.contains("options") ? &header["options"] : nullptr;
+      const json* smooth = opts != nullptr && opts->is_object() && opts->contains("smooth_idf") ? &(*opts)["smooth_idf"] : nullptr;
+      std::size_t pos = 0;
+      while (pos < df.size()) {
+        if (docs == nullptr || !docs->is_number_integer() || docs->get<std::int64_t>() < 1 || smooth == nullptr ||
+            !smooth->is_boolean())
+          fail(source, "adakit.vectorizer", "document counts need num_documents >= 1 and options.smooth_idf");
+        const std::int64_t documents = docs->get<std::int64_t>();
+        const std::uint64_t d = get_varint(df, pos, source, "vectorizer.df");
+        if (d < 1 || d > static_cast<std::uint64_t>(documents))
+          fail(source, "vectorizer.df", "a document count outside [1, " + std::to_string(documents) + "]: " + std::to_string(d));
+        tables.idf.push_back(data::idf_from_df(static_cast<double>(d), static_cast<double>(documents), smooth->get<bool>()));
+      }
+    }
     for (const std::int64_t col : decode_increasing(t.take("vectorizer.idf_columns"), std::int64_t{1} << 31, source,
                                                      "vectorizer.idf_columns"))
       tables.idf_columns.push_back(static_cast<std::int32_t>(col));

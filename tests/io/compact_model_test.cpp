@@ -16,6 +16,7 @@
 #include "adakit/core/error.hpp"
 #include "adakit/core/file.hpp"
 #include "adakit/core/rng.hpp"
+#include "adakit/data/idf.hpp"
 #include "adakit/data/prepare.hpp"
 #include "adakit/io/compact_model.hpp"
 #include "adakit/io/linear_model.hpp"
@@ -440,6 +441,18 @@ TEST(CompactModel, MalformedTablesAreNamed) {
   }
   {
     io::TensorFile f = good;
+    std::string df = decoded("vectorizer.df");
+    df[0] = 0;  // a document count of 0
+    f.raw["vectorizer.df"] = table(df);
+    expect_field(f, "vectorizer.df", "outside [1, ");
+  }
+  {
+    io::TensorFile f = good;
+    f.raw["vectorizer.idf"] = table(std::string(8, '\0'));
+    expect_field(f, "vectorizer.df", "both filled");
+  }
+  {
+    io::TensorFile f = good;
     f.metadata["adakit.note"] = "hello";
     expect_field(f, "adakit.note", "unexpected metadata");
   }
@@ -515,6 +528,42 @@ TEST(CompactModel, RetrainingKeepsThePrunedFeaturesOutAndLowersTheTrainingLoss) 
   const io::CompactModel again = io::compact_model_retrained(f, {.prune = eps, .quantize = io::Quantize::none}, read,
                                                              *again_opt, fit_options(2, 1));
   EXPECT_EQ(io::compact_model_bytes(again), io::compact_model_bytes(c));
+}
+
+TEST(CompactModel, IdfTravelsAsDocumentCountsAndFilesWithoutThemStillRead) {
+  const io::LinearModelFile f = text_model(data::TextWeighting::tfidf, 0, "adagrad", {{"lr", "0.5"}});
+  const io::CompactModel c = io::compact_model(f, {.prune = 0.05});
+  const io::TensorFile file = io::parse_safetensors(io::compact_model_bytes(c), "m.small");
+  const auto decoded = [&](const io::TensorFile& t, const std::string& name) {
+    return io::decode_compact_table(t.raw.at(name).bytes, "m.small", name);
+  };
+  ASSERT_FALSE(decoded(file, "vectorizer.df").empty());
+  EXPECT_TRUE(decoded(file, "vectorizer.idf").empty());
+  // Read back, the idf is the vectorizer's to the bit (so predictions are too).
+  const io::LinearModelFile back = io::parse_linear_model(io::safetensors_bytes(file), "m.small");
+  ASSERT_TRUE(back.vectorizer.has_value());
+  const std::span<const double> a = c.vectorizer->idf(), b = back.vectorizer->idf();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(std::memcmp(&a[i], &b[i], sizeof(double)), 0) << i;
+  // A file of before the df table: the float64 idf and no "vectorizer.df". It reads the same.
+  io::TensorFile old = file;
+  old.raw.erase("vectorizer.df");
+  const std::string raw(reinterpret_cast<const char*>(a.data()), a.size() * sizeof(double));
+  std::string z = io::encode_compact_table(raw);
+  old.raw["vectorizer.idf"] = io::RawTensor{io::Dtype::U8, {static_cast<std::int64_t>(z.size())}, z};
+  const io::LinearModelFile from_old = io::parse_linear_model(io::safetensors_bytes(old), "old.small");
+  const std::span<const double> o = from_old.vectorizer->idf();
+  ASSERT_EQ(o.size(), a.size());
+  EXPECT_TRUE(std::equal(o.begin(), o.end(), a.begin()));
+  // Counts that do not give the idf back exactly are not written as counts: a table of idf values no
+  // integer df produces keeps float64.
+  for (std::int64_t n : {1, 7, 45400})
+    for (const bool smooth : {true, false})
+      for (std::int64_t d = 1; d <= n; d += std::max<std::int64_t>(1, n / 50)) {
+        const double idf = data::idf_from_df(static_cast<double>(d), static_cast<double>(n), smooth);
+        EXPECT_EQ(data::df_from_idf(idf, n, smooth), std::optional<std::int64_t>(d)) << n << " " << d << " " << smooth;
+        EXPECT_EQ(data::df_from_idf(std::nextafter(idf, 10.0), n, smooth), std::nullopt) << n << " " << d;
+      }
 }
 
 TEST(CompactModel, PredictOnlyFilesRefuseToLearn) {
