@@ -105,13 +105,9 @@ SparseDataset vectorize(const TextDataset& t, const TextVectorizer& vectorizer) 
   return d;
 }
 
-void fit_columns(CsrMatrix& x, std::int64_t dim) {
-  if (x.cols <= dim) {
-    x.cols = dim;
-    return;
-  }
+void keep_columns(CsrMatrix& x, const std::function<bool(std::int32_t)>& keep, std::int64_t cols) {
   CsrMatrix out;
-  out.cols = dim;
+  out.cols = cols;
   out.rows = 0;
   std::vector<std::int32_t> idx;
   std::vector<float> val;
@@ -121,13 +117,21 @@ void fit_columns(CsrMatrix& x, std::int64_t dim) {
     const auto ri = x.row_indices(r);
     const auto rv = x.row_values(r);
     for (std::size_t k = 0; k < ri.size(); ++k)
-      if (ri[k] < dim) {
+      if (keep(ri[k])) {
         idx.push_back(ri[k]);
         val.push_back(rv[k]);
       }
     out.add_row(idx, val);
   }
   x = std::move(out);
+}
+
+void fit_columns(CsrMatrix& x, std::int64_t dim) {
+  if (x.cols <= dim) {
+    x.cols = dim;
+    return;
+  }
+  keep_columns(x, [dim](std::int32_t c) { return c < dim; }, dim);
 }
 
 namespace {

@@ -220,8 +220,7 @@ double TextVectorizer::idf_of(std::int32_t column) const {
   const auto it = std::lower_bound(idf_columns_.begin(), idf_columns_.end(), column);
   if (it != idf_columns_.end() && *it == column) return idf_[static_cast<std::size_t>(it - idf_columns_.begin())];
   // A column no fitted document reaches (df = 0); without smoothing, taken as df = 1.
-  const auto n = static_cast<double>(num_documents_);
-  return options_.smooth_idf ? std::log(1.0 + n) + 1.0 : std::log(n) + 1.0;
+  return idf_from_df(options_.smooth_idf ? 0.0 : 1.0, static_cast<double>(num_documents_), options_.smooth_idf);
 }
 
 void TextVectorizer::fit(std::span<const std::string> texts) {

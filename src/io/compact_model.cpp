@@ -12,6 +12,7 @@
 #include "adakit/core/file.hpp"
 #include "adakit/core/format.hpp"
 #include "adakit/data/idf.hpp"
+#include "adakit/data/prepare.hpp"
 
 namespace adakit::io {
 namespace {
@@ -477,27 +478,12 @@ CompactModel compact_model_retrained(const LinearModelFile& file, const CompactO
   // The training rows as the pruned model reads them, without the pruned features' columns.
   data::SparseDataset train = read_train(kept);
   if (train.size() == 0) throw UsageError("the training data have no row", {"", 0, "retrain-data"});
-  {
-    std::vector<char> keep(static_cast<std::size_t>(kept.model.dim()), 0);
-    for (const std::int64_t r : pruned.rows) keep[static_cast<std::size_t>(r)] = 1;
-    data::CsrMatrix& x = train.features;
-    std::size_t out = 0;
-    std::int64_t begin = 0;
-    for (std::int64_t r = 0; r < x.rows; ++r) {
-      const std::int64_t end = x.indptr[static_cast<std::size_t>(r) + 1];
-      for (std::int64_t i = begin; i < end; ++i) {
-        const auto c = static_cast<std::size_t>(x.indices[static_cast<std::size_t>(i)]);
-        if (c >= keep.size() || keep[c] == 0) continue;
-        x.indices[out] = x.indices[static_cast<std::size_t>(i)];
-        x.values[out] = x.values[static_cast<std::size_t>(i)];
-        ++out;
-      }
-      begin = end;
-      x.indptr[static_cast<std::size_t>(r) + 1] = static_cast<std::int64_t>(out);
-    }
-    x.indices.resize(out);
-    x.values.resize(out);
-  }
+  std::vector<char> keep(static_cast<std::size_t>(kept.model.dim()), 0);
+  for (const std::int64_t r : pruned.rows) keep[static_cast<std::size_t>(r)] = 1;
+  const auto kept_column = [&](std::int32_t c) {
+    return c >= 0 && static_cast<std::size_t>(c) < keep.size() && keep[static_cast<std::size_t>(c)] != 0;
+  };
+  data::keep_columns(train.features, kept_column, kept.model.dim());
   const linear::FitResult fitted = linear::fit(kept.model, optimizer, train, fit);
   if (result != nullptr) *result = fitted;
 
@@ -624,15 +610,15 @@ CompactModel parse_compact_model(const SafetensorsView& view, const std::string&
     if (view.tensors.contains("vectorizer.df")) {
       const std::string df = t.take("vectorizer.df");
       if (!df.empty() && !tables.idf.empty()) fail(source, "vectorizer.df", "and vectorizer.idf are both filled: one or the other");
-      const json* docs = header.is_object() && header.contains("num_documents") ? &header["num_documents"] : nullptr;
-      const json* opts = header.is_object() && header.contains("options") ? &header["options"] : nullptr;
+      const json* docs = header.contains("num_documents") ? &header["num_documents"] : nullptr;
+      const json* opts = header.contains("options") ? &header["options"] : nullptr;
       const json* smooth = opts != nullptr && opts->is_object() && opts->contains("smooth_idf") ? &(*opts)["smooth_idf"] : nullptr;
+      if (!df.empty() && (docs == nullptr || !docs->is_number_integer() || docs->get<std::int64_t>() < 1 ||
+                          smooth == nullptr || !smooth->is_boolean()))
+        fail(source, "adakit.vectorizer", "document counts need num_documents >= 1 and options.smooth_idf");
+      const std::int64_t documents = df.empty() ? 0 : docs->get<std::int64_t>();
       std::size_t pos = 0;
       while (pos < df.size()) {
-        if (docs == nullptr || !docs->is_number_integer() || docs->get<std::int64_t>() < 1 || smooth == nullptr ||
-            !smooth->is_boolean())
-          fail(source, "adakit.vectorizer", "document counts need num_documents >= 1 and options.smooth_idf");
-        const std::int64_t documents = docs->get<std::int64_t>();
         const std::uint64_t d = get_varint(df, pos, source, "vectorizer.df");
         if (d < 1 || d > static_cast<std::uint64_t>(documents))
           fail(source, "vectorizer.df", "a document count outside [1, " + std::to_string(documents) + "]: " + std::to_string(d));

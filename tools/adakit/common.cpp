@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "adakit/core/error.hpp"
 #include "adakit/core/format.hpp"
 
 namespace adakit::cli {
@@ -37,6 +38,12 @@ void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
       ->capture_default_str();
   app.add_option("--clip-value", flags.clip_value, "clip each gradient element to [-v, v] (0 = off)")
       ->capture_default_str();
+}
+
+OptimizerChoice one_optimizer(const OptimizerFlags& flags, OptimizerKind kind, const std::string& refusal) {
+  auto choices = resolve_optimizers(flags, kind);
+  if (choices.size() != 1) throw UsageError(refusal, {"", 0, "optimizer"});
+  return std::move(choices[0]);
 }
 
 void add_threads_flag(CLI::App& app, int& threads) {

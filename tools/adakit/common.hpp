@@ -37,6 +37,8 @@ inline std::vector<OptimizerChoice> resolve_optimizers(const OptimizerFlags& fla
                                                        OptimizerKind kind = OptimizerKind::dense) {
   return train::resolve_optimizers(flags.optimizer, flags.values, kind);
 }
+// The one optimizer the flags name; UsageError naming "optimizer" with `refusal` when they name several.
+OptimizerChoice one_optimizer(const OptimizerFlags& flags, OptimizerKind kind, const std::string& refusal);
 
 // The library's number formats (report/curve.hpp): %.6g text, and a --json metric (null when not finite).
 using report::format_number;

@@ -41,9 +41,8 @@ struct ExportFlags {
 // file keeps (saved with --save-state: its name and options, as it trained), else adagrad's defaults.
 std::unique_ptr<linear::LinearOptimizer> retrain_optimizer(const ExportFlags& f, const io::LinearModelFile& full) {
   if (!f.optimizer_given && full.optimizer) return linear::make_linear_optimizer(full.optimizer->name(), full.optimizer->option_map());
-  auto choices = resolve_optimizers(f.opt, OptimizerKind::linear);
-  if (choices.size() != 1) throw UsageError("--retrain-data takes one optimizer", {"", 0, "optimizer"});
-  return linear::make_linear_optimizer(choices[0].name, choices[0].options);
+  const OptimizerChoice choice = one_optimizer(f.opt, OptimizerKind::linear, "--retrain-data takes one optimizer");
+  return linear::make_linear_optimizer(choice.name, choice.options);
 }
 
 // --out: a new file in an existing directory, not the model itself, not *.json (the file is binary).

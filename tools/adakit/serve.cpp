@@ -41,12 +41,11 @@ std::unique_ptr<linear::LinearOptimizer> fresh_optimizer(const ServeFlags& f, co
                        {"", 0, "optimizer"});
     return nullptr;
   }
-  auto choices = resolve_optimizers(f.opt, OptimizerKind::linear);
-  if (choices.size() != 1) throw UsageError("serve takes one optimizer", {"", 0, "optimizer"});
-  if (choices[0].name == "ftrl" || choices[0].name == "adagrad-rda")
-    throw UsageError(f.model + " keeps no optimizer state, and " + choices[0].name +
+  const OptimizerChoice choice = one_optimizer(f.opt, OptimizerKind::linear, "serve takes one optimizer");
+  if (choice.name == "ftrl" || choice.name == "adagrad-rda")
+    throw UsageError(f.model + " keeps no optimizer state, and " + choice.name +
                      "'s weights are a function of it: save the model with --save-state to learn on", {"", 0, "learn"});
-  return linear::make_linear_optimizer(choices[0].name, choices[0].options);
+  return linear::make_linear_optimizer(choice.name, choice.options);
 }
 
 // SIGTERM / SIGINT / SIGHUP: a last snapshot (it waits for the update in progress), then the end.

@@ -416,9 +416,7 @@ void check_no_text_flags(const TextFlags& t) {
 }
 
 OptimizerChoice one_optimizer(const TrainFlags& f, OptimizerKind kind) {
-  auto choices = resolve_optimizers(f.opt, kind);
-  if (choices.size() != 1) throw UsageError("train takes one optimizer (use 'adakit compare' for several)", {"", 0, "optimizer"});
-  return std::move(choices[0]);
+  return one_optimizer(f.opt, kind, "train takes one optimizer (use 'adakit compare' for several)");
 }
 
 data::PrepareOptions prepare_options(const TrainFlags& f) {

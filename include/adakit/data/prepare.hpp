@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,9 @@ SparseDataset vectorize(const TextDataset& t, const TextVectorizer& vectorizer);
 // Gives `x` exactly `dim` columns: entries in columns >= dim are dropped (a feature the model never saw
 // carries no weight, as in LIBLINEAR's predict); fewer columns are widened.
 void fit_columns(CsrMatrix& x, std::int64_t dim);
+// Keeps the entries whose column `keep` accepts (rows rebuilt with CsrMatrix::add_row: canonical, no
+// zeros), in a matrix of `cols` columns (every kept column must be below it).
+void keep_columns(CsrMatrix& x, const std::function<bool(std::int32_t)>& keep, std::int64_t cols);
 
 struct PrepareOptions {
   std::string data;       // a built-in name or a file
