@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/prefetch.hpp"
 #include "adakit/core/rng.hpp"
 #include "adakit/core/parameter.hpp"
 #include "adakit/linear/registry.hpp"
@@ -138,7 +139,7 @@ void RowSlots::grow() {
 }
 
 void RowSlots::prefetch(std::int32_t feature) const noexcept {
-  if (!cells_.empty()) __builtin_prefetch(cells_.data() + (mix64(static_cast<std::uint64_t>(feature)) >> shift_));
+  if (!cells_.empty()) prefetch_hint(cells_.data() + (mix64(static_cast<std::uint64_t>(feature)) >> shift_));
 }
 
 void RowSlots::clear() noexcept {

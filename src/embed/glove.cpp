@@ -10,6 +10,7 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/parallel.hpp"
+#include "adakit/core/prefetch.hpp"
 #include "adakit/core/rng.hpp"
 #include "adakit/optim/adagrad.hpp"
 #include "adakit/optim/clip.hpp"
@@ -179,7 +180,7 @@ void run_slice(GloveModel& m, const Prepared* recs, std::int64_t n, const GloveS
                              reinterpret_cast<const char*>(G + static_cast<std::int64_t>(p.word) * row),
                              reinterpret_cast<const char*>(G + (static_cast<std::int64_t>(p.context) + V) * row)};
       for (const char* q : rows)
-        for (std::int64_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(q + off, 1, 3);
+        for (std::int64_t off = 0; off < row_bytes; off += 64) prefetch_hint(q + off, true);
     }
     const Prepared& r = recs[a];
     const std::int64_t l1 = static_cast<std::int64_t>(r.word) * row;

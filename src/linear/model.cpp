@@ -10,11 +10,14 @@
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/logistic.hpp"
+#include "adakit/core/parallel.hpp"
 
 namespace adakit::linear {
 namespace {
 
 std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
+// Features a thread takes at least when a table is copied or zeroed (parallel_for).
+constexpr std::int64_t kCopyGrain = 4096;
 
 [[noreturn]] void bad_field(const std::string& field, const std::string& what) {
   throw Error("linear model: " + field + ": " + what, {"", 0, field});
@@ -66,6 +69,19 @@ double one_vs_rest_term(LinearTask task, float z, bool positive, float& dz) {
   return slack * slack;
 }
 
+double one_vs_rest_terms(LinearTask task, std::span<const float> z, std::span<const std::int32_t> labels,
+                         std::int64_t first, std::span<float> dz) {
+  // One binary term per output; labels are few: a merge walk over the sorted set.
+  double loss = 0.0;
+  std::size_t next = 0;
+  for (std::size_t c = 0; c < z.size(); ++c) {
+    const std::int64_t cls = first + static_cast<std::int64_t>(c);
+    while (next < labels.size() && labels[next] < cls) ++next;
+    loss += one_vs_rest_term(task, z[c], next < labels.size() && labels[next] == cls, dz[c]);
+  }
+  return loss;
+}
+
 double linear_loss(LinearTask task, std::span<const float> z, std::span<const std::int32_t> labels, float target,
                    std::span<float> dz) {
   if (task == LinearTask::squared) {
@@ -98,16 +114,9 @@ double linear_loss(LinearTask task, std::span<const float> z, std::span<const st
       return s.log_sum_exp() - z[sz(label)];
     }
     case LinearTask::ova:
-    case LinearTask::squared_hinge: {  // one binary term per output; labels are few: a merge walk over the sorted set
+    case LinearTask::squared_hinge:
       if (z.size() == 1) return one_vs_rest_term(task, z[0], label == 1, dz[0]);
-      double loss = 0.0;
-      std::size_t next = 0;
-      for (std::size_t c = 0; c < z.size(); ++c) {
-        while (next < labels.size() && static_cast<std::size_t>(labels[next]) < c) ++next;
-        loss += one_vs_rest_term(task, z[c], next < labels.size() && static_cast<std::size_t>(labels[next]) == c, dz[c]);
-      }
-      return loss;
-    }
+      return one_vs_rest_terms(task, z, labels, 0, dz);
     case LinearTask::squared: break;
   }
   return 0.0;
@@ -138,18 +147,18 @@ bool predicted_right(std::span<const float> z, std::span<const std::int32_t> lab
 // ---- BatchFeatures ----
 
 void BatchFeatures::build(const data::CsrView& x, std::span<const std::int64_t> rows, std::int64_t dim) {
-  scratch_.clear();
+  // One pass to check the rows and features and to see whether the entries come in feature order
+  // already (one canonical row, the common batch of one): then they are copied straight in.
   std::uint32_t any_bits = 0;  // OR of the feature ids: which radix digits can be nonzero
   bool in_order = true;        // feature ids non-decreasing in reading order: already grouped
   std::int32_t last = 0;
+  std::size_t n = 0;
   for (std::size_t p = 0; p < rows.size(); ++p) {
     const std::int64_t r = rows[p];
     if (r < 0 || r >= x.rows)
       throw UsageError("batch row " + std::to_string(r) + " is outside [0, " + std::to_string(x.rows) + ")");
     const auto idx = x.row_indices(r);
-    const auto val = x.row_values(r);
-    for (std::size_t k = 0; k < idx.size(); ++k) {
-      const std::int32_t f = idx[k];
+    for (const std::int32_t f : idx) {
       if (f < 0 || f >= dim)
         throw UsageError("feature " + std::to_string(f) + " of row " + std::to_string(r) +
                              " is outside the model's dim " + std::to_string(dim),
@@ -157,11 +166,37 @@ void BatchFeatures::build(const data::CsrView& x, std::span<const std::int64_t> 
       any_bits |= static_cast<std::uint32_t>(f);
       in_order = in_order && f >= last;
       last = f;
-      scratch_.push_back({f, static_cast<std::int32_t>(p), val[k]});
     }
+    n += idx.size();
   }
-  const std::size_t n = scratch_.size();
-  if (!in_order) {
+  features.clear();
+  offsets.clear();
+  positions.resize(n);
+  values.resize(n);
+  if (in_order) {
+    std::size_t i = 0;
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      const auto idx = x.row_indices(rows[p]);
+      const auto val = x.row_values(rows[p]);
+      for (std::size_t k = 0; k < idx.size(); ++k, ++i) {
+        if (features.empty() || features.back() != idx[k]) {
+          features.push_back(idx[k]);
+          offsets.push_back(static_cast<std::int64_t>(i));
+        }
+        positions[i] = static_cast<std::int32_t>(p);
+        values[i] = val[k];
+      }
+    }
+    offsets.push_back(static_cast<std::int64_t>(n));
+    return;
+  }
+  scratch_.clear();
+  for (std::size_t p = 0; p < rows.size(); ++p) {
+    const auto idx = x.row_indices(rows[p]);
+    const auto val = x.row_values(rows[p]);
+    for (std::size_t k = 0; k < idx.size(); ++k) scratch_.push_back({idx[k], static_cast<std::int32_t>(p), val[k]});
+  }
+  {
     // Stable LSD radix sort by feature: entries with equal features keep their reading order, which
     // is position order. The ids' significant bits are split into the fewest digits of at most 11
     // bits (2 passes up to 2^22 features); one histogram pass for all digits, then one scatter pass
@@ -187,10 +222,6 @@ void BatchFeatures::build(const data::CsrView& x, std::span<const std::int64_t> 
       scratch_.swap(sorted_);
     }
   }
-  features.clear();
-  offsets.clear();
-  positions.resize(n);
-  values.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const Entry& e = scratch_[i];
     if (features.empty() || features.back() != e.feature) {
@@ -234,20 +265,27 @@ LinearModel::LinearModel(LinearTask task, std::int64_t dim, std::int64_t classes
   bias_.assign(sz(outputs_), 0.0f);
 }
 
+std::int64_t LinearModel::row_stride_for(std::int64_t outputs, std::int64_t state_width) {
+  const std::int64_t stride = outputs + state_width;  // with state, rows of up to 16 floats padded: see the header
+  return state_width > 0 && stride <= 16 ? static_cast<std::int64_t>(std::bit_ceil(static_cast<std::uint64_t>(stride)))
+                                         : stride;
+}
+
 void LinearModel::reserve_state(std::int64_t width, std::uint64_t owner) {
   if (width < 0 || width > kMaxLinearTable)
     throw UsageError("linear model: optimizer state of " + std::to_string(width) + " floats per feature", {"", 0, "state"});
-  std::int64_t stride = outputs_ + width;
-  if (width > 0 && stride <= 16) stride = static_cast<std::int64_t>(std::bit_ceil(static_cast<std::uint64_t>(stride)));
+  const std::int64_t stride = row_stride_for(outputs_, width);
   if (stride > kMaxLinearTable / dim_)
     throw UsageError("linear model: dim " + std::to_string(dim_) + " x " + std::to_string(stride) +
                          " floats of weights and optimizer state is more than 2^33",
                      {"", 0, "dim"});
   if (stride == row_stride_) {  // same layout: zero the state in place
-    for (std::int64_t j = 0; j < dim_; ++j) {
-      float* row = table_.data() + j * row_stride_;
-      std::fill(row + outputs_, row + row_stride_, 0.0f);
-    }
+    parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {
+      for (std::int64_t j = j0; j < j1; ++j) {
+        float* row = table_.data() + j * row_stride_;
+        std::fill(row + outputs_, row + row_stride_, 0.0f);
+      }
+    });
   } else {
     Tensor t({dim_, stride});
     for (std::int64_t j = 0; j < dim_; ++j)
@@ -283,6 +321,52 @@ void LinearModel::remap_features(std::int64_t new_dim, std::span<const std::int6
   }
   table_ = std::move(t);
   dim_ = new_dim;
+}
+
+LinearModel LinearModel::output_slice(std::int64_t first, std::int64_t count, std::int64_t state_width) const {
+  if ((task_ != LinearTask::ova && task_ != LinearTask::squared_hinge) || outputs_ < 2 || slice_of_ > 0)
+    throw UsageError("linear model: output slices are for one-vs-rest models of more than one output (ova, squared_hinge); this is " +
+                         std::string(to_string(task_)) + " with " + std::to_string(outputs_) + " output(s)" +
+                         (slice_of_ > 0 ? ", a slice itself" : ""),
+                     {"", 0, "outputs"});
+  if (first < 0 || count < 1 || first > outputs_ - count)
+    throw UsageError("linear model: outputs [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                         ") are not a slice of [0, " + std::to_string(outputs_) + ")",
+                     {"", 0, "outputs"});
+  if (state_width < 0 || state_width > kMaxLinearTable)
+    throw UsageError("linear model: optimizer state of " + std::to_string(state_width) + " floats per feature", {"", 0, "state"});
+  LinearModel s(*this, first, count, state_width);
+  return s;
+}
+
+LinearModel::LinearModel(const LinearModel& whole, std::int64_t first, std::int64_t count, std::int64_t state_width)
+    : task_(whole.task_), dim_(whole.dim_), outputs_(count), classes_(whole.classes_), fit_bias_(whole.fit_bias_),
+      class_names_(), first_output_(first), slice_of_(whole.outputs_) {
+  row_stride_ = row_stride_for(count, state_width);
+  state_width_ = state_width;
+  // Every float written once (the weights copied, the rest zeroed), by the threads in parallel: any
+  // split gives the same table, and each thread first-touches its share of the pages.
+  table_ = Tensor::uninitialized({dim_, row_stride_});
+  parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {
+    for (std::int64_t j = j0; j < j1; ++j) {
+      float* row = table_.data() + j * row_stride_;
+      std::copy_n(whole.table_.data() + j * whole.row_stride_ + first, count, row);
+      std::fill(row + count, row + row_stride_, 0.0f);
+    }
+  });
+  bias_.assign(whole.bias_.begin() + first, whole.bias_.begin() + first + count);
+}
+
+void LinearModel::put_output_slice(const LinearModel& slice) {
+  if (slice.slice_of_ != outputs_ || slice.task_ != task_ || slice.dim_ != dim_ || slice.classes_ != classes_ ||
+      slice.fit_bias_ != fit_bias_ || slice_of_ > 0)
+    throw UsageError("linear model: that output slice is not one of this model's", {"", 0, "outputs"});
+  const std::int64_t first = slice.first_output_, count = slice.outputs_;
+  parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {
+    for (std::int64_t j = j0; j < j1; ++j)
+      std::copy_n(slice.table_.data() + j * slice.row_stride_, count, table_.data() + j * row_stride_ + first);
+  });
+  std::copy_n(slice.bias_.begin(), count, bias_.begin() + first);
 }
 
 LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t dim) {
@@ -386,17 +470,28 @@ std::int64_t LinearModel::count_nonzero_features() const {
 void LinearModel::scores(const data::CsrView& x, std::int64_t row, std::span<float> z) const {
   const auto idx = x.row_indices(row);
   const auto val = x.row_values(row);
-  std::copy(bias_.begin(), bias_.end(), z.begin());
   const std::int64_t k = outputs_;
-  for (std::size_t e = 0; e < idx.size(); ++e) {
-    const std::int64_t j = idx[e];
-    if (j < 0 || j >= dim_)
-      throw UsageError("feature " + std::to_string(j) + " of row " + std::to_string(row) +
+  for (std::size_t e = 0; e < idx.size(); ++e)
+    if (idx[e] < 0 || idx[e] >= dim_)
+      throw UsageError("feature " + std::to_string(idx[e]) + " of row " + std::to_string(row) +
                            " is outside the model's dim " + std::to_string(dim_),
                        {"", row + 1, "features"});
-    const float* w = table_.data() + j * row_stride_;
-    const float v = val[e];
-    for (std::int64_t c = 0; c < k; ++c) z[sz(c)] += v * w[c];
+  // z_c = b_c + Σ_e v_e · W[j_e, c], summed over the row's entries in order. Outputs 16 at a time, the
+  // row's entries inside: the 16 sums stay in one vector register across the entries instead of going
+  // through memory at each entry (on a 35-output model, 2x faster than the entries outside). Lanes past
+  // the outputs read nothing (masked) and add 0.
+  constexpr std::int64_t kLanes = 16;
+  for (std::int64_t c0 = 0; c0 < k; c0 += kLanes) {
+    const std::int64_t m = std::min(kLanes, k - c0);
+    float acc[kLanes];
+    for (std::int64_t c = 0; c < kLanes; ++c) acc[c] = c < m ? bias_[sz(c0 + c)] : 0.0f;
+    for (std::size_t e = 0; e < idx.size(); ++e) {
+      const float* w = table_.data() + static_cast<std::int64_t>(idx[e]) * row_stride_ + c0;
+      const float v = val[e];
+#pragma omp simd
+      for (std::int64_t c = 0; c < kLanes; ++c) acc[c] += v * (c < m ? w[c] : 0.0f);
+    }
+    for (std::int64_t c = 0; c < m; ++c) z[sz(c0 + c)] = acc[c];
   }
 }
 
@@ -422,14 +517,14 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
                          " label sets for " + std::to_string(d.size()) + " rows",
                      {"", 0, "labels"});
   out.outputs = k;
-  out.dz.assign(sz(b * k), 0.0f);
-  out.z.resize(sz(k));
+  out.dz.resize(sz(b * k));  // every row's loss writes all its outputs' dL/dz
+  out.z.resize(sz(b * k));
   BatchStats st;
   st.count = b;
   // A large model does not fit in cache: ask for the rows (weights and optimizer state) of the
   // features of the row kRowsAhead places ahead, in this batch or the next, while scoring this one, so
   // the misses overlap with the arithmetic. A hint: no value changes.
-  constexpr std::int64_t kRowsAhead = 4;
+  constexpr std::int64_t kRowsAhead = kPrefetchRowsAhead;
   const auto nb = static_cast<std::int64_t>(next_rows.size());
   auto prefetch_row = [&](std::int64_t p) {
     const std::int64_t r = p < b ? rows[sz(p)] : p - b < nb ? next_rows[sz(p - b)] : -1;
@@ -445,9 +540,19 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
     if (r < 0 || r >= d.features.rows)
       throw UsageError("linear gradient: batch row " + std::to_string(r) + " is outside [0, " +
                        std::to_string(d.features.rows) + ")");
-    scores(d.features, r, out.z);
-    std::span<float> dz(out.dz.data() + p * k, sz(k));
-    add_row_loss(task_, d, r, out.z, dz, st);
+    const std::span<float> z(out.z.data() + p * k, sz(k)), dz(out.dz.data() + p * k, sz(k));
+    scores(d.features, r, z);
+    if (slice_of_ == 0) {
+      add_row_loss(task_, d, r, z, dz, st);
+    } else {  // a slice's outputs: their terms (the stats' predictions need every output's score)
+      const auto labels = d.row_labels(r);
+      for (const std::int32_t label : labels)
+        if (label < 0 || label >= classes_)
+          throw UsageError("linear gradient: row " + std::to_string(r) + "'s label " + std::to_string(label) +
+                               " is outside [0, " + std::to_string(classes_) + ")",
+                           {"", r + 1, "labels"});
+      st.loss_sum += one_vs_rest_terms(task_, z, labels, first_output_, dz);
+    }
     if (!d.weights.empty()) {  // a weighted row (after the stats, which stay unweighted): its loss, hence its dL/dz, counts w times
       const float w = d.weights[sz(r)];
       for (float& g : dz) g *= w;
@@ -458,7 +563,7 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
 
   const auto nf = static_cast<std::int64_t>(batch.features.size());
   out.features.assign(batch.features.begin(), batch.features.end());
-  out.values.assign(sz(nf * k), 0.0f);
+  out.values.resize(sz(nf * k));
   for (std::int64_t i = 0; i < nf; ++i) {
     float* g = out.values.data() + i * k;
     for (std::int64_t e = batch.offsets[sz(i)]; e < batch.offsets[sz(i) + 1]; ++e) {
@@ -466,7 +571,12 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
       if (p < 0 || p >= b) throw UsageError("linear gradient: the batch's features come from another batch");
       const float x = batch.values[sz(e)];
       const float* dz = out.dz.data() + p * k;
-      for (std::int64_t c = 0; c < k; ++c) g[c] += x * dz[c];
+      // g = 0 + Σ x·dz over the feature's entries in order; the first entry writes 0 + x·dz (the same
+      // value and zero sign as adding it to a zeroed row, without zeroing the rows first).
+      if (e == batch.offsets[sz(i)])
+        for (std::int64_t c = 0; c < k; ++c) g[c] = 0.0f + x * dz[c];
+      else
+        for (std::int64_t c = 0; c < k; ++c) g[c] += x * dz[c];
     }
   }
   out.bias.assign(sz(k), 0.0f);
@@ -479,6 +589,9 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
 // ---- saving ----
 
 nlohmann::json LinearModel::config() const {
+  if (slice_of_ > 0)
+    throw UsageError("linear model: an output slice is part of a model, not one to save (put it back with put_output_slice)",
+                     {"", 0, "outputs"});
   return {{"task", std::string(to_string(task_))},
           {"dim", dim_},
           {"classes", classes_},

@@ -7,12 +7,21 @@
 #include <string>
 
 #include "adakit/core/error.hpp"
+#include "adakit/core/parallel.hpp"
 
 namespace adakit::linear {
 
+namespace {
+std::uint64_t next_owner() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1);
+}
+// Features a thread copies at least when slice state is copied out or back (parallel_for).
+constexpr std::int64_t kCopyGrain = 4096;
+}  // namespace
+
 void LinearOptimizer::reset(LinearModel& model) {
-  static std::atomic<std::uint64_t> next_owner{1};
-  model.reserve_state(state_width(model.outputs()), next_owner.fetch_add(1));
+  model.reserve_state(state_width(model.outputs()), next_owner());
   dim_ = model.dim();
   outputs_ = model.outputs();
   steps_ = 0;
@@ -119,6 +128,72 @@ void LinearOptimizer::load_state(LinearModel& model, const LinearOptimizerState&
   }
   steps_ = state.steps;
   touched_ = state.touched;
+}
+
+void LinearOptimizer::check_slice(const LinearModel& model, const LinearModel& part, const LinearOptimizer& other) const {
+  check_model(model);
+  auto refuse = [&](const std::string& what) {
+    throw UsageError(std::string(name()) + ": cannot slice the state: " + what, {"", 0, "outputs"});
+  };
+  if (other.name() != name()) refuse("the slice's optimizer is " + std::string(other.name()));
+  if (!part.is_slice() || model.is_slice() || part.task() != model.task() || part.dim() != model.dim() ||
+      part.classes() != model.classes() || part.first_output() + part.outputs() > outputs_)
+    refuse("the model given is not an output slice of this state's model");
+  if (part.state_width() != state_width(part.outputs()))
+    refuse("the slice has room for " + std::to_string(part.state_width()) + " floats of state per feature, this optimizer keeps " +
+           std::to_string(state_width(part.outputs())));
+  const auto whole = row_fields(outputs_), share = other.row_fields(part.outputs());
+  for (std::size_t f = 0; f < whole.size(); ++f)
+    if (!whole[f].step && (whole[f].count != outputs_ || share[f].count != part.outputs()))
+      refuse("its field '" + whole[f].name + "' is not one value per output");
+}
+
+void LinearOptimizer::slice_state(const LinearModel& model, LinearModel& part, LinearOptimizer& into) const {
+  check_slice(model, part, into);
+  part.reserve_state(state_width(part.outputs()), next_owner());  // zeroes it; owned by `into` below
+  const std::int64_t first = part.first_output(), count = part.outputs();
+  const auto whole = row_fields(outputs_), share = into.row_fields(count);
+  const float* src = model.table().data();
+  float* dst = part.table().data();
+  parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {  // bit copies: any split, the same state
+    for (std::int64_t j = j0; j < j1; ++j)
+      for (std::size_t f = 0; f < whole.size(); ++f)
+        std::memcpy(dst + j * part.row_stride() + share[f].offset,
+                    src + j * model.row_stride() + whole[f].offset + (whole[f].step ? 0 : first),
+                    static_cast<std::size_t>(share[f].count) * sizeof(float));
+  });
+  const auto from_bias = const_cast<LinearOptimizer*>(this)->bias_fields();  // only read
+  const auto to_bias = into.bias_fields();
+  for (std::size_t f = 0; f < from_bias.size(); ++f) {
+    const std::vector<float>& v = *from_bias[f].second;
+    to_bias[f].second->assign(v.begin() + first, v.begin() + first + count);
+  }
+  into.dim_ = dim_;
+  into.outputs_ = count;
+  into.steps_ = steps_;
+  into.touched_ = 0;
+  into.owner_ = part.state_owner();
+}
+
+void LinearOptimizer::put_slice_state(LinearModel& model, const LinearModel& part, LinearOptimizer& from) {
+  check_slice(model, part, from);
+  from.check_model(part);
+  const std::int64_t first = part.first_output(), count = part.outputs();
+  const auto whole = row_fields(outputs_), share = from.row_fields(count);
+  const float* src = part.table().data();
+  float* dst = model.table().data();
+  parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {
+    for (std::int64_t j = j0; j < j1; ++j)
+      for (std::size_t f = 0; f < whole.size(); ++f)
+        std::memcpy(dst + j * model.row_stride() + whole[f].offset + (whole[f].step ? 0 : first),
+                    src + j * part.row_stride() + share[f].offset, static_cast<std::size_t>(share[f].count) * sizeof(float));
+  });
+  const auto to_bias = bias_fields(), from_bias = from.bias_fields();
+  for (std::size_t f = 0; f < to_bias.size(); ++f)
+    std::copy_n(from_bias[f].second->begin(), count, to_bias[f].second->begin() + first);
+  steps_ = from.steps_;
+  touched_ += from.touched_;
+  from.touched_ = 0;
 }
 
 void LinearOptimizer::check_feature(std::int64_t feature) const {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "adakit/core/parallel.hpp"
+#include "adakit/core/prefetch.hpp"
 #include "kernel_util.hpp"
 
 namespace adakit::optim {
@@ -52,14 +53,10 @@ BlockFn pick_block(const AdagradOptions& o) {
 // which come next. Write hints, one per 64-byte line.
 constexpr std::int64_t kPrefetchAhead = 4;
 void prefetch_row(const float* table, const float* sum, std::int64_t offset, std::int64_t dim) {
-#if defined(__GNUC__)
   for (std::int64_t j = 0; j < dim; j += 16) {
-    __builtin_prefetch(table + offset + j, 1);
-    __builtin_prefetch(sum + offset + j, 1);  // the same line as the parameters' when interleaved: cheap
+    prefetch_hint(table + offset + j, true);
+    prefetch_hint(sum + offset + j, true);  // the same line as the parameters' when interleaved: cheap
   }
-#else
-  (void)table, (void)sum, (void)offset, (void)dim;
-#endif
 }
 
 // The sparse step on the sorted positions [b, e) of an n-position batch (sort_row_positions), after

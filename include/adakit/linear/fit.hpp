@@ -62,7 +62,16 @@ struct FitOptions {
   // (LinearOptimizer::mixing_sum_offset: adagrad); no checkpoints; batch callbacks are not called
   // (epoch callbacks are).
   std::int64_t workers = 1;
-  // UsageError naming the field: epochs >= 0, batch_size >= 1, class weights finite and >= 0, workers in [1, 16].
+  // Output slices (with workers = 1): a one-vs-rest model (ova; a squared hinge over more than two
+  // classes) trains its outputs in `slices` contiguous slices side by side, one thread each. Each
+  // output's loss term, gradient and optimizer state depend on its own score alone, so every slice
+  // steps exactly as its outputs do in the whole model: the model, the optimizer's state and the
+  // metrics are bit for bit one thread's, whatever the count (src/linear/fit_slices.cpp). It pays on
+  // models larger than the cache, whose rows each thread then fetches only part of.
+  // 0: min(num_threads(), outputs / 4) slices (at least 1); n >= 1: min(n, outputs). Other models: 1.
+  std::int64_t slices = 0;
+  // UsageError naming the field: epochs >= 0, batch_size >= 1, class weights finite and >= 0, workers in [1, 16],
+  // slices in [0, 256].
   void validate() const;
 };
 

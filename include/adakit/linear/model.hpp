@@ -57,15 +57,16 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "adakit/core/prefetch.hpp"
 #include "adakit/core/tensor.hpp"
 #include "adakit/data/sparse.hpp"
 #include "adakit/linear/calibrate.hpp"
 
 namespace adakit::linear {
 
-// Prefetch hint for `count` floats from `p`: one per 64-byte line. Touching memory early changes no value.
+// Prefetch hint for `count` floats from `p` (core/prefetch.hpp). Touching memory early changes no value.
 inline void prefetch_floats(const float* p, std::int64_t count) {
-  for (std::int64_t i = 0; i < count; i += 16) __builtin_prefetch(p + i);
+  prefetch_range(p, static_cast<std::size_t>(count) * sizeof(float));
 }
 
 
@@ -88,6 +89,12 @@ inline double linear_loss(LinearTask task, std::span<const float> z, std::int32_
 // The one-vs-rest losses' term of one output: ova's log(1 + exp(−s z)), squared_hinge's max(0, 1 − s z)²
 // (s = +1 when `positive`), with its dL/dz written into dz. linear_loss sums these over the outputs.
 double one_vs_rest_term(LinearTask task, float z, bool positive, float& dz);
+// The terms of outputs first .. first + z.size() − 1 of a one-vs-rest loss over more than one output
+// (ova, squared_hinge), summed in output order: output first + c scores z[c], is positive when that class
+// is one of `labels` (ascending), and gets its dL/dz in dz[c]. linear_loss is this over all the outputs
+// (first = 0); a model's output slice (LinearModel::output_slice) takes its own outputs' share.
+double one_vs_rest_terms(LinearTask task, std::span<const float> z, std::span<const std::int32_t> labels,
+                         std::int64_t first, std::span<float> dz);
 // The class a classifier predicts from its scores z (outputs values): z > 0 with one output, else
 // argmax_c z_c (the first on ties).
 std::int32_t predicted_class(std::span<const float> z);
@@ -116,6 +123,9 @@ struct BatchFeatures {
   std::vector<Entry> scratch_, sorted_;
 };
 
+// How many rows ahead LinearModel::gradient asks for the model rows of the features to come.
+inline constexpr std::int64_t kPrefetchRowsAhead = 4;
+
 // Gradient of a batch: rows of W for `features` only, plus the bias.
 struct SparseGradient {
   std::int64_t outputs = 1;
@@ -123,7 +133,7 @@ struct SparseGradient {
   std::vector<float> values;           // features.size() x outputs, row-major
   std::vector<float> bias;             // outputs (zeros when the model fits no bias)
   std::vector<float> dz;               // scratch: the batch's dL/dz / B, B x outputs
-  std::vector<float> z;                // scratch: one row's scores
+  std::vector<float> z;                // the batch's scores before the step, B x outputs (LinearModel::gradient)
 };
 
 // What one batch's forward pass saw (before the step): summed loss, correct predictions
@@ -258,6 +268,24 @@ class LinearModel {
   // or over the limits of the constructor, or new_of_old is not strictly increasing within
   // [0, new_dim) with one entry per feature. Call the optimizer's regrow(model) next.
   void remap_features(std::int64_t new_dim, std::span<const std::int64_t> new_of_old = {});
+
+  // Output slices, for training a one-vs-rest model's outputs apart (linear::fit on several threads):
+  // each output's loss term, gradient and optimizer state depend on its own score alone, so outputs
+  // [first, first + count) trained as a model of their own, over the same rows, end exactly as they
+  // would in the whole model. output_slice gives them as such a model: their weights and bias, classes()
+  // the whole model's, first_output() = first, and the table laid out for `state_width` floats of
+  // optimizer state per feature (0: none; LinearOptimizer::slice fills it). Its gradient() gives those
+  // outputs' dL/dz bit for bit as the whole model's does (one_vs_rest_terms); its BatchStats count only
+  // its terms' loss (no correct predictions: that needs every output's score, SparseGradient::z).
+  // UsageError unless the task is ova or squared_hinge with more than one output, this is no slice
+  // itself, and 0 <= first < first + count <= outputs().
+  LinearModel output_slice(std::int64_t first, std::int64_t count, std::int64_t state_width = 0) const;
+  std::int64_t first_output() const noexcept { return first_output_; }
+  bool is_slice() const noexcept { return slice_of_ > 0; }
+  // Writes a slice's weights and bias back into their outputs. UsageError unless `slice` is one of this
+  // model's shape (same task, dim and classes; its outputs within this one's).
+  void put_output_slice(const LinearModel& slice);
+
   std::span<float> bias() noexcept { return bias_; }
   std::span<const float> bias() const noexcept { return bias_; }
 
@@ -269,9 +297,10 @@ class LinearModel {
   // z = Wᵀx_row + b (outputs values). Reads only the row's features.
   void scores(const data::CsrView& x, std::int64_t row, std::span<float> z) const;
   // Mean gradient over `rows` of d (see the top of this file). `batch` must have been built from the
-  // same rows. Returns what the forward pass saw. `next_rows` (optional: the rows of the batch that
-  // comes next) only steers prefetching: the weights of the rows a few places ahead are asked for while
-  // this row is scored, across the batch boundary, so the misses come at a steady rate.
+  // same rows. Returns what the forward pass saw. `next_rows` (optional: the rows that come after these,
+  // at least kPrefetchRowsAhead of them where there are, or a whole next batch) only steers prefetching:
+  // the weights of the row kPrefetchRowsAhead places ahead are asked for while this row is scored,
+  // across the batch boundary, so the misses come at a steady rate.
   BatchStats gradient(const data::SparseDataView& d, std::span<const std::int64_t> rows, const BatchFeatures& batch,
                       SparseGradient& out, std::span<const std::int64_t> next_rows = {}) const;
 
@@ -297,12 +326,16 @@ class LinearModel {
   static LinearModel from_json(const nlohmann::json& j);
 
  private:
+  LinearModel(const LinearModel& whole, std::int64_t first, std::int64_t count, std::int64_t state_width);  // output_slice
+  static std::int64_t row_stride_for(std::int64_t outputs, std::int64_t state_width);
+
   LinearTask task_;
   std::int64_t dim_, outputs_, classes_;
   bool fit_bias_;
   std::vector<std::string> class_names_;
   std::int64_t state_width_ = 0, row_stride_ = 1;
   std::uint64_t state_owner_ = 0;
+  std::int64_t first_output_ = 0, slice_of_ = 0;  // a slice: its first output, and the whole model's outputs
   Tensor table_;  // [dim, row_stride]
   std::vector<float> bias_;
   std::shared_ptr<const Calibrator> calibrator_;  // immutable, shared by copies
