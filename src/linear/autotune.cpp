@@ -210,6 +210,7 @@ struct Deadline : run::Callback {
   double end = 0.0;
   bool active = true, hit = false;
   bool wants_batches() const override { return false; }
+  bool reads_model() const override { return false; }  // the clock only
   bool on_epoch_end(const run::EpochReport&) override {
     if (active && now() >= end) hit = true;
     return hit;
@@ -340,7 +341,8 @@ TuneResult autotune(const TuneData& data, const TuneConfig& first, const TuneSpa
       deadline.active = k > 0;
       deadline.hit = false;
       const FitOptions fo{.epochs = c.epochs, .batch_size = options.batch_size, .seed = options.seed,
-                          .shuffle = options.shuffle, .sync = true, .class_weights = options.class_weights};
+                          .shuffle = options.shuffle, .sync = true, .class_weights = options.class_weights,
+                          .slices = options.slices};
       std::vector<run::Callback*> callbacks{&deadline};
       const double fit_start = now();
       fit(*model, *opt, feats->train, fo, callbacks);

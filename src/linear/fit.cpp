@@ -105,6 +105,10 @@ void FitOptions::validate() const {
     throw UsageError("fit: workers must be in [1, 16], got " + std::to_string(workers), {"", 0, "workers"});
   if (slices < 0 || slices > 256)
     throw UsageError("fit: slices must be in [0, 256], got " + std::to_string(slices), {"", 0, "slices"});
+  if (slices > 1 && workers > 1)
+    throw UsageError("fit: slices > 1 splits one learner's outputs over the threads, workers > 1 trains several "
+                     "learners: give one of them",
+                     {"", 0, "slices"});
 }
 
 std::vector<float> balanced_class_weights(std::span<const std::int32_t> labels, std::int64_t classes) {
@@ -277,8 +281,8 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   // batches at a time: kSliceRows rows, or fewer where the epoch ends or a checkpoint is due. The whole
   // model is put back together where something reads it: a checkpoint, a callback that reads it, the end.
   std::optional<detail::OutputSlices> slices;
-  if (const std::int64_t count = detail::output_slices(model, options); count > 1 && n > 0)
-    slices.emplace(model, optimizer, count);
+  const std::int64_t slice_count = n > 0 ? detail::output_slices(model, options) : 1;
+  if (slice_count > 1) slices.emplace(model, optimizer, slice_count);
   constexpr std::int64_t kSliceRows = 4096;
   const std::int64_t run_batches = slices ? std::max<std::int64_t>(1, kSliceRows / bs) : 1;
   auto put_back = [&] {
@@ -355,6 +359,7 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   result.history = st.history;
   result.steps = optimizer.steps();
   result.seconds = elapsed();
+  result.slices = slice_count;
   return result;
 }
 

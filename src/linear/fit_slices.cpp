@@ -144,6 +144,9 @@ std::int64_t output_slices(const LinearModel& model, const FitOptions& options) 
       (model.task() != LinearTask::ova && model.task() != LinearTask::squared_hinge))
     return 1;
   if (options.slices > 0) return std::min(options.slices, model.outputs());
+  // Inside another parallel region (a caller's threads, each fitting its own model) the team would be
+  // one thread: the slices would only add the copies.
+  if (omp_in_parallel()) return 1;
   return std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), model.outputs() / kMinSliceOutputs));
 }
 

@@ -79,6 +79,10 @@ void check_sparse_flags(const TrainFlags& f, const std::string& format) {
   if (f.save_state && (f.save.empty() || io::is_json_model_path(f.save)))
     throw UsageError("--save-state keeps the optimizer's state in a binary model file: give --save FILE (not .json)",
                      {"", 0, "save-state"});
+  if (f.workers > 1 && f.slices > 1)
+    throw UsageError("--slices splits one learner's classes over the threads, --workers trains several learners: "
+                     "give one of them",
+                     {"", 0, "slices"});
   if (f.workers > 1) {
     if (f.data.data == "-")
       throw UsageError("--workers mixes the shards of an epoch over a --data file; a stream from stdin is one pass",
@@ -212,6 +216,7 @@ nlohmann::json sparse_settings(const TrainFlags& f, const std::string& format) {
                         {"batch-size", f.fit.batch_size}, {"seed", f.fit.seed}};
   if (!f.class_weight.empty()) run["class-weight"] = f.class_weight;
   if (f.workers > 1) run["workers"] = f.workers;
+  if (f.slices > 0) run["slices"] = f.slices;
   if (!f.weights.empty()) run["weights"] = f.weights;
   if (!f.calibrate.empty())
     run["calibrate"] = {{"method", f.calibrate}, {"split", optim::format_double(f.calibration_split)},
@@ -267,6 +272,7 @@ nlohmann::json sparse_json(const SparseRun& r) {
   if (r.warm != nullptr) j["init_model"] = warm_json(*r.warm, r.f.init_model);
   if (r.progressive != nullptr) j["progressive"] = progressive_json(*r.progressive);
   j["workers"] = r.f.workers;
+  j["slices"] = r.result.slices;
   if (!r.class_weights.empty()) j["class_weights"] = class_weights_json(r.class_weights, r.model.class_names());
   if (r.calibration != nullptr) j["calibration"] = *r.calibration;
   if (r.multilabel) j["test_multilabel"] = linear::to_json(*r.multilabel);
@@ -443,7 +449,8 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
                               .class_weights = parse_class_weights(f.class_weight, d.train.labels, model.class_names(),
                                                                    model.classes(),
                                                                    model.task() == linear::LinearTask::squared),
-                              .workers = f.workers};
+                              .workers = f.workers,
+                              .slices = f.slices};
   const bool talk = !f.quiet && !f.json;
   // Checkpoints, as for dense models: DIR/checkpoint.safetensors (a linear checkpoint: io/checkpoint.hpp),
   // every --checkpoint-every batches of the run (0: every epoch) and at the end; --resume DIR continues

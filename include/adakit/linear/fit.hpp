@@ -71,7 +71,7 @@ struct FitOptions {
   // 0: min(num_threads(), outputs / 4) slices (at least 1); n >= 1: min(n, outputs). Other models: 1.
   std::int64_t slices = 0;
   // UsageError naming the field: epochs >= 0, batch_size >= 1, class weights finite and >= 0, workers in [1, 16],
-  // slices in [0, 256].
+  // slices in [0, 256], not slices > 1 with workers > 1.
   void validate() const;
 };
 
@@ -98,6 +98,7 @@ struct FitResult {
   std::int64_t steps = 0;
   double seconds = 0.0;              // a resumed run's includes the time before it
   bool stopped_early = false;
+  std::int64_t slices = 1;           // the output slices it trained in (FitOptions::slices; 1: the whole model)
 };
 
 // fit()'s row order: 0..n-1, shuffled (Fisher–Yates) at the start of every epoch by one seeded
