@@ -313,7 +313,12 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       if (slices) {
         std::int64_t count = std::min(run_batches, run::batches_for(n - b, bs));
         if (checkpoints.save && schedule.every() > 0) count = std::min(count, schedule.batches_to_next(st.epoch, done));
-        slices->train(train, order.rows(), b, b + count * bs, bs, run_stats);
+        try {
+          slices->train(train, order.rows(), b, b + count * bs, bs, run_stats);
+        } catch (...) {  // every slice stopped at the same bad batch: the model as one thread leaves it
+          put_back();
+          throw;
+        }
       } else {
         run_stats.assign(1, detail::train_batch(model, optimizer, train, order.rows(), b, bs, batch, grad));
       }

@@ -67,7 +67,10 @@ struct FitOptions {
   // output's loss term, gradient and optimizer state depend on its own score alone, so every slice
   // steps exactly as its outputs do in the whole model: the model, the optimizer's state and the
   // metrics are bit for bit one thread's, whatever the count (src/linear/fit_slices.cpp). It pays on
-  // models larger than the cache, whose rows each thread then fetches only part of.
+  // models larger than the cache, whose rows each thread then fetches only part of. The slices hold a
+  // copy of the model's table and optimizer state while they train (memory up to 2x). Batch callbacks
+  // (progress only) then come a run of batches (4,096 rows) at a time; epoch callbacks that read the
+  // model (run::Callback::reads_model), checkpoints and an error see the whole model as one thread has it.
   // 0: min(num_threads(), outputs / 4) slices (at least 1); n >= 1: min(n, outputs). Other models: 1.
   std::int64_t slices = 0;
   // UsageError naming the field: epochs >= 0, batch_size >= 1, class weights finite and >= 0, workers in [1, 16],
