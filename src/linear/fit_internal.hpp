@@ -42,7 +42,8 @@ class OutputSlices {
   void train(const data::SparseDataView& train, std::span<const std::int64_t> rows, std::int64_t begin,
              std::int64_t end, std::int64_t batch_size, std::vector<BatchStats>& stats);
   void sync();  // every slice's optimizer.sync(slice)
-  // Writes the slices' weights and state into the whole model and its optimizer.
+  // Writes the slices' weights and state into the whole model and its optimizer (nothing when they
+  // have not changed since the last put_back).
   void put_back(LinearModel& model, LinearOptimizer& optimizer);
   std::int64_t count() const noexcept { return count_; }
   std::int64_t steps() const;  // the optimizer's steps() so far (every slice's)
@@ -53,6 +54,7 @@ class OutputSlices {
   std::int64_t outputs_, count_;
   std::vector<Part> parts_;
   std::vector<float> z_;  // the scores of the rows being trained, rows x outputs
+  bool put_back_ = false;  // the whole model holds the slices as they are
 };
 // How many slices fit() trains `model` in with `options` on num_threads() threads (1: the whole model
 // on one thread; see FitOptions::slices).

@@ -102,6 +102,7 @@ void OutputSlices::train(const data::SparseDataView& train, std::span<const std:
   const std::int64_t n = end - begin, k = outputs_, batches = (n + batch_size - 1) / batch_size;
   z_.resize(sz(n * k));
   stats.assign(sz(batches), BatchStats{});
+  put_back_ = false;
   // One slice a thread (several in turn when the team is smaller), then, once every score is in, each
   // thread measures its share of the batches as LinearModel::gradient does (row by row, add_row_loss
   // over every output, in order): the same sums as one thread's.
@@ -129,10 +130,13 @@ void OutputSlices::train(const data::SparseDataView& train, std::span<const std:
 std::int64_t OutputSlices::steps() const { return parts_.front().optimizer->steps(); }
 
 void OutputSlices::sync() {
+  put_back_ = false;
   on_threads(count(), [&](std::int64_t t) { parts_[sz(t)].optimizer->sync(parts_[sz(t)].model); });
 }
 
 void OutputSlices::put_back(LinearModel& model, LinearOptimizer& optimizer) {
+  if (put_back_) return;  // nothing trained since the last time (an epoch's callbacks, then a checkpoint)
+  put_back_ = true;
   for (Part& p : parts_) {
     model.put_output_slice(p.model);
     optimizer.put_slice_state(model, p.model, *p.optimizer);

@@ -11,13 +11,14 @@
 #include "adakit/core/error.hpp"
 #include "adakit/core/logistic.hpp"
 #include "adakit/core/parallel.hpp"
+#include "table_copy.hpp"
 
 namespace adakit::linear {
 namespace {
 
 std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
-// Features a thread takes at least when a table is copied or zeroed (parallel_for).
-constexpr std::int64_t kCopyGrain = 4096;
+// Features a thread takes at least when a table's state is zeroed (parallel_for).
+constexpr std::int64_t kZeroGrain = 4096;
 
 [[noreturn]] void bad_field(const std::string& field, const std::string& what) {
   throw Error("linear model: " + field + ": " + what, {"", 0, field});
@@ -173,19 +174,21 @@ void BatchFeatures::build(const data::CsrView& x, std::span<const std::int64_t> 
   offsets.clear();
   positions.resize(n);
   values.resize(n);
+  // Entry i of the grouped order: a new feature starts a group.
+  auto put = [&](std::size_t i, std::int32_t feature, std::int32_t position, float value) {
+    if (features.empty() || features.back() != feature) {
+      features.push_back(feature);
+      offsets.push_back(static_cast<std::int64_t>(i));
+    }
+    positions[i] = position;
+    values[i] = value;
+  };
   if (in_order) {
     std::size_t i = 0;
     for (std::size_t p = 0; p < rows.size(); ++p) {
       const auto idx = x.row_indices(rows[p]);
       const auto val = x.row_values(rows[p]);
-      for (std::size_t k = 0; k < idx.size(); ++k, ++i) {
-        if (features.empty() || features.back() != idx[k]) {
-          features.push_back(idx[k]);
-          offsets.push_back(static_cast<std::int64_t>(i));
-        }
-        positions[i] = static_cast<std::int32_t>(p);
-        values[i] = val[k];
-      }
+      for (std::size_t k = 0; k < idx.size(); ++k) put(i++, idx[k], static_cast<std::int32_t>(p), val[k]);
     }
     offsets.push_back(static_cast<std::int64_t>(n));
     return;
@@ -222,15 +225,7 @@ void BatchFeatures::build(const data::CsrView& x, std::span<const std::int64_t> 
       scratch_.swap(sorted_);
     }
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    const Entry& e = scratch_[i];
-    if (features.empty() || features.back() != e.feature) {
-      features.push_back(e.feature);
-      offsets.push_back(static_cast<std::int64_t>(i));
-    }
-    positions[i] = e.position;
-    values[i] = e.value;
-  }
+  for (std::size_t i = 0; i < n; ++i) put(i, scratch_[i].feature, scratch_[i].position, scratch_[i].value);
   offsets.push_back(static_cast<std::int64_t>(n));
 }
 
@@ -280,7 +275,7 @@ void LinearModel::reserve_state(std::int64_t width, std::uint64_t owner) {
                          " floats of weights and optimizer state is more than 2^33",
                      {"", 0, "dim"});
   if (stride == row_stride_) {  // same layout: zero the state in place
-    parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {
+    parallel_for(dim_, kZeroGrain, [&](std::int64_t j0, std::int64_t j1) {
       for (std::int64_t j = j0; j < j1; ++j) {
         float* row = table_.data() + j * row_stride_;
         std::fill(row + outputs_, row + row_stride_, 0.0f);
@@ -335,8 +330,7 @@ LinearModel LinearModel::output_slice(std::int64_t first, std::int64_t count, st
                      {"", 0, "outputs"});
   if (state_width < 0 || state_width > kMaxLinearTable)
     throw UsageError("linear model: optimizer state of " + std::to_string(state_width) + " floats per feature", {"", 0, "state"});
-  LinearModel s(*this, first, count, state_width);
-  return s;
+  return LinearModel(*this, first, count, state_width);
 }
 
 LinearModel::LinearModel(const LinearModel& whole, std::int64_t first, std::int64_t count, std::int64_t state_width)
@@ -344,16 +338,10 @@ LinearModel::LinearModel(const LinearModel& whole, std::int64_t first, std::int6
       class_names_(), first_output_(first), slice_of_(whole.outputs_) {
   row_stride_ = row_stride_for(count, state_width);
   state_width_ = state_width;
-  // Every float written once (the weights copied, the rest zeroed), by the threads in parallel: any
-  // split gives the same table, and each thread first-touches its share of the pages.
+  // Written once, by the threads in parallel (detail::copy_columns): each row zeroed, its weights copied.
   table_ = Tensor::uninitialized({dim_, row_stride_});
-  parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {
-    for (std::int64_t j = j0; j < j1; ++j) {
-      float* row = table_.data() + j * row_stride_;
-      std::copy_n(whole.table_.data() + j * whole.row_stride_ + first, count, row);
-      std::fill(row + count, row + row_stride_, 0.0f);
-    }
-  });
+  const detail::ColumnCopy weights{first, 0, count};
+  detail::copy_columns(whole.table_.data(), whole.row_stride_, table_.data(), row_stride_, dim_, {&weights, 1}, true);
   bias_.assign(whole.bias_.begin() + first, whole.bias_.begin() + first + count);
 }
 
@@ -362,10 +350,8 @@ void LinearModel::put_output_slice(const LinearModel& slice) {
       slice.fit_bias_ != fit_bias_ || slice_of_ > 0)
     throw UsageError("linear model: that output slice is not one of this model's", {"", 0, "outputs"});
   const std::int64_t first = slice.first_output_, count = slice.outputs_;
-  parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {
-    for (std::int64_t j = j0; j < j1; ++j)
-      std::copy_n(slice.table_.data() + j * slice.row_stride_, count, table_.data() + j * row_stride_ + first);
-  });
+  const detail::ColumnCopy weights{0, first, count};
+  detail::copy_columns(slice.table_.data(), slice.row_stride_, table_.data(), row_stride_, dim_, {&weights, 1});
   std::copy_n(slice.bias_.begin(), count, bias_.begin() + first);
 }
 

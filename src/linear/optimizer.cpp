@@ -7,7 +7,7 @@
 #include <string>
 
 #include "adakit/core/error.hpp"
-#include "adakit/core/parallel.hpp"
+#include "table_copy.hpp"
 
 namespace adakit::linear {
 
@@ -16,8 +16,16 @@ std::uint64_t next_owner() {
   static std::atomic<std::uint64_t> next{1};
   return next.fetch_add(1);
 }
-// Features a thread copies at least when slice state is copied out or back (parallel_for).
-constexpr std::int64_t kCopyGrain = 4096;
+
+// Each state field of the whole model's rows to a slice's (the row fields of both, field by field): a
+// per-output field's columns of the slice's outputs, a per-feature field (a last step) whole.
+template <class Fields>
+std::vector<detail::ColumnCopy> slice_columns(const Fields& whole, const Fields& share, std::int64_t first) {
+  std::vector<detail::ColumnCopy> columns;
+  for (std::size_t f = 0; f < whole.size(); ++f)
+    columns.push_back({whole[f].offset + (whole[f].step ? 0 : first), share[f].offset, share[f].count});
+  return columns;
+}
 }  // namespace
 
 void LinearOptimizer::reset(LinearModel& model) {
@@ -152,16 +160,8 @@ void LinearOptimizer::slice_state(const LinearModel& model, LinearModel& part, L
   check_slice(model, part, into);
   part.reserve_state(state_width(part.outputs()), next_owner());  // zeroes it; owned by `into` below
   const std::int64_t first = part.first_output(), count = part.outputs();
-  const auto whole = row_fields(outputs_), share = into.row_fields(count);
-  const float* src = model.table().data();
-  float* dst = part.table().data();
-  parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {  // bit copies: any split, the same state
-    for (std::int64_t j = j0; j < j1; ++j)
-      for (std::size_t f = 0; f < whole.size(); ++f)
-        std::memcpy(dst + j * part.row_stride() + share[f].offset,
-                    src + j * model.row_stride() + whole[f].offset + (whole[f].step ? 0 : first),
-                    static_cast<std::size_t>(share[f].count) * sizeof(float));
-  });
+  const auto columns = slice_columns(row_fields(outputs_), into.row_fields(count), first);
+  detail::copy_columns(model.table().data(), model.row_stride(), part.table().data(), part.row_stride(), dim_, columns);
   const auto from_bias = const_cast<LinearOptimizer*>(this)->bias_fields();  // only read
   const auto to_bias = into.bias_fields();
   for (std::size_t f = 0; f < from_bias.size(); ++f) {
@@ -179,15 +179,9 @@ void LinearOptimizer::put_slice_state(LinearModel& model, const LinearModel& par
   check_slice(model, part, from);
   from.check_model(part);
   const std::int64_t first = part.first_output(), count = part.outputs();
-  const auto whole = row_fields(outputs_), share = from.row_fields(count);
-  const float* src = part.table().data();
-  float* dst = model.table().data();
-  parallel_for(dim_, kCopyGrain, [&](std::int64_t j0, std::int64_t j1) {
-    for (std::int64_t j = j0; j < j1; ++j)
-      for (std::size_t f = 0; f < whole.size(); ++f)
-        std::memcpy(dst + j * model.row_stride() + whole[f].offset + (whole[f].step ? 0 : first),
-                    src + j * part.row_stride() + share[f].offset, static_cast<std::size_t>(share[f].count) * sizeof(float));
-  });
+  auto columns = slice_columns(row_fields(outputs_), from.row_fields(count), first);
+  for (detail::ColumnCopy& c : columns) std::swap(c.from, c.to);  // the slice's back into the whole's
+  detail::copy_columns(part.table().data(), part.row_stride(), model.table().data(), model.row_stride(), dim_, columns);
   const auto to_bias = bias_fields(), from_bias = from.bias_fields();
   for (std::size_t f = 0; f < to_bias.size(); ++f)
     std::copy_n(from_bias[f].second->begin(), count, to_bias[f].second->begin() + first);

@@ -274,7 +274,7 @@ class LinearModel {
   // [first, first + count) trained as a model of their own, over the same rows, end exactly as they
   // would in the whole model. output_slice gives them as such a model: their weights and bias, classes()
   // the whole model's, first_output() = first, and the table laid out for `state_width` floats of
-  // optimizer state per feature (0: none; LinearOptimizer::slice fills it). Its gradient() gives those
+  // optimizer state per feature (0: none; LinearOptimizer::slice_state fills it). Its gradient() gives those
   // outputs' dL/dz bit for bit as the whole model's does (one_vs_rest_terms); its BatchStats count only
   // its terms' loss (no correct predictions: that needs every output's score, SparseGradient::z).
   // UsageError unless the task is ova or squared_hinge with more than one output, this is no slice
