@@ -34,7 +34,7 @@ def run(binary, data, threads, extra, model):
     j = json.loads(out.stdout.splitlines()[-1])
     with open(model, "rb") as f:
         digest = hashlib.md5(f.read()).hexdigest()
-    return statistics.median(j["epoch_seconds"]), j.get("slices"), digest
+    return statistics.median(j["epoch_seconds"]), j.get("fit_threads"), digest
 
 
 def main():
@@ -47,7 +47,7 @@ def main():
     bins = [s.split("=", 1) if "=" in s else (s, s) for s in a.adakit]
     extra = a.extra.split()
     res = {(label, t): [] for label, _ in bins for t in (1, 2)}
-    digests, slices = {}, {}
+    digests, used = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(a.rounds):
             print(f"# round {r + 1}/{a.rounds}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
@@ -57,15 +57,15 @@ def main():
                     epoch, sl, digest = run(path, a.data, t, extra, os.path.join(tmp, "m.bin"))
                     res[(label, t)].append(epoch)
                     digests.setdefault(label, set()).add(digest)
-                    slices[(label, t)] = sl
-    print("| adakit | epoch, 1 thr | epoch, 2 thr | 2 thr / 1 thr (median of rounds) | slices at 2 thr | "
+                    used[(label, t)] = sl
+    print("| adakit | epoch, 1 thr | epoch, 2 thr | 2 thr / 1 thr (median of rounds) | fit threads at 2 thr | "
           "same model at 1 and 2 thr |")
     print("|---|---|---|---|---|---|")
     for label, _ in bins:
         one, two = res[(label, 1)], res[(label, 2)]
         ratio = statistics.median(b / x for x, b in zip(one, two))
         print(f"| {label} | {statistics.median(one):.3f} s | {statistics.median(two):.3f} s | {ratio:.2f} | "
-              f"{slices[(label, 2)] if slices[(label, 2)] is not None else 'n/a'} | "
+              f"{used[(label, 2)] if used[(label, 2)] is not None else 'n/a'} | "
               f"{'yes' if len(digests[label]) == 1 else 'NO'} |")
 
 

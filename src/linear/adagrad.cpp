@@ -40,15 +40,14 @@ void LazyAdagrad::on_reset(LinearModel& model) {
   bias_sum_.assign(model.bias().size(), s0);
 }
 
-void LazyAdagrad::on_step(LinearModel& model, const SparseGradient& grad) {
+void LazyAdagrad::on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const {
   // The kernel validates the feature ids (rows) and sums duplicates.
   optim::adagrad_step_rows_interleaved(model.table(), model.row_stride(), outputs_, outputs_, grad.features,
-                                       grad.values, options_, steps_);
-  touched_ += static_cast<std::int64_t>(grad.values.size());
-  if (model.fit_bias()) {
-    optim::adagrad_step(model.bias(), grad.bias, bias_sum_, options_, steps_);
-    touched_ += outputs_;
-  }
+                                       grad.values, options_, t);
+}
+
+void LazyAdagrad::on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t t) {
+  optim::adagrad_step(model.bias(), grad, bias_sum_, options_, t);
 }
 
 }  // namespace adakit::linear

@@ -210,7 +210,6 @@ struct Deadline : run::Callback {
   double end = 0.0;
   bool active = true, hit = false;
   bool wants_batches() const override { return false; }
-  bool reads_model() const override { return false; }  // the clock only
   bool on_epoch_end(const run::EpochReport&) override {
     if (active && now() >= end) hit = true;
     return hit;
@@ -337,12 +336,16 @@ TuneResult autotune(const TuneData& data, const TuneConfig& first, const TuneSpa
     if (trial.status == "ok") {
       model.emplace(LinearModel::for_dataset(feats->train, std::max<std::int64_t>(1, feats->train.features.cols),
                                              c.task.empty() ? options.task : c.task));
+      if (feats->vectorizer) {  // a vocabulary's columns train in their terms' shards, as adakit train's
+        auto shards = feats->vectorizer->feature_shards();
+        if (static_cast<std::int64_t>(shards.size()) == model->dim()) model->set_feature_shards(std::move(shards));
+      }
       opt = make_linear_optimizer(c.optimizer, c.options());
       deadline.active = k > 0;
       deadline.hit = false;
       const FitOptions fo{.epochs = c.epochs, .batch_size = options.batch_size, .seed = options.seed,
                           .shuffle = options.shuffle, .sync = true, .class_weights = options.class_weights,
-                          .slices = options.slices};
+                          .threads = options.threads};
       std::vector<run::Callback*> callbacks{&deadline};
       const double fit_start = now();
       fit(*model, *opt, feats->train, fo, callbacks);

@@ -60,32 +60,6 @@ void check_data(const LinearModel& model, const data::SparseDataView& d) {
 using detail::add;
 using detail::to_metrics;
 
-// Prefetch hints for the batches ahead (they change no value). A step touches rows scattered over the
-// data and the model, each a cache miss when the model is larger than the cache; asking for them
-// batches early overlaps those misses with the current batch's arithmetic. Three stages, because each
-// address is known only once the previous one is read: a row's indptr entries (3 distances ahead),
-// then its CSR entries (2), then the model rows of its features, which LinearModel::gradient asks for a
-// few rows ahead as it scores, into the next batch: a steady stream of misses rather than one burst a
-// batch (batch 256: ~10,000 lines), which overflowed the CPU's miss queues and the L2. The distance is
-// a batch, and at least kPrefetchRowsAhead rows: with batches of one, the model rows of the row 4 on
-// were never asked for (the next batch is one row), and an epoch on debian-long took 2x as long.
-void prefetch_indptr(const data::CsrView& x, std::span<const std::int64_t> rows) {  // 3 distances ahead
-  for (const auto r : rows) {
-    if (r < 0 || r >= x.rows) continue;
-    if (x.indptr32.empty()) prefetch_hint(x.indptr.data() + r);
-    else prefetch_hint(x.indptr32.data() + r);
-  }
-}
-
-void prefetch_entries(const data::CsrView& x, std::span<const std::int64_t> rows) {  // 2 distances ahead
-  for (const auto r : rows) {
-    if (r < 0 || r >= x.rows) continue;  // reported where the batch is built
-    const std::int64_t b = x.row_begin(r), n = x.row_begin(r + 1) - b;
-    prefetch_range(x.indices.data() + b, static_cast<std::size_t>(n) * sizeof(std::int32_t));
-    prefetch_floats(x.values.data() + b, n);
-  }
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -103,12 +77,12 @@ void FitOptions::validate() const {
                        {"", 0, "class_weight"});
   if (workers < 1 || workers > 16)
     throw UsageError("fit: workers must be in [1, 16], got " + std::to_string(workers), {"", 0, "workers"});
-  if (slices < 0 || slices > 256)
-    throw UsageError("fit: slices must be in [0, 256], got " + std::to_string(slices), {"", 0, "slices"});
-  if (slices > 1 && workers > 1)
-    throw UsageError("fit: slices > 1 splits one learner's outputs over the threads, workers > 1 trains several "
+  if (threads < 0 || threads > 2)
+    throw UsageError("fit: threads must be 0 (auto), 1 or 2, got " + std::to_string(threads), {"", 0, "fit_threads"});
+  if (threads > 1 && workers > 1)
+    throw UsageError("fit: threads > 1 trains one learner on several threads, workers > 1 trains several "
                      "learners: give one of them",
-                     {"", 0, "slices"});
+                     {"", 0, "fit_threads"});
 }
 
 std::vector<float> balanced_class_weights(std::span<const std::int32_t> labels, std::int64_t classes) {
@@ -197,41 +171,11 @@ Metrics detail::to_metrics(const LinearModel& model, const BatchStats& st) {
   return m;
 }
 
-BatchStats detail::train_batch(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
-                               std::span<const std::int64_t> rows, std::int64_t b, std::int64_t batch_size,
-                               BatchFeatures& batch, SparseGradient& grad) {
-  const auto n = static_cast<std::int64_t>(rows.size());
-  auto rows_at = [&](std::int64_t at, std::int64_t count) {
-    return rows.subspan(sz(std::min(at, n)), sz(std::clamp(n - at, std::int64_t{0}, count)));
-  };
-  // The distances, in rows: the model rows of the row kPrefetchRowsAhead on (or of the next batch,
-  // when batches are larger), the CSR entries twice as far, their indptr three times: small batches
-  // (the batch of one above all) ask as far ahead as the model rows need.
-  const std::int64_t ahead = std::max(batch_size, kPrefetchRowsAhead);
-  const auto r = rows_at(b, batch_size);
-  batch.build(train.features, r, model.dim());
-  optimizer.prepare(model, batch.features);
-  prefetch_indptr(train.features, rows_at(b + 3 * ahead, batch_size));
-  prefetch_entries(train.features, rows_at(b + 2 * ahead, batch_size));
-  const BatchStats bst = model.gradient(train, r, batch, grad, rows_at(b + batch_size, ahead));
-  optimizer.step(model, grad);
-  return bst;
-}
-
 void detail::add(BatchStats& into, const BatchStats& s) {
   into.loss_sum += s.loss_sum;
   into.correct += s.correct;
   into.squared_error_sum += s.squared_error_sum;
   into.count += s.count;
-}
-
-BatchStats detail::train_rows(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
-                              std::span<const std::int64_t> rows, std::int64_t batch_size, BatchFeatures& batch,
-                              SparseGradient& grad) {
-  BatchStats sum;
-  for (std::int64_t b = 0; b < static_cast<std::int64_t>(rows.size()); b += batch_size)
-    add(sum, detail::train_batch(model, optimizer, train, rows, b, batch_size, batch, grad));
-  return sum;
 }
 
 FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& data,
@@ -277,24 +221,17 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
   auto elapsed = [&] { return before + seconds_since(t0); };
   EpochOrder order(n, options.seed, options.shuffle);
   for (std::int64_t e = 0; e < st.epoch; ++e) order.next_epoch();
-  // On several threads, a one-vs-rest model trains in output slices (FitOptions::slices), a run of
-  // batches at a time: kSliceRows rows, or fewer where the epoch ends or a checkpoint is due. The whole
-  // model is put back together where something reads it: a checkpoint, a callback that reads it, the end.
-  std::optional<detail::OutputSlices> slices;
-  const std::int64_t slice_count = n > 0 ? detail::output_slices(model, options) : 1;
-  if (slice_count > 1) slices.emplace(model, optimizer, slice_count);
-  constexpr std::int64_t kSliceRows = 4096;
-  const std::int64_t run_batches = slices ? std::max<std::int64_t>(1, kSliceRows / bs) : 1;
-  auto put_back = [&] {
-    if (slices) slices->put_back(model, optimizer);
-  };
+  // The batches run on detail::FitThreads (FitOptions::threads): on several threads a run of them at a
+  // time, kRunRows rows or fewer where the epoch ends or a checkpoint is due (the threads meet after
+  // each batch; a run is one parallel region); on one thread a batch at a time.
+  const std::int64_t threads = detail::fit_threads(model, options);
+  detail::FitThreads loop(model, optimizer, train, threads, bs);
+  constexpr std::int64_t kRunRows = 4096;
+  const std::int64_t run_batches = threads > 1 ? std::max<std::int64_t>(1, kRunRows / bs) : 1;
   auto save = [&] {
-    put_back();
     st.seconds = elapsed();
     checkpoints.save(st);
   };
-  BatchFeatures batch;
-  SparseGradient grad;
   std::vector<BatchStats> run_stats;
   FitResult result;
 
@@ -310,18 +247,9 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
     }
     if (n > 0) {
       const std::int64_t b = st.next, done = run::batches_for(b, bs);
-      if (slices) {
-        std::int64_t count = std::min(run_batches, run::batches_for(n - b, bs));
-        if (checkpoints.save && schedule.every() > 0) count = std::min(count, schedule.batches_to_next(st.epoch, done));
-        try {
-          slices->train(train, order.rows(), b, b + count * bs, bs, run_stats);
-        } catch (...) {  // every slice stopped at the same bad batch: the model as one thread leaves it
-          put_back();
-          throw;
-        }
-      } else {
-        run_stats.assign(1, detail::train_batch(model, optimizer, train, order.rows(), b, bs, batch, grad));
-      }
+      std::int64_t count = std::min(run_batches, run::batches_for(n - b, bs));
+      if (checkpoints.save && schedule.every() > 0) count = std::min(count, schedule.batches_to_next(st.epoch, done));
+      loop.train(order.rows(), b, b + count * bs, run_stats);
       for (const BatchStats& bst : run_stats) {
         add(st.partial, bst);
         st.next += bst.count;
@@ -338,16 +266,12 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
       report.epoch = st.epoch;
       report.epochs = options.epochs;
       report.train = to_metrics(model, st.partial);
-      report.steps = slices ? slices->steps() : optimizer.steps();
+      report.steps = optimizer.steps();
       report.seconds = elapsed();
       report.epoch_seconds = report.seconds - (st.history.empty() ? 0.0 : st.history.back().seconds);
       st.history.push_back(report);
       if (!callbacks.empty()) {
-        if (options.sync) {
-          if (slices) slices->sync();
-          else optimizer.sync(model);
-        }
-        if (callbacks.reads_model()) put_back();
+        if (options.sync) optimizer.sync(model);
         stop = callbacks.epoch_end(report);
         result.stopped_early = stop && st.epoch < options.epochs;
       }
@@ -356,15 +280,13 @@ FitResult fit(LinearModel& model, LinearOptimizer& optimizer, const data::Sparse
     const bool due = schedule.after_batch(st.epoch, run::batches_for(st.next, bs)) || (epoch_end && schedule.at_epoch_end());
     if (checkpoints.save && due) save();
   }
-  put_back();
-  slices.reset();  // the whole model is current from here on
   if (options.sync) optimizer.sync(model);
   if (checkpoints.save) save();
   callbacks.train_end();
   result.history = st.history;
   result.steps = optimizer.steps();
   result.seconds = elapsed();
-  result.slices = slice_count;
+  result.threads = threads;
   return result;
 }
 

@@ -1,4 +1,4 @@
-// Shared by fit.cpp and fit_workers.cpp (not installed).
+// Shared by fit.cpp, fit_threads.cpp and fit_workers.cpp (not installed).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -13,52 +13,47 @@ namespace adakit::linear::detail {
 void add(BatchStats& into, const BatchStats& s);
 // The epoch's progressive metrics from its summed batch statistics.
 Metrics to_metrics(const LinearModel& model, const BatchStats& st);
-// Batch [b, b + batch_size) of `rows` (clipped to its end): build, prepare, gradient, step, with the
-// prefetch hints for the batches ahead (which may lie past the part being trained: hints only).
-// Returns what the batch's forward pass saw; grad.z then holds the batch's scores.
-BatchStats train_batch(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
-                       std::span<const std::int64_t> rows, std::int64_t b, std::int64_t batch_size,
-                       BatchFeatures& batch, SparseGradient& grad);
-// One pass of fit()'s batch loop over `rows` in order, batches of `batch_size` (the last may be
-// smaller): train_batch after train_batch. Returns the summed statistics of the batches.
-BatchStats train_rows(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,
-                      std::span<const std::int64_t> rows, std::int64_t batch_size, BatchFeatures& batch,
-                      SparseGradient& grad);
-
-// fit() on several threads for a one-vs-rest model: its outputs in `count` contiguous slices (sizes
-// differing by at most one), each trained by its own thread over every row, in fit()'s order, with its
-// own share of the optimizer state (LinearModel::output_slice, LinearOptimizer::slice_state). Every
-// coordinate then follows exactly the steps it takes in the whole model, so the model, the state and
-// the progressive metrics (computed from every output's scores, in row order) are bit for bit those of
-// one thread. The whole model is stale while the slices train: put_back() makes it current.
-class OutputSlices {
+// fit()'s batch loop (fit_threads.cpp) on 1 or 2 threads. On two, thread t owns feature shard t
+// (model.hpp): its rows of the model's table (weights and optimizer state) are read and written by it
+// alone, and it reads its shard's entries of the data from a copy split by shard, made once. For each
+// batch, each thread builds the batch's features of its shard, brings them up to date (the optimizer's
+// prepare), sums its shard's partial of each row's scores and hands it to the other; each then adds the
+// two (the scores one thread sums, bit for bit), takes the batch's dL/dz (detail::batch_dz) and steps
+// its own features; thread 0 also steps the bias and keeps the batch's statistics. So the model, the
+// optimizer state and counters and the statistics are one thread's bit for bit. The threads meet
+// once a batch: one exchange of B x outputs floats, and the wait for the slower one.
+class FitThreads {
  public:
-  // Slices `model` (which `optimizer` is bound to) into `count` >= 2 parts (LinearModel::output_slice's
-  // conditions), on `count` threads.
-  OutputSlices(const LinearModel& model, const LinearOptimizer& optimizer, std::int64_t count);
-  ~OutputSlices();
-  // Batches [begin, end) of `rows` (begin a batch start), each slice on its thread; then each batch's
-  // statistics as fit()'s loop measures them, into `stats` (one per batch, in order).
-  void train(const data::SparseDataView& train, std::span<const std::int64_t> rows, std::int64_t begin,
-             std::int64_t end, std::int64_t batch_size, std::vector<BatchStats>& stats);
-  void sync();  // every slice's optimizer.sync(slice)
-  // Writes the slices' weights and state into the whole model and its optimizer (nothing when they
-  // have not changed since the last put_back).
-  void put_back(LinearModel& model, LinearOptimizer& optimizer);
-  std::int64_t count() const noexcept { return count_; }
-  std::int64_t steps() const;  // the optimizer's steps() so far (every slice's)
+  // `optimizer` bound to `model`, `d` the data every train() reads (kept by reference); threads 1 or 2
+  // (UsageError naming "fit_threads" otherwise). On two threads, O(nonzeros) to split the data.
+  FitThreads(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& d, std::int64_t threads,
+             std::int64_t batch_size);
+  ~FitThreads();
+  FitThreads(const FitThreads&) = delete;
+  FitThreads& operator=(const FitThreads&) = delete;
+  // Batches [begin, end) of `rows` (begin a batch start; the last batch stops where `rows` do), in
+  // order; each batch's statistics into `stats` (one per batch). A refused batch (a row outside the
+  // data, a feature outside the model, a bad label: UsageError) leaves everything as one thread leaves
+  // it: the batches before it done. When the OpenMP team comes out smaller (nested in another parallel
+  // region) the calling thread runs both shards itself: the same numbers.
+  void train(std::span<const std::int64_t> rows, std::int64_t begin, std::int64_t end, std::vector<BatchStats>& stats);
+  std::int64_t threads() const noexcept { return threads_; }
 
  private:
-  struct Part;
-  LinearTask task_;
-  std::int64_t outputs_, count_;
-  std::vector<Part> parts_;
-  std::vector<float> z_;  // the scores of the rows being trained, rows x outputs
-  bool put_back_ = false;  // the whole model holds the slices as they are
+  struct Thread;
+  struct Run;
+  void run(Run& run, std::int64_t t, std::int64_t threads);
+  void check_rows(std::span<const std::int64_t> rows) const;
+  LinearModel& model_;
+  LinearOptimizer& optimizer_;
+  const data::SparseDataView& d_;
+  std::int64_t threads_, batch_size_;
+  std::vector<Thread> parts_;
+  std::vector<data::CsrMatrix> shard_data_;  // on two threads: shard s's entries of every row
+  std::vector<std::uint8_t> bad_;            // on two threads: rows with a feature outside the model
 };
-// How many slices fit() trains `model` in with `options` on num_threads() threads (1: the whole model
-// on one thread; see FitOptions::slices).
-std::int64_t output_slices(const LinearModel& model, const FitOptions& options);
+// How many threads fit() trains `model` on with `options` (FitOptions::threads).
+std::int64_t fit_threads(const LinearModel& model, const FitOptions& options);
 // fit() with options.workers > 1 (FitOptions::workers): parameter mixing. `train` carries the row
 // weights already folded with the class weights.
 FitResult fit_workers(LinearModel& model, LinearOptimizer& optimizer, const data::SparseDataView& train,

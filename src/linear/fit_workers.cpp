@@ -1,8 +1,8 @@
 // linear::fit with FitOptions::workers > 1: iterative parameter mixing (see FitOptions::workers).
 //
 // Per epoch: the seeded order of fit() is cut into `workers` contiguous shards; worker k trains model
-// copy k on shard k with fit()'s own batch loop (detail::train_rows: the same gradient and step
-// kernels), all copies starting from the same state. Then, for each feature the epoch touched:
+// copy k on shard k with fit()'s own batch loop (detail::FitThreads on one thread: the same
+// gradient and step kernels), all copies starting from the same state. Then, for each feature the epoch touched:
 //   one worker k saw it:  every copy takes worker k's row (weights and sums) as it is;
 //   several saw it:       every copy takes the mean of the W copies' rows, coordinate by coordinate
 //                         (weights and sums of squared gradients alike; a copy whose worker did not
@@ -70,6 +70,9 @@ FitResult detail::fit_workers(LinearModel& model, LinearOptimizer& optimizer, co
       opts.push_back(owned[sz(k - 1)].get());
     }
   }
+  std::vector<std::unique_ptr<FitThreads>> loops;  // each worker's batch loop, on its one thread
+  for (std::int64_t k = 0; k < workers; ++k)
+    loops.push_back(std::make_unique<FitThreads>(*models[sz(k)], *opts[sz(k)], train, 1, options.batch_size));
 
   const std::int64_t n = train.size(), dim = model.dim(), bs = options.batch_size;
   auto shard = [&](std::span<const std::int64_t> order, std::int64_t k) {
@@ -81,9 +84,8 @@ FitResult detail::fit_workers(LinearModel& model, LinearOptimizer& optimizer, co
 
   std::vector<std::uint16_t> mask(sz(dim), 0);  // bit k: worker k's shard has the feature this epoch
   std::vector<std::int64_t> touched;            // the features of the epoch, in first-seen order
-  std::vector<BatchFeatures> batch(sz(workers));
-  std::vector<SparseGradient> grad(sz(workers));
   std::vector<BatchStats> stats(sz(workers));
+  std::vector<std::vector<BatchStats>> batch_stats(sz(workers));
   std::vector<std::exception_ptr> errors(sz(workers));
   const int threads = static_cast<int>(std::min<std::int64_t>(workers, std::max(1, num_threads())));
 
@@ -109,7 +111,10 @@ FitResult detail::fit_workers(LinearModel& model, LinearOptimizer& optimizer, co
     auto run = [&](std::int64_t t) {
       for (std::int64_t k = t; k < workers; k += threads) {
         try {
-          stats[sz(k)] = train_rows(*models[sz(k)], *opts[sz(k)], train, shard(rows, k), bs, batch[sz(k)], grad[sz(k)]);
+          const auto part = shard(rows, k);
+          loops[sz(k)]->train(part, 0, static_cast<std::int64_t>(part.size()), batch_stats[sz(k)]);
+          stats[sz(k)] = {};
+          for (const BatchStats& b : batch_stats[sz(k)]) add(stats[sz(k)], b);
         } catch (...) {
           errors[sz(k)] = std::current_exception();
         }

@@ -37,7 +37,7 @@ void Ftrl::on_reset(LinearModel& model) {
   std::fill(model.bias().begin(), model.bias().end(), 0.0f);
 }
 
-void Ftrl::on_step(LinearModel& model, const SparseGradient& grad) {
+void Ftrl::on_step(LinearModel& model, const SparseGradient& grad, std::int64_t) const {
   const auto& o = options_;
   for (std::size_t i = 0; i < grad.features.size(); ++i) {
     const std::int64_t j = grad.features[i];
@@ -51,14 +51,14 @@ void Ftrl::on_step(LinearModel& model, const SparseGradient& grad) {
       w[c] = static_cast<float>(ftrl_weight(z, n, o.alpha, o.beta, o.l1, o.l2));
     }
   }
-  touched_ += static_cast<std::int64_t>(grad.values.size());
-  if (model.fit_bias()) {
-    for (std::int64_t c = 0; c < outputs_; ++c) {
-      float& b = model.bias()[sz(c)];
-      ftrl_update(bias_z_[sz(c)], bias_n_[sz(c)], b, grad.bias[sz(c)], o.alpha);
-      b = static_cast<float>(ftrl_weight(bias_z_[sz(c)], bias_n_[sz(c)], o.alpha, o.beta, 0.0, 0.0));
-    }
-    touched_ += outputs_;
+}
+
+void Ftrl::on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t) {
+  const auto& o = options_;
+  for (std::int64_t c = 0; c < outputs_; ++c) {
+    float& b = model.bias()[sz(c)];
+    ftrl_update(bias_z_[sz(c)], bias_n_[sz(c)], b, grad[sz(c)], o.alpha);
+    b = static_cast<float>(ftrl_weight(bias_z_[sz(c)], bias_n_[sz(c)], o.alpha, o.beta, 0.0, 0.0));
   }
 }
 

@@ -11,7 +11,7 @@
 #include "adakit/core/error.hpp"
 #include "adakit/core/logistic.hpp"
 #include "adakit/core/parallel.hpp"
-#include "table_copy.hpp"
+#include "batch_math.hpp"
 
 namespace adakit::linear {
 namespace {
@@ -71,12 +71,12 @@ double one_vs_rest_term(LinearTask task, float z, bool positive, float& dz) {
 }
 
 double one_vs_rest_terms(LinearTask task, std::span<const float> z, std::span<const std::int32_t> labels,
-                         std::int64_t first, std::span<float> dz) {
+                         std::span<float> dz) {
   // One binary term per output; labels are few: a merge walk over the sorted set.
   double loss = 0.0;
   std::size_t next = 0;
   for (std::size_t c = 0; c < z.size(); ++c) {
-    const std::int64_t cls = first + static_cast<std::int64_t>(c);
+    const auto cls = static_cast<std::int64_t>(c);
     while (next < labels.size() && labels[next] < cls) ++next;
     loss += one_vs_rest_term(task, z[c], next < labels.size() && labels[next] == cls, dz[c]);
   }
@@ -117,7 +117,7 @@ double linear_loss(LinearTask task, std::span<const float> z, std::span<const st
     case LinearTask::ova:
     case LinearTask::squared_hinge:
       if (z.size() == 1) return one_vs_rest_term(task, z[0], label == 1, dz[0]);
-      return one_vs_rest_terms(task, z, labels, 0, dz);
+      return one_vs_rest_terms(task, z, labels, dz);
     case LinearTask::squared: break;
   }
   return 0.0;
@@ -315,44 +315,13 @@ void LinearModel::remap_features(std::int64_t new_dim, std::span<const std::int6
       std::copy_n(table_.data() + j * row_stride_, row_stride_, t.data() + new_of_old[sz(j)] * row_stride_);
   }
   table_ = std::move(t);
+  if (!shards_.empty()) {  // given shards move with their features; new ones take the default
+    std::vector<std::uint8_t> moved(sz(new_dim));
+    for (std::int64_t j = 0; j < new_dim; ++j) moved[sz(j)] = static_cast<std::uint8_t>(feature_shard(j));
+    for (std::int64_t j = 0; j < dim_; ++j) moved[sz(new_of_old.empty() ? j : new_of_old[sz(j)])] = shards_[sz(j)];
+    shards_ = std::move(moved);
+  }
   dim_ = new_dim;
-}
-
-LinearModel LinearModel::output_slice(std::int64_t first, std::int64_t count, std::int64_t state_width) const {
-  if ((task_ != LinearTask::ova && task_ != LinearTask::squared_hinge) || outputs_ < 2 || slice_of_ > 0)
-    throw UsageError("linear model: output slices are for one-vs-rest models of more than one output (ova, squared_hinge); this is " +
-                         std::string(to_string(task_)) + " with " + std::to_string(outputs_) + " output(s)" +
-                         (slice_of_ > 0 ? ", a slice itself" : ""),
-                     {"", 0, "outputs"});
-  if (first < 0 || count < 1 || first > outputs_ - count)
-    throw UsageError("linear model: outputs [" + std::to_string(first) + ", " + std::to_string(first + count) +
-                         ") are not a slice of [0, " + std::to_string(outputs_) + ")",
-                     {"", 0, "outputs"});
-  if (state_width < 0 || state_width > kMaxLinearTable)
-    throw UsageError("linear model: optimizer state of " + std::to_string(state_width) + " floats per feature", {"", 0, "state"});
-  return LinearModel(*this, first, count, state_width);
-}
-
-LinearModel::LinearModel(const LinearModel& whole, std::int64_t first, std::int64_t count, std::int64_t state_width)
-    : task_(whole.task_), dim_(whole.dim_), outputs_(count), classes_(whole.classes_), fit_bias_(whole.fit_bias_),
-      class_names_(), first_output_(first), slice_of_(whole.outputs_) {
-  row_stride_ = row_stride_for(count, state_width);
-  state_width_ = state_width;
-  // Written once, by the threads in parallel (detail::copy_columns): each row zeroed, its weights copied.
-  table_ = Tensor::uninitialized({dim_, row_stride_});
-  const detail::ColumnCopy weights{first, 0, count};
-  detail::copy_columns(whole.table_.data(), whole.row_stride_, table_.data(), row_stride_, dim_, {&weights, 1}, true);
-  bias_.assign(whole.bias_.begin() + first, whole.bias_.begin() + first + count);
-}
-
-void LinearModel::put_output_slice(const LinearModel& slice) {
-  if (slice.slice_of_ != outputs_ || slice.task_ != task_ || slice.dim_ != dim_ || slice.classes_ != classes_ ||
-      slice.fit_bias_ != fit_bias_ || slice_of_ > 0)
-    throw UsageError("linear model: that output slice is not one of this model's", {"", 0, "outputs"});
-  const std::int64_t first = slice.first_output_, count = slice.outputs_;
-  const detail::ColumnCopy weights{0, first, count};
-  detail::copy_columns(slice.table_.data(), slice.row_stride_, table_.data(), row_stride_, dim_, {&weights, 1});
-  std::copy_n(slice.bias_.begin(), count, bias_.begin() + first);
 }
 
 LinearModel LinearModel::for_dataset(const data::SparseDataset& d, std::int64_t dim) {
@@ -481,14 +450,64 @@ void LinearModel::scores(const data::CsrView& x, std::int64_t row, std::span<flo
   }
 }
 
-BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const std::int64_t> rows,
-                                 const BatchFeatures& batch, SparseGradient& out,
-                                 std::span<const std::int64_t> next_rows) const {
+void LinearModel::partial_scores(std::span<const std::int32_t> index, std::span<const float> value, bool with_bias,
+                                 std::span<float> q) const {
+  // The same blocking as scores(): outputs 16 at a time, the entries inside.
+  constexpr std::int64_t kLanes = 16;
   const std::int64_t k = outputs_;
-  const auto b = static_cast<std::int64_t>(rows.size());
-  if (batch.offsets.size() != batch.features.size() + 1)
-    throw UsageError("linear gradient: the batch's features were not built (BatchFeatures::build)");
-  const bool regression = task_ == LinearTask::squared;
+  for (std::int64_t c0 = 0; c0 < k; c0 += kLanes) {
+    const std::int64_t m = std::min(kLanes, k - c0);
+    float acc[kLanes];
+    for (std::int64_t c = 0; c < kLanes; ++c) acc[c] = with_bias && c < m ? bias_[sz(c0 + c)] : 0.0f;
+    for (std::size_t e = 0; e < index.size(); ++e) {
+      const float* w = table_.data() + static_cast<std::int64_t>(index[e]) * row_stride_ + c0;
+      const float v = value[e];
+#pragma omp simd
+      for (std::int64_t c = 0; c < kLanes; ++c) acc[c] += v * (c < m ? w[c] : 0.0f);
+    }
+    for (std::int64_t c = 0; c < m; ++c) q[sz(c0 + c)] = acc[c];
+  }
+}
+
+void detail::training_scores(const LinearModel& model, const data::CsrView& x, std::int64_t r, std::span<float> z,
+                             std::span<float> tmp) {
+  // The row's entries grouped by shard, each shard's in the row's order: a stable counting sort without
+  // a branch on the shard (half of them would be mispredicted).
+  const auto idx = x.row_indices(r);
+  const auto val = x.row_values(r);
+  thread_local std::vector<std::int32_t> index;  // reused: no allocation per row once warm
+  thread_local std::vector<float> value;
+  index.resize(idx.size());
+  value.resize(idx.size());
+  std::size_t ones = 0;
+  for (const std::int32_t j : idx) ones += model.shard_of(j) == 1 ? 1 : 0;
+  std::size_t at[2] = {0, idx.size() - ones};
+  for (std::size_t e = 0; e < idx.size(); ++e) {
+    const std::size_t s = model.shard_of(idx[e]) == 1 ? 1 : 0;
+    index[at[s]] = idx[e];
+    value[at[s]++] = val[e];
+  }
+  const std::size_t h = idx.size() - ones;
+  model.partial_scores(std::span(index).first(h), std::span(value).first(h), true, z);
+  model.partial_scores(std::span(index).subspan(h), std::span(value).subspan(h), false, tmp);
+  for (std::size_t c = 0; c < z.size(); ++c) z[c] += tmp[c];
+}
+
+void LinearModel::set_feature_shards(std::vector<std::uint8_t> shards) {
+  if (!shards.empty() && static_cast<std::int64_t>(shards.size()) != dim_)
+    throw UsageError("linear model: " + std::to_string(shards.size()) + " feature shards for " + std::to_string(dim_) +
+                         " features",
+                     {"", 0, "shards"});
+  for (std::size_t j = 0; j < shards.size(); ++j)
+    if (shards[j] >= kFeatureShards)
+      throw UsageError("linear model: feature " + std::to_string(j) + "'s shard " + std::to_string(shards[j]) +
+                           " is not below " + std::to_string(kFeatureShards),
+                       {"", 0, "shards"});
+  shards_ = std::move(shards);
+}
+
+void detail::check_gradient_data(const LinearModel& model, const data::SparseDataView& d) {
+  const bool regression = model.task() == LinearTask::squared;
   if (regression ? d.targets.size() != sz(d.size()) : d.labels.size() != sz(d.size()))
     throw UsageError(std::string("linear gradient: the dataset has ") +
                          (regression ? std::to_string(d.targets.size()) + " targets" : std::to_string(d.labels.size()) + " labels") +
@@ -502,82 +521,111 @@ BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const 
     throw UsageError("linear gradient: the dataset has " + std::to_string(d.label_offsets.size() - 1) +
                          " label sets for " + std::to_string(d.size()) + " rows",
                      {"", 0, "labels"});
+}
+
+void detail::batch_dz(const LinearModel& model, const data::SparseDataView& d, std::span<const std::int64_t> rows,
+                      std::span<const float> z, std::span<float> dz, BatchStats& st) {
+  const std::int64_t k = model.outputs();
+  const auto b = static_cast<std::int64_t>(rows.size());
+  st.count += b;
+  for (std::int64_t p = 0; p < b; ++p) {
+    const std::int64_t r = rows[sz(p)];
+    const std::span<float> g(dz.data() + p * k, sz(k));
+    add_row_loss(model.task(), d, r, z.subspan(sz(p * k), sz(k)), g, st);
+    if (!d.weights.empty()) {  // a weighted row (after the stats, which stay unweighted): its loss, hence its dL/dz, counts w times
+      const float w = d.weights[sz(r)];
+      for (float& v : g) v *= w;
+    }
+  }
+  const float inv_b = b > 0 ? 1.0f / static_cast<float>(b) : 0.0f;
+  for (float& v : dz.first(sz(b * k))) v *= inv_b;
+}
+
+void detail::feature_gradients(const BatchFeatures& batch, std::int64_t batch_rows, std::int64_t outputs,
+                               std::span<const float> dz, SparseGradient& out, std::int64_t first, std::int64_t last) {
+  const std::int64_t k = outputs;
+  if (last < 0) last = static_cast<std::int64_t>(batch.features.size());
+  out.outputs = k;
+  out.features.assign(batch.features.begin() + first, batch.features.begin() + last);
+  out.values.resize(sz((last - first) * k));
+  for (std::int64_t i = first; i < last; ++i) {
+    float* g = out.values.data() + (i - first) * k;
+    for (std::int64_t e = batch.offsets[sz(i)]; e < batch.offsets[sz(i) + 1]; ++e) {
+      const std::int32_t p = batch.positions[sz(e)];
+      if (p < 0 || p >= batch_rows) throw UsageError("linear gradient: the batch's features come from another batch");
+      const float x = batch.values[sz(e)];
+      const float* dzp = dz.data() + p * k;
+      // g = 0 + Σ x·dz over the feature's entries in order; the first entry writes 0 + x·dz (the same
+      // value and zero sign as adding it to a zeroed row, without zeroing the rows first).
+      if (e == batch.offsets[sz(i)])
+        for (std::int64_t c = 0; c < k; ++c) g[c] = 0.0f + x * dzp[c];
+      else
+        for (std::int64_t c = 0; c < k; ++c) g[c] += x * dzp[c];
+    }
+  }
+}
+
+void detail::bias_gradient(const LinearModel& model, std::int64_t batch_rows, std::span<const float> dz,
+                           std::vector<float>& out) {
+  const std::int64_t k = model.outputs();
+  out.assign(sz(k), 0.0f);
+  if (model.fit_bias())
+    for (std::int64_t p = 0; p < batch_rows; ++p)
+      for (std::int64_t c = 0; c < k; ++c) out[sz(c)] += dz[sz(p * k + c)];
+}
+
+BatchStats LinearModel::gradient(const data::SparseDataView& d, std::span<const std::int64_t> rows,
+                                 const BatchFeatures& batch, SparseGradient& out,
+                                 std::span<const std::int64_t> next_rows) const {
+  const std::int64_t k = outputs_;
+  const auto b = static_cast<std::int64_t>(rows.size());
+  if (batch.offsets.size() != batch.features.size() + 1)
+    throw UsageError("linear gradient: the batch's features were not built (BatchFeatures::build)");
+  detail::check_gradient_data(*this, d);
   out.outputs = k;
   out.dz.resize(sz(b * k));  // every row's loss writes all its outputs' dL/dz
   out.z.resize(sz(b * k));
-  BatchStats st;
-  st.count = b;
   // A large model does not fit in cache: ask for the rows (weights and optimizer state) of the
-  // features of the row kRowsAhead places ahead, in this batch or the next, while scoring this one, so
-  // the misses overlap with the arithmetic. A hint: no value changes.
-  constexpr std::int64_t kRowsAhead = kPrefetchRowsAhead;
+  // features of the row kPrefetchRowsAhead places ahead, in this batch or the next, while scoring this
+  // one, so the misses overlap with the arithmetic. A hint: no value changes.
   const auto nb = static_cast<std::int64_t>(next_rows.size());
   auto prefetch_row = [&](std::int64_t p) {
     const std::int64_t r = p < b ? rows[sz(p)] : p - b < nb ? next_rows[sz(p - b)] : -1;
-    if (r < 0 || r >= d.features.rows) return;  // refused below (this batch) or later (the next)
-    for (const std::int32_t j : d.features.row_indices(r))
-      if (j >= 0 && j < dim_) prefetch_floats(table_.data() + j * row_stride_, row_stride_);
+    if (r >= 0 && r < d.features.rows) detail::prefetch_model_rows(*this, d.features.row_indices(r));
   };
   if (nb == 0)  // nobody asked for this batch's rows ahead of time
-    for (std::int64_t p = 0; p < std::min(b, kRowsAhead); ++p) prefetch_row(p);
+    for (std::int64_t p = 0; p < std::min(b, kPrefetchRowsAhead); ++p) prefetch_row(p);
   for (std::int64_t p = 0; p < b; ++p) {
-    prefetch_row(p + kRowsAhead);
+    prefetch_row(p + kPrefetchRowsAhead);
     const std::int64_t r = rows[sz(p)];
     if (r < 0 || r >= d.features.rows)
       throw UsageError("linear gradient: batch row " + std::to_string(r) + " is outside [0, " +
                        std::to_string(d.features.rows) + ")");
-    const std::span<float> z(out.z.data() + p * k, sz(k)), dz(out.dz.data() + p * k, sz(k));
-    scores(d.features, r, z);
-    if (slice_of_ == 0) {
-      add_row_loss(task_, d, r, z, dz, st);
-    } else {  // a slice's outputs: their terms (the stats' predictions need every output's score)
-      const auto labels = d.row_labels(r);
-      for (const std::int32_t label : labels)
-        if (label < 0 || label >= classes_)
-          throw UsageError("linear gradient: row " + std::to_string(r) + "'s label " + std::to_string(label) +
-                               " is outside [0, " + std::to_string(classes_) + ")",
-                           {"", r + 1, "labels"});
-      st.loss_sum += one_vs_rest_terms(task_, z, labels, first_output_, dz);
-    }
-    if (!d.weights.empty()) {  // a weighted row (after the stats, which stay unweighted): its loss, hence its dL/dz, counts w times
-      const float w = d.weights[sz(r)];
-      for (float& g : dz) g *= w;
-    }
+    for (const std::int32_t j : d.features.row_indices(r))
+      if (j < 0 || j >= dim_)
+        throw UsageError("feature " + std::to_string(j) + " of row " + std::to_string(r) + " is outside the model's dim " +
+                             std::to_string(dim_),
+                         {"", r + 1, "features"});
+    detail::training_scores(*this, d.features, r, std::span<float>(out.z.data() + p * k, sz(k)),
+                            std::span<float>(out.dz).first(sz(k)));
   }
-  const float inv_b = b > 0 ? 1.0f / static_cast<float>(b) : 0.0f;
-  for (float& v : out.dz) v *= inv_b;
-
-  const auto nf = static_cast<std::int64_t>(batch.features.size());
-  out.features.assign(batch.features.begin(), batch.features.end());
-  out.values.resize(sz(nf * k));
-  for (std::int64_t i = 0; i < nf; ++i) {
-    float* g = out.values.data() + i * k;
-    for (std::int64_t e = batch.offsets[sz(i)]; e < batch.offsets[sz(i) + 1]; ++e) {
-      const std::int32_t p = batch.positions[sz(e)];
-      if (p < 0 || p >= b) throw UsageError("linear gradient: the batch's features come from another batch");
-      const float x = batch.values[sz(e)];
-      const float* dz = out.dz.data() + p * k;
-      // g = 0 + Σ x·dz over the feature's entries in order; the first entry writes 0 + x·dz (the same
-      // value and zero sign as adding it to a zeroed row, without zeroing the rows first).
-      if (e == batch.offsets[sz(i)])
-        for (std::int64_t c = 0; c < k; ++c) g[c] = 0.0f + x * dz[c];
-      else
-        for (std::int64_t c = 0; c < k; ++c) g[c] += x * dz[c];
-    }
-  }
-  out.bias.assign(sz(k), 0.0f);
-  if (fit_bias_)
-    for (std::int64_t p = 0; p < b; ++p)
-      for (std::int64_t c = 0; c < k; ++c) out.bias[sz(c)] += out.dz[sz(p * k + c)];
+  BatchStats st;
+  detail::batch_dz(*this, d, rows, out.z, out.dz, st);
+  detail::feature_gradients(batch, b, k, out.dz, out);
+  detail::bias_gradient(*this, b, out.dz, out.bias);
   return st;
+}
+
+void detail::prefetch_model_rows(const LinearModel& model, std::span<const std::int32_t> features) {
+  const float* table = model.table().data();
+  const std::int64_t stride = model.row_stride(), dim = model.dim();
+  for (const std::int32_t j : features)
+    if (j >= 0 && j < dim) prefetch_floats(table + j * stride, stride);
 }
 
 // ---- saving ----
 
 nlohmann::json LinearModel::config() const {
-  if (slice_of_ > 0)
-    throw UsageError("linear model: an output slice is part of a model, not one to save (put it back with put_output_slice)",
-                     {"", 0, "outputs"});
   return {{"task", std::string(to_string(task_))},
           {"dim", dim_},
           {"classes", classes_},

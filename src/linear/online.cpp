@@ -111,6 +111,11 @@ data::SparseDataset OnlineLearner::examples(std::string_view lines, const std::s
       if (!new_of_old.empty()) grow_to(vectorizer_->num_features(), new_of_old);
     }
     grow_to(vectorizer_->num_features(), {});  // a fresh model (dim 1) to the vocabulary or the hashed space
+    if (shards_for_ != vectorizer_->num_features()) {  // the columns' training shards, from their terms
+      auto shards = vectorizer_->feature_shards();
+      if (static_cast<std::int64_t>(shards.size()) == model_.dim()) model_.set_feature_shards(std::move(shards));
+      shards_for_ = vectorizer_->num_features();
+    }
     d.features = vectorizer_->transform(t.texts);
     return d;
   }

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "adakit/core/error.hpp"
-#include "table_copy.hpp"
 
 namespace adakit::linear {
 
@@ -17,15 +16,6 @@ std::uint64_t next_owner() {
   return next.fetch_add(1);
 }
 
-// Each state field of the whole model's rows to a slice's (the row fields of both, field by field): a
-// per-output field's columns of the slice's outputs, a per-feature field (a last step) whole.
-template <class Fields>
-std::vector<detail::ColumnCopy> slice_columns(const Fields& whole, const Fields& share, std::int64_t first) {
-  std::vector<detail::ColumnCopy> columns;
-  for (std::size_t f = 0; f < whole.size(); ++f)
-    columns.push_back({whole[f].offset + (whole[f].step ? 0 : first), share[f].offset, share[f].count});
-  return columns;
-}
 }  // namespace
 
 void LinearOptimizer::reset(LinearModel& model) {
@@ -138,58 +128,6 @@ void LinearOptimizer::load_state(LinearModel& model, const LinearOptimizerState&
   touched_ = state.touched;
 }
 
-void LinearOptimizer::check_slice(const LinearModel& model, const LinearModel& part, const LinearOptimizer& other) const {
-  check_model(model);
-  auto refuse = [&](const std::string& what) {
-    throw UsageError(std::string(name()) + ": cannot slice the state: " + what, {"", 0, "outputs"});
-  };
-  if (other.name() != name()) refuse("the slice's optimizer is " + std::string(other.name()));
-  if (!part.is_slice() || model.is_slice() || part.task() != model.task() || part.dim() != model.dim() ||
-      part.classes() != model.classes() || part.first_output() + part.outputs() > outputs_)
-    refuse("the model given is not an output slice of this state's model");
-  if (part.state_width() != state_width(part.outputs()))
-    refuse("the slice has room for " + std::to_string(part.state_width()) + " floats of state per feature, this optimizer keeps " +
-           std::to_string(state_width(part.outputs())));
-  const auto whole = row_fields(outputs_), share = other.row_fields(part.outputs());
-  for (std::size_t f = 0; f < whole.size(); ++f)
-    if (!whole[f].step && (whole[f].count != outputs_ || share[f].count != part.outputs()))
-      refuse("its field '" + whole[f].name + "' is not one value per output");
-}
-
-void LinearOptimizer::slice_state(const LinearModel& model, LinearModel& part, LinearOptimizer& into) const {
-  check_slice(model, part, into);
-  part.reserve_state(state_width(part.outputs()), next_owner());  // zeroes it; owned by `into` below
-  const std::int64_t first = part.first_output(), count = part.outputs();
-  const auto columns = slice_columns(row_fields(outputs_), into.row_fields(count), first);
-  detail::copy_columns(model.table().data(), model.row_stride(), part.table().data(), part.row_stride(), dim_, columns);
-  const auto from_bias = const_cast<LinearOptimizer*>(this)->bias_fields();  // only read
-  const auto to_bias = into.bias_fields();
-  for (std::size_t f = 0; f < from_bias.size(); ++f) {
-    const std::vector<float>& v = *from_bias[f].second;
-    to_bias[f].second->assign(v.begin() + first, v.begin() + first + count);
-  }
-  into.dim_ = dim_;
-  into.outputs_ = count;
-  into.steps_ = steps_;
-  into.touched_ = 0;
-  into.owner_ = part.state_owner();
-}
-
-void LinearOptimizer::put_slice_state(LinearModel& model, const LinearModel& part, LinearOptimizer& from) {
-  check_slice(model, part, from);
-  from.check_model(part);
-  const std::int64_t first = part.first_output(), count = part.outputs();
-  auto columns = slice_columns(row_fields(outputs_), from.row_fields(count), first);
-  for (detail::ColumnCopy& c : columns) std::swap(c.from, c.to);  // the slice's back into the whole's
-  detail::copy_columns(part.table().data(), part.row_stride(), model.table().data(), model.row_stride(), dim_, columns);
-  const auto to_bias = bias_fields(), from_bias = from.bias_fields();
-  for (std::size_t f = 0; f < to_bias.size(); ++f)
-    std::copy_n(from_bias[f].second->begin(), count, to_bias[f].second->begin() + first);
-  steps_ = from.steps_;
-  touched_ += from.touched_;
-  from.touched_ = 0;
-}
-
 void LinearOptimizer::check_feature(std::int64_t feature) const {
   if (feature < 0 || feature >= dim_)
     throw UsageError(std::string(name()) + ": feature " + std::to_string(feature) + " is outside [0, " +
@@ -198,7 +136,9 @@ void LinearOptimizer::check_feature(std::int64_t feature) const {
 
 void LinearOptimizer::prepare(LinearModel& model, std::span<const std::int64_t> features) {
   check_model(model);
-  on_prepare(model, features);
+  on_prepare(model, features, steps_);
+  on_prepare_bias(model, steps_);
+  touched_ += prepare_touches(model, static_cast<std::int64_t>(features.size()));
 }
 
 void LinearOptimizer::refresh(LinearModel& model, std::span<const std::int64_t> features) {
@@ -216,7 +156,12 @@ void LinearOptimizer::step(LinearModel& model, const SparseGradient& grad) {
                      " values, bias of " + std::to_string(grad.bias.size()) + ") does not fit a model with " +
                      std::to_string(outputs_) + " outputs");
   ++steps_;
-  on_step(model, grad);
+  on_step(model, grad, steps_);
+  touched_ += static_cast<std::int64_t>(grad.values.size());
+  if (model.fit_bias()) {
+    on_step_bias(model, grad.bias, steps_);
+    touched_ += outputs_;
+  }
 }
 
 void LinearOptimizer::regrow(LinearModel& model, std::span<const std::int64_t> new_of_old) {

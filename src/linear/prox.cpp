@@ -55,7 +55,7 @@ std::int64_t AdagradL1::last_step(const LinearModel& model, std::int64_t feature
   return load_step(model.table().data() + feature * model.row_stride() + 2 * outputs_);
 }
 
-void AdagradL1::catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step) {
+void AdagradL1::catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step) const {
   float* w = row(model, feature);  // weights, then s, then the last step
   float* last_slot = w + 2 * outputs_;
   const std::int64_t k = to_step - load_step(last_slot);
@@ -69,16 +69,14 @@ void AdagradL1::catch_up(LinearModel& model, std::int64_t feature, std::int64_t 
   }
 }
 
-void AdagradL1::on_prepare(LinearModel& model, std::span<const std::int64_t> features) {
+void AdagradL1::on_prepare(LinearModel& model, std::span<const std::int64_t> features, std::int64_t t) const {
   for (const std::int64_t j : features) {
     check_feature(j);
-    catch_up(model, j, steps_);
+    catch_up(model, j, t);
   }
-  touched_ += static_cast<std::int64_t>(features.size()) * outputs_;
 }
 
-void AdagradL1::on_step(LinearModel& model, const SparseGradient& grad) {
-  const std::int64_t t = steps_;
+void AdagradL1::on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const {
   const auto& o = options_;
   for (std::size_t i = 0; i < grad.features.size(); ++i) {
     const std::int64_t j = grad.features[i];
@@ -90,12 +88,12 @@ void AdagradL1::on_step(LinearModel& model, const SparseGradient& grad) {
     for (std::int64_t c = 0; c < outputs_; ++c) adagrad_l1_coordinate(w[c], s[c], g[c], o.lr, o.eps, o.l1, o.l2);
     store_step(w + 2 * outputs_, t);
   }
-  touched_ += static_cast<std::int64_t>(grad.values.size());
-  if (model.fit_bias()) {
-    for (std::int64_t c = 0; c < outputs_; ++c)
-      adagrad_l1_coordinate(model.bias()[sz(c)], bias_sum_[sz(c)], grad.bias[sz(c)], o.lr, o.eps, 0.0, 0.0);
-    touched_ += outputs_;
-  }
+}
+
+void AdagradL1::on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t) {
+  const auto& o = options_;
+  for (std::int64_t c = 0; c < outputs_; ++c)
+    adagrad_l1_coordinate(model.bias()[sz(c)], bias_sum_[sz(c)], grad[sz(c)], o.lr, o.eps, 0.0, 0.0);
 }
 
 void AdagradL1::on_sync(LinearModel& model) {
@@ -132,7 +130,7 @@ std::int64_t LazySgd::last_step(const LinearModel& model, std::int64_t feature) 
   return load_step(model.table().data() + feature * model.row_stride() + outputs_);
 }
 
-void LazySgd::catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step) {
+void LazySgd::catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step) const {
   float* w = row(model, feature);  // weights, then the last step
   float* last_slot = w + outputs_;
   const std::int64_t k = to_step - load_step(last_slot);
@@ -143,16 +141,14 @@ void LazySgd::catch_up(LinearModel& model, std::int64_t feature, std::int64_t to
       w[c] = static_cast<float>(prox_l1_l2_repeat(w[c], k, options_.lr, options_.l1, options_.l2));
 }
 
-void LazySgd::on_prepare(LinearModel& model, std::span<const std::int64_t> features) {
+void LazySgd::on_prepare(LinearModel& model, std::span<const std::int64_t> features, std::int64_t t) const {
   for (const std::int64_t j : features) {
     check_feature(j);
-    catch_up(model, j, steps_);
+    catch_up(model, j, t);
   }
-  touched_ += static_cast<std::int64_t>(features.size()) * outputs_;
 }
 
-void LazySgd::on_step(LinearModel& model, const SparseGradient& grad) {
-  const std::int64_t t = steps_;
+void LazySgd::on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const {
   const auto& o = options_;
   for (std::size_t i = 0; i < grad.features.size(); ++i) {
     const std::int64_t j = grad.features[i];
@@ -163,11 +159,10 @@ void LazySgd::on_step(LinearModel& model, const SparseGradient& grad) {
     for (std::int64_t c = 0; c < outputs_; ++c) sgd_prox_coordinate(w[c], g[c], o.lr, o.l1, o.l2);
     store_step(w + outputs_, t);
   }
-  touched_ += static_cast<std::int64_t>(grad.values.size());
-  if (model.fit_bias()) {
-    for (std::int64_t c = 0; c < outputs_; ++c) sgd_prox_coordinate(model.bias()[sz(c)], grad.bias[sz(c)], o.lr, 0.0, 0.0);
-    touched_ += outputs_;
-  }
+}
+
+void LazySgd::on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t) {
+  for (std::int64_t c = 0; c < outputs_; ++c) sgd_prox_coordinate(model.bias()[sz(c)], grad[sz(c)], options_.lr, 0.0, 0.0);
 }
 
 void LazySgd::on_sync(LinearModel& model) {

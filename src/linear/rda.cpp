@@ -37,33 +37,35 @@ void AdagradRda::on_reset(LinearModel& model) {
   std::fill(model.bias().begin(), model.bias().end(), 0.0f);
 }
 
-void AdagradRda::refresh(LinearModel& model, std::int64_t feature) {
+void AdagradRda::refresh(LinearModel& model, std::int64_t feature, std::int64_t t) const {
   const auto& o = options_;
   float* w = row(model, feature);  // weights, then u, then s
   const float* u = w + outputs_;
   const float* s = w + 2 * outputs_;
-  for (std::int64_t c = 0; c < outputs_; ++c)
-    w[c] = static_cast<float>(rda_weight(u[c], s[c], steps_, o.lr, o.eps, o.l1, o.l2));
+  for (std::int64_t c = 0; c < outputs_; ++c) w[c] = static_cast<float>(rda_weight(u[c], s[c], t, o.lr, o.eps, o.l1, o.l2));
 }
 
-void AdagradRda::refresh_bias(LinearModel& model) {
+void AdagradRda::refresh_bias(LinearModel& model, std::int64_t t) {
   if (!model.fit_bias()) return;
   for (std::int64_t c = 0; c < outputs_; ++c)
     model.bias()[sz(c)] =
-        static_cast<float>(rda_weight(bias_u_[sz(c)], bias_s_[sz(c)], steps_, options_.lr, options_.eps, 0.0, 0.0));
-  touched_ += outputs_;
+        static_cast<float>(rda_weight(bias_u_[sz(c)], bias_s_[sz(c)], t, options_.lr, options_.eps, 0.0, 0.0));
 }
 
-void AdagradRda::on_prepare(LinearModel& model, std::span<const std::int64_t> features) {
+std::int64_t AdagradRda::prepare_touches(const LinearModel& model, std::int64_t features) const {
+  return features * outputs_ + (model.fit_bias() ? outputs_ : 0);  // the bias is refreshed too
+}
+
+void AdagradRda::on_prepare(LinearModel& model, std::span<const std::int64_t> features, std::int64_t t) const {
   for (const std::int64_t j : features) {
     check_feature(j);
-    refresh(model, j);
+    refresh(model, j, t);
   }
-  touched_ += static_cast<std::int64_t>(features.size()) * outputs_;
-  refresh_bias(model);
 }
 
-void AdagradRda::on_step(LinearModel& model, const SparseGradient& grad) {
+void AdagradRda::on_prepare_bias(LinearModel& model, std::int64_t t) { refresh_bias(model, t); }
+
+void AdagradRda::on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const {
   for (std::size_t i = 0; i < grad.features.size(); ++i) {
     const std::int64_t j = grad.features[i];
     check_feature(j);
@@ -74,24 +76,21 @@ void AdagradRda::on_step(LinearModel& model, const SparseGradient& grad) {
       u[c] += g[c];
       s[c] += g[c] * g[c];
     }
-    refresh(model, j);
-  }
-  touched_ += static_cast<std::int64_t>(grad.values.size());
-  if (model.fit_bias()) {
-    for (std::int64_t c = 0; c < outputs_; ++c) {
-      bias_u_[sz(c)] += grad.bias[sz(c)];
-      bias_s_[sz(c)] += grad.bias[sz(c)] * grad.bias[sz(c)];
-    }
-    refresh_bias(model);
+    refresh(model, j, t);
   }
 }
 
+void AdagradRda::on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t t) {
+  for (std::int64_t c = 0; c < outputs_; ++c) {
+    bias_u_[sz(c)] += grad[sz(c)];
+    bias_s_[sz(c)] += grad[sz(c)] * grad[sz(c)];
+  }
+  refresh_bias(model, t);
+}
+
 void AdagradRda::on_sync(LinearModel& model) {
-  for (std::int64_t j = 0; j < dim_; ++j) refresh(model, j);
-  if (model.fit_bias())
-    for (std::int64_t c = 0; c < outputs_; ++c)
-      model.bias()[sz(c)] =
-          static_cast<float>(rda_weight(bias_u_[sz(c)], bias_s_[sz(c)], steps_, options_.lr, options_.eps, 0.0, 0.0));
+  for (std::int64_t j = 0; j < dim_; ++j) refresh(model, j, steps_);
+  refresh_bias(model, steps_);
 }
 
 }  // namespace adakit::linear

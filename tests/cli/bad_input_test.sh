@@ -351,8 +351,8 @@ bad "autotune: with --resume" 2 "field 'resume': --resume does not go with --aut
 bad "workers: --workers 0" 2 "--workers: Value 0 not in range 1 to 16" "$bin" train --data data.svm --workers 0
 bad "workers: --workers with ftrl" 2 "field 'workers': fit: workers > 1 mixes the workers' models by their sums of squared gradients; optimizer 'ftrl' keeps none" "$bin" train --data data.svm --workers 2 --optimizer ftrl
 bad "workers: --workers with --checkpoint" 2 "field 'workers': --workers > 1 keeps no mid-run state for --checkpoint / --resume yet" "$bin" train --data data.svm --workers 2 --checkpoint ck
-bad "slices: --slices 300" 2 "--slices: Value 300 not in range 0 to 256" "$bin" train --data data.svm --slices 300
-bad "slices: --slices with --workers" 2 "field 'slices': --slices splits one learner's classes over the threads, --workers trains several learners" "$bin" train --data data.svm --slices 2 --workers 2
+bad "fit-threads: --fit-threads 3" 2 "--fit-threads: Value 3 not in range 0 to 2" "$bin" train --data data.svm --fit-threads 3
+bad "fit-threads: --fit-threads with --workers" 2 "field 'fit-threads': --fit-threads trains one learner on several threads, --workers trains several learners" "$bin" train --data data.svm --fit-threads 2 --workers 2
 
 # ---------------------------------------------------------------- export (wa.bin: a text model from above)
 bad "export: --prune -1" 2 "field 'prune': --prune must be a finite number >= 0" "$bin" export --model wa.bin --out wa.small --prune -1

@@ -108,15 +108,17 @@ for split in train test; do
   cmp -s "$work/wf_got" "$work/wf_expected"; st=$?
   check "--write-features: $split.svm holds the hand-computed tf-idf rows ($(paste -sd '|' "$work/wf_got"))" $st
 done
-# Training on the written files is the text run: same rows, same batches, the same test loss to the bit.
+# Training on the written files is the text run: same rows, same batches. Not to the bit: a vocabulary's
+# columns sum their scores in their terms' shards, LIBSVM columns in their ids' (include/adakit/linear/
+# model.hpp, the top), so the two runs round differently; the test loss agrees to 1e-5 (relative).
 expect_code "text run writing its features" 0 "$bin" train --data "$work/topics.tsv" --test-data "$work/topics-test.tsv" \
   --ngram 1,2 --tfidf --model softmax --optimizer adagrad --lr 0.5 --epochs 5 --batch-size 4 --seed 3 --json \
   --write-features "$work/tf"
 loss_text=$(json_num test_loss)
 expect_code "the same run on the written LIBSVM files" 0 "$bin" train --data "$work/tf/train.svm" \
   --test-data "$work/tf/test.svm" --model softmax --optimizer adagrad --lr 0.5 --epochs 5 --batch-size 4 --seed 3 --json
-[ "$loss_text" = "$(json_num test_loss)" ]; st=$?
-check "LIBSVM run's test loss equals the text run's ($loss_text vs $(json_num test_loss))" $st
+awk -v a="$loss_text" -v b="$(json_num test_loss)" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-5 * a && a > 0) }'; st=$?
+check "LIBSVM run's test loss equals the text run's to rounding ($loss_text vs $(json_num test_loss))" $st
 
 # Regression: y = 2 x1 - x3 on LIBSVM rows, linear regression with AdaGrad.
 awk 'BEGIN { srand(5); for (i = 0; i < 300; i++) { a = rand(); b = rand(); c = rand();

@@ -15,7 +15,7 @@ counts=$(mktemp); trap 'rm -f "$counts"' EXIT
 objdump -d --no-show-raw-insn -C "$lib" 2>/dev/null |
   awk -v insn="$insn" '/^[0-9a-f]+ <.*>:$/ { fn = $0; next } index($0, "\t" insn) > 0 { n[fn]++ } END { for (f in n) print f "\t" n[f] }' > "$counts"
 fails=0
-for want in 'linear::detail::train_batch' 'linear::LinearModel::gradient' 'optim::(anonymous namespace)::update_sorted_rows' \
+for want in 'linear::detail::FitThreads::run' 'linear::detail::prefetch_model_rows' 'optim::(anonymous namespace)::update_sorted_rows' \
             'embed::(anonymous namespace)::run_slice'; do
   if grep -qF "$want" "$counts"; then echo "ok: $want"
   else echo "FAIL: no $insn instruction in $want"; fails=$((fails + 1)); fi

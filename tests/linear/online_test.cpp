@@ -199,6 +199,7 @@ TEST(OnlineLearner, TextChunksEqualOneFitOverEveryLineWithItsVocabulary) {
     v1.fit(all.texts);
     const data::SparseDataset d = data::vectorize(all, v1);
     LinearModel one = LinearModel::for_dataset(d);
+    one.set_feature_shards(v1.feature_shards());  // a vocabulary's columns train in their terms' shards
     auto opt1 = make_linear_optimizer(name, options);
     fit(one, *opt1, d, {.epochs = 1, .batch_size = 1, .seed = 0, .shuffle = false, .sync = false});
     // The learner over two chunks, its vocabulary and model grown as lines come.

@@ -186,7 +186,7 @@ int run_train_autotune(const TrainFlags& f, const std::string& format) {
   linear::TuneOptions to{.seconds = f.autotune.duration, .max_trials = f.autotune.trials, .max_model_bytes = size_limit,
                          .max_table_entries = std::int64_t{1} << 25, .seed = f.fit.seed,
                          .task = f.model.empty() ? "auto" : f.model, .batch_size = f.fit.batch_size,
-                         .shuffle = !f.no_shuffle, .class_weights = {}, .slices = f.slices};
+                         .shuffle = !f.no_shuffle, .class_weights = {}, .threads = f.fit_threads};
   if (!f.class_weight.empty()) {
     const linear::LinearModel shape = linear::LinearModel::for_dataset(d.train, 1, to.task);  // its classes and task
     to.class_weights = parse_class_weights(f.class_weight, d.train.labels, shape.class_names(), shape.classes(),

@@ -127,7 +127,7 @@ void print_header(const TrainFlags& f, const data::PreparedData& d, nn::Sequenti
 // UsageError on a flag of sparse models (train_linear.cpp) given with dense data.
 void check_dense_flags(const TrainFlags& f) {
   for (const char* flag : {"classes", "progress-every", "freeze-vocabulary", "weights", "weight-column",
-                           "write-features", "keep-bucket-names", "workers", "slices", "calibrate", "calibration-split",
+                           "write-features", "keep-bucket-names", "workers", "fit-threads", "calibrate", "calibration-split",
                            "calibration-data"})
     if (f.was_given(flag))
       throw UsageError("--" + std::string(flag) +
@@ -513,12 +513,11 @@ void add_train(CLI::App& root, std::function<int()>& action) {
                   "--threads at a time) and mixed after each epoch; the result depends on N (reproducible for a "
                   "--seed and N), never on --threads (docs/sparse.md, \"Two cores\")")
       ->check(CLI::Range(1, 16));
-  app->add_option("--slices", f->slices,
-                  "sparse one-vs-rest models (ova, squared_hinge over 3+ classes): train the outputs in N slices side "
-                  "by side, one thread each, bit for bit the 1-thread model; 0 (default): min(--threads, classes / 4); "
-                  "1: off (each slice is a copy of its part of the model and optimizer state: memory up to 2x) "
-                  "(docs/sparse.md, \"Two cores\")")
-      ->check(CLI::Range(0, 256));
+  app->add_option("--fit-threads", f->fit_threads,
+                  "sparse models: train the one learner on N threads (1 or 2), each owning half of the "
+                  "model's features, bit for bit the 1-thread model; 0 (default): min(--threads, 2) for models of 8 "
+                  "or more outputs, else 1 (docs/sparse.md, \"Two cores\")")
+      ->check(CLI::Range(0, 2));
   app->add_flag("--freeze-vocabulary", f->freeze_vocabulary,
                 "warm start of a text model: keep its vocabulary (terms it has not seen are ignored)");
   app->add_flag("--keep-bucket-names", f->keep_bucket_names,

@@ -65,7 +65,7 @@ struct TrainFlags {
   std::int64_t checkpoint_every = 0;
   std::int64_t progress_every = 0;  // --progress-every N: progressive validation loss every N examples
   std::int64_t workers = 1;         // --workers N: parameter mixing over N shards (linear::FitOptions::workers)
-  std::int64_t slices = 0;          // --slices N: one learner's outputs over N threads (linear::FitOptions::slices)
+  std::int64_t fit_threads = 0;     // --fit-threads N: one learner on N threads (linear::FitOptions::threads)
   bool json = false, quiet = false, save_state = false;
   bool no_shuffle = false, freeze_vocabulary = false;
   bool keep_bucket_names = false;  // --keep-bucket-names: a hashed text model's file keeps the terms of each column

@@ -79,10 +79,10 @@ void check_sparse_flags(const TrainFlags& f, const std::string& format) {
   if (f.save_state && (f.save.empty() || io::is_json_model_path(f.save)))
     throw UsageError("--save-state keeps the optimizer's state in a binary model file: give --save FILE (not .json)",
                      {"", 0, "save-state"});
-  if (f.workers > 1 && f.slices > 1)
-    throw UsageError("--slices splits one learner's classes over the threads, --workers trains several learners: "
+  if (f.workers > 1 && f.fit_threads > 1)
+    throw UsageError("--fit-threads trains one learner on several threads, --workers trains several learners: "
                      "give one of them",
-                     {"", 0, "slices"});
+                     {"", 0, "fit-threads"});
   if (f.workers > 1) {
     if (f.data.data == "-")
       throw UsageError("--workers mixes the shards of an epoch over a --data file; a stream from stdin is one pass",
@@ -183,6 +183,14 @@ std::vector<float> parse_class_weights(const std::string& spec, std::span<const 
 
 namespace {
 
+// A vocabulary's columns take their training shards from their terms (TextVectorizer::feature_shards):
+// a warm start on a grown vocabulary sums as one pass over all the data would.
+void set_shards_from(const data::TextVectorizer* vectorizer, linear::LinearModel& model) {
+  if (vectorizer == nullptr) return;
+  auto shards = vectorizer->feature_shards();
+  if (static_cast<std::int64_t>(shards.size()) == model.dim()) model.set_feature_shards(std::move(shards));
+}
+
 // Data: the training file and a test file, or a seeded stratified split of the training file. A warm
 // start (`init`) continues the saved model's vectorizer instead of fitting one.
 data::PreparedSparseData prepare_sparse(const TrainFlags& f, const std::string& format, const io::LinearModelFile* init) {
@@ -216,7 +224,7 @@ nlohmann::json sparse_settings(const TrainFlags& f, const std::string& format) {
                         {"batch-size", f.fit.batch_size}, {"seed", f.fit.seed}};
   if (!f.class_weight.empty()) run["class-weight"] = f.class_weight;
   if (f.workers > 1) run["workers"] = f.workers;
-  if (f.slices > 0) run["slices"] = f.slices;
+  if (f.fit_threads > 0) run["fit-threads"] = f.fit_threads;
   if (!f.weights.empty()) run["weights"] = f.weights;
   if (!f.calibrate.empty())
     run["calibrate"] = {{"method", f.calibrate}, {"split", optim::format_double(f.calibration_split)},
@@ -272,7 +280,7 @@ nlohmann::json sparse_json(const SparseRun& r) {
   if (r.warm != nullptr) j["init_model"] = warm_json(*r.warm, r.f.init_model);
   if (r.progressive != nullptr) j["progressive"] = progressive_json(*r.progressive);
   j["workers"] = r.f.workers;
-  j["slices"] = r.result.slices;
+  j["fit_threads"] = r.result.threads;
   if (!r.class_weights.empty()) j["class_weights"] = class_weights_json(r.class_weights, r.model.class_names());
   if (r.calibration != nullptr) j["calibration"] = *r.calibration;
   if (r.multilabel) j["test_multilabel"] = linear::to_json(*r.multilabel);
@@ -437,6 +445,7 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
   auto opt = init ? continued_optimizer(choice, *init, model) : linear::make_linear_optimizer(choice.name, choice.options);
   std::optional<WarmStart> warm;
   if (init) warm = continue_on(f, model, *opt, d);
+  set_shards_from(d.vectorizer ? &*d.vectorizer : nullptr, model);
   // A saved calibrator was fitted on the saved weights: this run's training leaves it stale.
   if (model.calibrator() != nullptr && !f.quiet && !f.json && f.calibrate.empty())
     std::fprintf(stderr, "note: %s was calibrated; its calibrator is dropped (give --calibrate to fit a new one)\n",
@@ -450,7 +459,7 @@ int run_train_linear(const TrainFlags& f, const std::string& format) {
                                                                    model.classes(),
                                                                    model.task() == linear::LinearTask::squared),
                               .workers = f.workers,
-                              .slices = f.slices};
+                              .threads = f.fit_threads};
   const bool talk = !f.quiet && !f.json;
   // Checkpoints, as for dense models: DIR/checkpoint.safetensors (a linear checkpoint: io/checkpoint.hpp),
   // every --checkpoint-every batches of the run (0: every epoch) and at the end; --resume DIR continues

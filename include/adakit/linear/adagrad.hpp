@@ -40,8 +40,9 @@ class LazyAdagrad final : public LinearOptimizer {
   std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"sum", &bias_sum_}}; }
   void on_reset(LinearModel& model) override;
   void on_fresh_features(LinearModel& model, std::span<const std::int64_t> features) override;
-  void on_prepare(LinearModel&, std::span<const std::int64_t>) override {}
-  void on_step(LinearModel& model, const SparseGradient& grad) override;
+  void on_prepare(LinearModel&, std::span<const std::int64_t>, std::int64_t) const override {}
+  void on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const override;
+  void on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t t) override;
   void on_sync(LinearModel&) override {}
 
  private:

@@ -134,7 +134,7 @@ struct TuneOptions {
   std::int64_t batch_size = 1;
   bool shuffle = true;
   std::vector<float> class_weights{};  // FitOptions::class_weights, the same for every trial
-  std::int64_t slices = 0;             // FitOptions::slices, the same for every trial
+  std::int64_t threads = 0;            // FitOptions::threads, the same for every trial
   // Seconds on a monotonic clock, read for the budget, the trials' times and the skip prediction; empty:
   // std::chrono::steady_clock. Tests pass a clock that ticks by call, which makes the budget's effects
   // (which trials are stopped or skipped) exact.

@@ -62,19 +62,18 @@ struct FitOptions {
   // (LinearOptimizer::mixing_sum_offset: adagrad); no checkpoints; batch callbacks are not called
   // (epoch callbacks are).
   std::int64_t workers = 1;
-  // Output slices (with workers = 1): a one-vs-rest model (ova; a squared hinge over more than two
-  // classes) trains its outputs in `slices` contiguous slices side by side, one thread each. Each
-  // output's loss term, gradient and optimizer state depend on its own score alone, so every slice
-  // steps exactly as its outputs do in the whole model: the model, the optimizer's state and the
-  // metrics are bit for bit one thread's, whatever the count (src/linear/fit_slices.cpp). It pays on
-  // models larger than the cache, whose rows each thread then fetches only part of. The slices hold a
-  // copy of the model's table and optimizer state while they train (memory up to 2x). Batch callbacks
-  // (progress only) then come a run of batches (4,096 rows) at a time; epoch callbacks that read the
-  // model (run::Callback::reads_model), checkpoints and an error see the whole model as one thread has it.
-  // 0: min(num_threads(), outputs / 4) slices (at least 1); n >= 1: min(n, outputs). Other models: 1.
-  std::int64_t slices = 0;
+  // Threads for one learner (with workers = 1): every model and loss trains on `threads` threads, each
+  // owning one of the two feature shards (model.hpp: the order of a score's sum), whose rows of the
+  // model it alone reads and writes; the threads meet once a batch to add up the scores.
+  // The model, the optimizer's state and the metrics are bit for bit one thread's, whatever the count
+  // (src/linear/fit_threads.cpp). It pays on models larger than the cache, whose rows each thread then
+  // fetches only its share of; no copy of the model is made (on two threads, a copy of the data split by
+  // shard: memory of its nonzeros once more). Batch callbacks (progress only) come a run of batches
+  // (4,096 rows) at a time on two threads.
+  // 0: 2 when num_threads() >= 2 and the model has 8 outputs or more, else 1; otherwise 1 or 2.
+  std::int64_t threads = 0;
   // UsageError naming the field: epochs >= 0, batch_size >= 1, class weights finite and >= 0, workers in [1, 16],
-  // slices in [0, 256], not slices > 1 with workers > 1.
+  // threads in [0, 2] ("fit_threads"), not threads > 1 with workers > 1.
   void validate() const;
 };
 
@@ -101,7 +100,7 @@ struct FitResult {
   std::int64_t steps = 0;
   double seconds = 0.0;              // a resumed run's includes the time before it
   bool stopped_early = false;
-  std::int64_t slices = 1;           // the output slices it trained in (FitOptions::slices; 1: the whole model)
+  std::int64_t threads = 1;          // the threads it trained on (FitOptions::threads)
 };
 
 // fit()'s row order: 0..n-1, shuffled (Fisher–Yates) at the start of every epoch by one seeded

@@ -56,8 +56,9 @@ class Ftrl final : public LinearOptimizer {
   std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"z", outputs, outputs}, {"n", 2 * outputs, outputs}}; }
   std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"z", &bias_z_}, {"n", &bias_n_}}; }
   void on_reset(LinearModel& model) override;
-  void on_prepare(LinearModel&, std::span<const std::int64_t>) override {}
-  void on_step(LinearModel& model, const SparseGradient& grad) override;
+  void on_prepare(LinearModel&, std::span<const std::int64_t>, std::int64_t) const override {}
+  void on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const override;
+  void on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t t) override;
   void on_sync(LinearModel&) override {}
 
  private:

@@ -7,6 +7,16 @@
 // outputs = 1 for logistic, squared and a two-class squared hinge; = classes for softmax, ova and a
 // squared hinge over more than two classes. Scores of a row x: z = Wᵀx + b.
 //
+// Training sums a row's scores by feature shard, the same for one thread and two (linear::fit on 2
+// threads gives one thread's bits): each feature j belongs to shard s(j) in {0, 1} (shard_of), and
+//   p_0 = b + Σ_{e: s(j_e) = 0} x_e W[j_e],   p_1 = 0 + Σ_{e: s(j_e) = 1} x_e W[j_e],   z = p_0 + p_1
+// (each Σ term by term in the row's order). Two threads each own one shard: its rows of the table, its
+// partial. s(j) = (j / 16) mod 2 (blocks of 16 ids, dealt alternately), unless the model was given its
+// features' shards (set_feature_shards): a vocabulary's come from its terms (TextVectorizer::
+// feature_shards), so that a grown vocabulary, which renumbers the old terms, keeps their shards and a
+// warm start stays one pass bit for bit. gradient() (and linear::fit) sums so; scores(), for
+// predictions, sums every entry in order from b.
+//
 // Storage: one table, one row per feature of row_stride() floats: the feature's `outputs` weights,
 // then state_width() floats of per-feature optimizer state (none until an optimizer binds: see
 // reserve_state). A lazy step reads and writes a feature's weights AND its optimizer state, and on
@@ -89,17 +99,23 @@ inline double linear_loss(LinearTask task, std::span<const float> z, std::int32_
 // The one-vs-rest losses' term of one output: ova's log(1 + exp(−s z)), squared_hinge's max(0, 1 − s z)²
 // (s = +1 when `positive`), with its dL/dz written into dz. linear_loss sums these over the outputs.
 double one_vs_rest_term(LinearTask task, float z, bool positive, float& dz);
-// The terms of outputs first .. first + z.size() − 1 of a one-vs-rest loss over more than one output
-// (ova, squared_hinge), summed in output order: output first + c scores z[c], is positive when that class
-// is one of `labels` (ascending), and gets its dL/dz in dz[c]. linear_loss is this over all the outputs
-// (first = 0); a model's output slice (LinearModel::output_slice) takes its own outputs' share.
+// The terms of a one-vs-rest loss over more than one output (ova, squared_hinge), summed in output
+// order: output c scores z[c], is positive when class c is one of `labels` (ascending), and gets its
+// dL/dz in dz[c]. linear_loss over such a model is this.
 double one_vs_rest_terms(LinearTask task, std::span<const float> z, std::span<const std::int32_t> labels,
-                         std::int64_t first, std::span<float> dz);
+                         std::span<float> dz);
 // The class a classifier predicts from its scores z (outputs values): z > 0 with one output, else
 // argmax_c z_c (the first on ties).
 std::int32_t predicted_class(std::span<const float> z);
 // Whether that class is one of `labels` (the row's classes).
 bool predicted_right(std::span<const float> z, std::span<const std::int32_t> labels);
+
+// Feature shards (the order of a training score's sum: see the top). Blocks of kShardBlock ids, so that
+// a thread owning a shard owns whole runs of model rows (16 rows of any stride are a whole number of
+// 64-byte lines: no line is written by two threads).
+inline constexpr std::int64_t kFeatureShards = 2;
+inline constexpr std::int64_t kShardBlock = 16;
+constexpr std::int64_t feature_shard(std::int64_t feature) noexcept { return (feature / kShardBlock) % kFeatureShards; }
 
 // The nonzeros of a batch grouped by feature: the batch's unique features (ascending) and, for each,
 // its entries (row within the batch, value) in the order they were read (position ascending). Buffers
@@ -266,25 +282,19 @@ class LinearModel {
   // (weights and optimizer state) moves to row new_of_old[j] (empty: j stays j), every other row holds
   // what a fresh model's does (zeros). O(new_dim). UsageError naming "dim" when new_dim is below dim()
   // or over the limits of the constructor, or new_of_old is not strictly increasing within
-  // [0, new_dim) with one entry per feature. Call the optimizer's regrow(model) next.
+  // [0, new_dim) with one entry per feature. Call the optimizer's regrow(model) next. Given feature
+  // shards move with their features; a new feature's is the default until set_feature_shards.
   void remap_features(std::int64_t new_dim, std::span<const std::int64_t> new_of_old = {});
 
-  // Output slices, for training a one-vs-rest model's outputs apart (linear::fit on several threads):
-  // each output's loss term, gradient and optimizer state depend on its own score alone, so outputs
-  // [first, first + count) trained as a model of their own, over the same rows, end exactly as they
-  // would in the whole model. output_slice gives them as such a model: their weights and bias, classes()
-  // the whole model's, first_output() = first, and the table laid out for `state_width` floats of
-  // optimizer state per feature (0: none; LinearOptimizer::slice_state fills it). Its gradient() gives those
-  // outputs' dL/dz bit for bit as the whole model's does (one_vs_rest_terms); its BatchStats count only
-  // its terms' loss (no correct predictions: that needs every output's score, SparseGradient::z).
-  // UsageError unless the task is ova or squared_hinge with more than one output, this is no slice
-  // itself, and 0 <= first < first + count <= outputs().
-  LinearModel output_slice(std::int64_t first, std::int64_t count, std::int64_t state_width = 0) const;
-  std::int64_t first_output() const noexcept { return first_output_; }
-  bool is_slice() const noexcept { return slice_of_ > 0; }
-  // Writes a slice's weights and bias back into their outputs. UsageError unless `slice` is one of this
-  // model's shape (same task, dim and classes; its outputs within this one's).
-  void put_output_slice(const LinearModel& slice);
+  // Feature j's shard (see the top): set_feature_shards's, else (j / 16) mod 2.
+  std::int64_t shard_of(std::int64_t feature) const noexcept {
+    return shards_.empty() ? feature_shard(feature) : shards_[static_cast<std::size_t>(feature)];
+  }
+  // Gives each feature its shard (dim() values, each 0 or 1; empty: back to the default). Copies of the
+  // model keep them; model files do not (a text model's vectorizer gives them again). UsageError naming
+  // "shards" otherwise.
+  void set_feature_shards(std::vector<std::uint8_t> shards);
+  const std::vector<std::uint8_t>& feature_shards() const noexcept { return shards_; }
 
   std::span<float> bias() noexcept { return bias_; }
   std::span<const float> bias() const noexcept { return bias_; }
@@ -294,8 +304,12 @@ class LinearModel {
   // Features with at least one nonzero weight. O(dim).
   std::int64_t count_nonzero_features() const;
 
-  // z = Wᵀx_row + b (outputs values). Reads only the row's features.
+  // z = Wᵀx_row + b (outputs values), b + the entries in order. Reads only the row's features.
   void scores(const data::CsrView& x, std::int64_t row, std::span<float> z) const;
+  // q = start + Σ x_e W[j_e] over the entries given, in order (outputs values): start is the bias when
+  // `with_bias`, else 0. A shard's partial of a training score (see the top). Feature ids are not checked.
+  void partial_scores(std::span<const std::int32_t> index, std::span<const float> value, bool with_bias,
+                      std::span<float> q) const;
   // Mean gradient over `rows` of d (see the top of this file). `batch` must have been built from the
   // same rows. Returns what the forward pass saw. `next_rows` (optional: the rows that come after these,
   // at least kPrefetchRowsAhead of them where there are, or a whole next batch) only steers prefetching:
@@ -326,7 +340,6 @@ class LinearModel {
   static LinearModel from_json(const nlohmann::json& j);
 
  private:
-  LinearModel(const LinearModel& whole, std::int64_t first, std::int64_t count, std::int64_t state_width);  // output_slice
   static std::int64_t row_stride_for(std::int64_t outputs, std::int64_t state_width);
 
   LinearTask task_;
@@ -335,8 +348,8 @@ class LinearModel {
   std::vector<std::string> class_names_;
   std::int64_t state_width_ = 0, row_stride_ = 1;
   std::uint64_t state_owner_ = 0;
-  std::int64_t first_output_ = 0, slice_of_ = 0;  // a slice: its first output, and the whole model's outputs
   Tensor table_;  // [dim, row_stride]
+  std::vector<std::uint8_t> shards_;  // set_feature_shards (empty: by id)
   std::vector<float> bias_;
   std::shared_ptr<const Calibrator> calibrator_;  // immutable, shared by copies
 };

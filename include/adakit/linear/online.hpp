@@ -69,6 +69,7 @@ class OnlineLearner {
   data::TextVectorizer* vectorizer_;
   OnlineOptions options_;
   std::int64_t seen_ = 0, added_ = 0;
+  std::int64_t shards_for_ = -1;  // the vocabulary size the model's feature shards were set for
 };
 
 // Whether label `a` names class `b`: the same text or (`numeric`: LIBSVM) the same number ("1" is "+1").

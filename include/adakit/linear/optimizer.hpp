@@ -32,6 +32,9 @@
 #include "adakit/optim/options.hpp"
 
 namespace adakit::linear {
+namespace detail {
+class FitThreads;
+}
 
 // A step count kept in two float slots of a model row (a bit copy, never read as a float).
 inline std::int64_t load_step(const float* slot) {
@@ -99,23 +102,6 @@ class LinearOptimizer {
   // is negative; the optimizer and the model are then unchanged.
   void load_state(LinearModel& model, const LinearOptimizerState& state);
 
-  // Output slices (LinearModel::output_slice; linear::fit trains a one-vs-rest model's slices side by
-  // side on several threads). Each of adakit's linear optimizers updates a coordinate from its own
-  // gradient and state (and, for the lazy ones, its feature's last step and the step count), so a slice
-  // stepped with an optimizer holding its share of the state ends exactly as those outputs would in the
-  // whole model.
-  // slice_state: `into` (the same optimizer, same options; a fresh one) binds to `part`, a slice of
-  // `model` laid out for this optimizer's state (output_slice(first, count, state_width(count))), and
-  // gets this state's share: each per-output field's columns, each per-feature field (a last step)
-  // whole, the bias state's entries and steps(); coordinates_touched() starts at 0. O(dim · row).
-  // put_slice_state: the reverse, for `from` after training `part`: its columns and bias entries
-  // back, the per-feature fields and steps() taken over (every slice of a run keeps them alike), its
-  // coordinates touched added here (and zeroed there, so that putting it again counts nothing twice).
-  // The slice's weights go back with LinearModel::put_output_slice. UsageError unless `model` holds this
-  // state, `part` is a slice of it and the optimizers are of one kind.
-  void slice_state(const LinearModel& model, LinearModel& part, LinearOptimizer& into) const;
-  void put_slice_state(LinearModel& model, const LinearModel& part, LinearOptimizer& from);
-
   // Parameter mixing (linear::fit with FitOptions::workers > 1): where a feature's row keeps the sum of
   // squared gradients of each output (floats from the row's start; -1: this optimizer keeps none and
   // cannot be mixed), and the bias's sums (outputs floats; empty without a bias state).
@@ -135,8 +121,19 @@ class LinearOptimizer {
 
  protected:
   virtual void on_reset(LinearModel& model) = 0;
-  virtual void on_prepare(LinearModel& model, std::span<const std::int64_t> features) = 0;
-  virtual void on_step(LinearModel& model, const SparseGradient& grad) = 0;  // steps() is the new t
+  // prepare() and step() in parts, at step count t (prepare: the steps done; step: the new count). on_prepare
+  // and on_step touch only their features' rows (and read the options): linear::fit on several threads
+  // calls them from each thread on its own features at once (detail::FitThreads). The bias hooks, and
+  // the counters, are one thread's.
+  virtual void on_prepare(LinearModel& model, std::span<const std::int64_t> features, std::int64_t t) const = 0;
+  virtual void on_prepare_bias(LinearModel& /*model*/, std::int64_t /*t*/) {}
+  virtual void on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const = 0;
+  virtual void on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t t) = 0;
+  // Coordinates of W and bias a prepare() of `features` features reads or writes (coordinates_touched):
+  // affine in features.
+  virtual std::int64_t prepare_touches(const LinearModel& /*model*/, std::int64_t features) const {
+    return lazy() ? features * outputs_ : 0;
+  }
   virtual void on_sync(LinearModel& model) = 0;
   // A feature's state as reset() leaves it, for `features` (rows of zeros): what is not zero.
   virtual void on_fresh_features(LinearModel&, std::span<const std::int64_t>) {}
@@ -152,10 +149,6 @@ class LinearOptimizer {
   virtual std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() { return {}; }
   // UsageError unless 0 <= feature < dim.
   void check_feature(std::int64_t feature) const;
-  // The fields of a slice's state against the whole's, pair by pair (same order): per-output ones and
-  // per-feature ones (step). UsageError when `other` is not this kind of optimizer or `part` no slice
-  // of `model` that fits it.
-  void check_slice(const LinearModel& model, const LinearModel& part, const LinearOptimizer& other) const;
   // UsageError unless `model` has the state's shape and holds this state.
   void check_model(const LinearModel& model) const;
   // Feature j's row in the model's table: outputs_ weights, then this optimizer's state.
@@ -169,6 +162,9 @@ class LinearOptimizer {
 
   std::int64_t dim_ = -1, outputs_ = 0, steps_ = 0, touched_ = 0;
   std::uint64_t owner_ = 0;  // the id reset() gave this state (LinearModel::state_owner)
+
+ private:
+  friend class detail::FitThreads;  // the parts above, from several threads, and the counters
 };
 
 }  // namespace adakit::linear

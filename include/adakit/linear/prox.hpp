@@ -104,12 +104,13 @@ class AdagradL1 final : public LinearOptimizer {
   std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"sum", &bias_sum_}}; }
   void on_reset(LinearModel& model) override;
   void on_fresh_features(LinearModel& model, std::span<const std::int64_t> features) override;
-  void on_prepare(LinearModel& model, std::span<const std::int64_t> features) override;
-  void on_step(LinearModel& model, const SparseGradient& grad) override;
+  void on_prepare(LinearModel& model, std::span<const std::int64_t> features, std::int64_t t) const override;
+  void on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const override;
+  void on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t t) override;
   void on_sync(LinearModel& model) override;
 
  private:
-  void catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step);
+  void catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step) const;
   AdagradL1Options options_;
   std::vector<float> bias_sum_;
 };
@@ -138,12 +139,13 @@ class LazySgd final : public LinearOptimizer {
  protected:
   std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"last_step", outputs, kStepSlots, true}}; }
   void on_reset(LinearModel& model) override;
-  void on_prepare(LinearModel& model, std::span<const std::int64_t> features) override;
-  void on_step(LinearModel& model, const SparseGradient& grad) override;
+  void on_prepare(LinearModel& model, std::span<const std::int64_t> features, std::int64_t t) const override;
+  void on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const override;
+  void on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t t) override;
   void on_sync(LinearModel& model) override;
 
  private:
-  void catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step);
+  void catch_up(LinearModel& model, std::int64_t feature, std::int64_t to_step) const;
   LazySgdOptions options_;
 };
 

@@ -57,13 +57,16 @@ class AdagradRda final : public LinearOptimizer {
   std::vector<RowField> row_fields(std::int64_t outputs) const override { return {{"u", outputs, outputs}, {"s", 2 * outputs, outputs}}; }
   std::vector<std::pair<std::string, std::vector<float>*>> bias_fields() override { return {{"u", &bias_u_}, {"s", &bias_s_}}; }
   void on_reset(LinearModel& model) override;
-  void on_prepare(LinearModel& model, std::span<const std::int64_t> features) override;
-  void on_step(LinearModel& model, const SparseGradient& grad) override;
+  void on_prepare(LinearModel& model, std::span<const std::int64_t> features, std::int64_t t) const override;
+  void on_step(LinearModel& model, const SparseGradient& grad, std::int64_t t) const override;
+  void on_step_bias(LinearModel& model, std::span<const float> grad, std::int64_t t) override;
+  void on_prepare_bias(LinearModel& model, std::int64_t t) override;
+  std::int64_t prepare_touches(const LinearModel& model, std::int64_t features) const override;
   void on_sync(LinearModel& model) override;
 
  private:
-  void refresh(LinearModel& model, std::int64_t feature);
-  void refresh_bias(LinearModel& model);
+  void refresh(LinearModel& model, std::int64_t feature, std::int64_t t) const;
+  void refresh_bias(LinearModel& model, std::int64_t t);
   AdagradRdaOptions options_;
   std::vector<float> bias_u_, bias_s_;
 };

@@ -35,10 +35,6 @@ struct Callback {
   // After each epoch; true stops training.
   virtual bool on_epoch_end(const EpochReport&) { return false; }
   virtual void on_train_end() {}
-  // Whether on_epoch_end reads the model being trained (evaluates it, saves it). A loop that trains the
-  // model somewhere else, in pieces (linear::fit's output slices on several threads), puts it together
-  // before each epoch's callbacks only when one of them reads it: reporting the numbers does not.
-  virtual bool reads_model() const { return true; }
 };
 
 // Where a resumable loop announces its whole position: after a batch, after an epoch's end (the next
@@ -63,7 +59,6 @@ class WithState final : public StateCallback<State> {
   }
   void on_batch_end(const BatchReport& r) override { inner_.on_batch_end(r); }
   bool wants_batches() const override { return inner_.wants_batches(); }
-  bool reads_model() const override { return inner_.reads_model(); }
   bool on_epoch_end(const EpochReport& r) override { return inner_.on_epoch_end(r); }
   void on_train_end() override { inner_.on_train_end(); }
   C& inner() noexcept { return inner_; }
@@ -97,11 +92,6 @@ class Callbacks {
   // Whether batch_end reaches anyone who wants it (the shorthand function hears epochs only).
   bool hears_batches() const {
     return std::any_of(list_.begin(), list_.end(), [](const Callback* c) { return c->wants_batches(); });
-  }
-  // Whether any epoch callback reads the model (Callback::reads_model; the shorthand function may).
-  bool reads_model() const {
-    return static_cast<bool>(on_epoch_) ||
-           std::any_of(list_.begin(), list_.end(), [](const Callback* c) { return c->reads_model(); });
   }
   void train_begin(std::int64_t epochs, std::int64_t batches_per_epoch) const;
   void batch_end(const BatchReport& r) const;

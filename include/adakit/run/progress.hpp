@@ -16,7 +16,6 @@ class ProgressPrinter final : public Callback {
   void on_train_begin(std::int64_t epochs, std::int64_t batches_per_epoch) override;
   void on_batch_end(const BatchReport& r) override;
   bool wants_batches() const override { return bar_; }  // plain lines: the epochs only
-  bool reads_model() const override { return false; }
   bool on_epoch_end(const EpochReport& r) override;
   void on_train_end() override;
 

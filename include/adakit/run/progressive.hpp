@@ -36,7 +36,6 @@ class ProgressiveValidation final : public Callback {
   // every >= 1; `classification` picks accuracy or mse; `sink` hears each report (may be empty).
   ProgressiveValidation(std::int64_t every, bool classification, std::function<void(const ProgressReport&)> sink = {});
   void on_batch_end(const BatchReport& r) override;
-  bool reads_model() const override { return false; }
   // Reports the examples since the last report, if any (call at the end of the stream).
   void finish();
   const std::vector<ProgressReport>& reports() const noexcept { return reports_; }
