@@ -44,8 +44,8 @@ Runs, each a fresh process, timed by wall clock (time.perf_counter around subpro
              from the LIBSVM files, the one-vs-rest squared hinge (`--loss squared_hinge`, LIBLINEAR -s 2's
              loss) with the optimizer settings fixed in ADAKIT_SETTINGS below (chosen on a held-out part of
              the training split, never on the test split), plus one softmax run (ADAKIT_SOFTMAX). On T > 1
-             threads the one-vs-rest learner trains its classes in T output slices side by side (adakit's
-             default, `--slices`: the 1-thread model bit for bit); for each T > 1 also `--workers T`
+             threads the learner trains on two feature shards, one a thread (adakit's default,
+             `--fit-threads`: the 1-thread model bit for bit); for each T > 1 also `--workers T`
              (parameter mixing over T shards of every epoch, for losses that couple the classes; its model
              differs from one learner's, so its accuracy is reported beside).
 

@@ -65,14 +65,6 @@ Tensor::Tensor(Shape shape, std::span<const float> values)
   if (numel_ > 0) std::memcpy(data_.get(), values.data(), values.size() * sizeof(float));
 }
 
-Tensor Tensor::uninitialized(Shape shape) {
-  Tensor t;
-  t.numel_ = shape_numel(shape);
-  t.shape_ = std::move(shape);
-  t.data_ = std::unique_ptr<float[], AlignedFree>(allocate(t.numel_), AlignedFree{true});
-  return t;
-}
-
 Tensor Tensor::from(Shape shape, std::initializer_list<float> values) {
   return Tensor(std::move(shape), std::span<const float>(values.begin(), values.size()));
 }

@@ -9,6 +9,11 @@
 
 namespace adakit::linear::detail {
 
+// UsageError naming "features" and row + 1: feature `feature` of row `row` is outside [0, dim).
+[[noreturn]] void feature_outside(std::int32_t feature, std::int64_t row, std::int64_t dim);
+// feature_outside for the first of `features` outside [0, dim), if any.
+void check_features(std::span<const std::int32_t> features, std::int64_t row, std::int64_t dim);
+
 // LinearModel::gradient's checks of `d`: one label (or target), one weight if any, one label set if
 // multilabel, per row. UsageError naming the field.
 void check_gradient_data(const LinearModel& model, const data::SparseDataView& d);

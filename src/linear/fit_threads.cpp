@@ -166,12 +166,7 @@ void FitThreads::check_rows(std::span<const std::int64_t> rows) const {
   for (const std::int64_t r : rows) {
     if (r < 0 || r >= x.rows)
       throw UsageError("batch row " + std::to_string(r) + " is outside [0, " + std::to_string(x.rows) + ")");
-    if (!bad_[sz(r)]) continue;
-    for (const std::int32_t f : x.row_indices(r))
-      if (f < 0 || f >= model_.dim())
-        throw UsageError("feature " + std::to_string(f) + " of row " + std::to_string(r) + " is outside the model's dim " +
-                             std::to_string(model_.dim()),
-                         {"", r + 1, "features"});
+    if (bad_[sz(r)]) check_features(x.row_indices(r), r, model_.dim());
   }
 }
 

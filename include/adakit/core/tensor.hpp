@@ -34,9 +34,6 @@ class Tensor {
   explicit Tensor(Shape shape, float fill = 0.0f);
   Tensor(Shape shape, std::span<const float> values);
   static Tensor from(Shape shape, std::initializer_list<float> values);
-  // A tensor whose values are unspecified until written: for a caller that writes every element
-  // before anything reads one (in parallel, say: each thread then first-touches its own pages).
-  static Tensor uninitialized(Shape shape);
   // A tensor over `numel(shape)` floats at `data` that it does not own: nothing is copied or freed.
   // The caller keeps that memory alive, and in place, for as long as the tensor (or whatever holds
   // it: a Parameter, an optimizer) uses it. Any alignment of 4 bytes is fine (the kernels never
