@@ -173,11 +173,8 @@ std::vector<std::uint8_t> TextVectorizer::feature_shards() const {
   std::vector<std::uint8_t> out;
   if (options_.hash_bits > 0) return out;
   out.resize(static_cast<std::size_t>(num_features()));
-  for (std::int64_t c = 0; c < num_features(); ++c) {
-    std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64 (Fowler, Noll, Vo)
-    for (const char ch : feature_name(c)) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
-    out[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(h & 1u);
-  }
+  for (std::int64_t c = 0; c < num_features(); ++c)
+    out[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(murmurhash3_32(feature_name(c)) & 1u);
   return out;
 }
 

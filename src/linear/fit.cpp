@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
-#include <optional>
 
 #include "adakit/core/error.hpp"
 #include "adakit/core/logistic.hpp"

@@ -151,8 +151,8 @@ class TextVectorizer {
   std::string_view feature_name(std::int64_t c) const;
   // The term of each column, copied out (empty when hashing).
   std::vector<std::string> feature_names() const;
-  // Each column's training shard for a linear model (LinearModel::set_feature_shards): its term's FNV-1a
-  // 64 hash mod 2, so that a column keeps its shard when the vocabulary grows and renumbers it. Empty
+  // Each column's training shard for a linear model (LinearModel::set_feature_shards): its term's MurmurHash3
+  // (data/hashing.hpp) mod 2, so that a column keeps its shard when the vocabulary grows and renumbers it. Empty
   // when hashing (the columns are never renumbered: the model's default by id holds).
   std::vector<std::uint8_t> feature_shards() const;
   // The vocabulary as stored: the terms in column order end to end, and num_features() + 1 offsets
